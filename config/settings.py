@@ -1,0 +1,199 @@
+"""One frozen Settings struct, built from the environment and an optional TOML file.
+
+Every duration carries its unit in its name. Values derived from settings are
+derived here, in properties, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from config.errors import SettingsError
+
+# Settings that are part of the public contract are read from these names.
+DEFAULT_TOML_PATH = Path(__file__).with_name("settings.toml")
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # Where Redis is; None means "start an embedded redis-server" (dev only).
+    redis_url: str | None = None
+    # HS256 secret of bearer tokens; required unless dev_mode.
+    jwt_secret: str = ""
+    # Development mode: a fixed dev secret and the token-minting CLI are allowed.
+    dev_mode: bool = False
+    port: int = 8080
+    host: str = "127.0.0.1"
+    # Gunicorn worker processes of the `web` process type.
+    web_concurrency: int = 2
+    # How long an owner's lease lasts without renewal. 5 s: long enough that a
+    # GC pause or a busy loop never loses it, short enough that a dead owner's
+    # scan is running again in seconds.
+    lease_ttl_ms: int = 5000
+    # A scan still running this long after creation ends `partial`.
+    scan_deadline_s: float = 150.0
+    # How long a terminal scan's keys (snapshot, results, timeline) are kept.
+    result_retention_s: int = 3600
+    # How long after retention a tombstone lets the owner read "expired" (410).
+    tombstone_retention_s: int = 7 * 24 * 3600
+    # Simulated exchange round trip per market-data fetch of the bundled provider.
+    market_data_latency_ms: int = 0
+    # Market-data source: bundled | files | ccxt.
+    market_data_source: str = "bundled"
+    market_data_dir: str | None = None
+    # Strategies a scan runs when its request names none (empty: all real ones).
+    default_strategies: tuple[str, ...] = ()
+    # Registers the noop/sleep/explode strategies tests and benchmarks use.
+    diagnostic_strategies: bool = False
+    # Strategies one process runs at once; strategies are CPU-light and mostly
+    # wait on market data, so a few per core.
+    strategy_concurrency: int = 8
+    # A strategy task left unacknowledged this long by a live-looking consumer
+    # is reclaimed by another worker. Workers refresh the idle time of tasks
+    # they are running, so only a dead consumer's tasks get this old.
+    work_reclaim_idle_ms: int = 3000
+    # A strategy delivered this many times without a report is recorded failed.
+    max_strategy_deliveries: int = 3
+    # How often the sweeper looks for lapsed leases. Small, because takeover
+    # time is lease TTL plus this.
+    sweep_interval_ms: int = 200
+    # How often the generation marker is checked (fail closed after data loss).
+    generation_check_interval_ms: int = 500
+    # The longest a scan actor waits for a doorbell before re-reading its
+    # mailbox anyway (pub/sub is lossy, so a missed bell costs at most this).
+    mailbox_poll_interval_ms: int = 1000
+    # How long a blocking read of the work stream waits before looping.
+    work_block_ms: int = 1000
+    # Number of hash-tagged buckets the cross-scan indexes and work streams are
+    # sharded into, so no single Redis Cluster slot holds them all.
+    index_buckets: int = 4
+    # The most scans one process owns at once; past it the sweeper leaves
+    # lapsed scans to other workers.
+    max_owned_scans: int = 20000
+    # Scans a user can list (newest first) in GET /api/v1/scans.
+    user_history_limit: int = 50
+    # Largest accepted request body, in bytes (413 beyond).
+    max_body_bytes: int = 16 * 1024
+    # Most symbols one scan may name.
+    max_symbols_per_scan: int = 50
+    # Seconds a client is told to wait (Retry-After) when Redis is unavailable.
+    retry_after_s: int = 2
+    # How long a verified token stays in the per-process verification cache.
+    token_cache_ttl_s: int = 60
+    # Identity of this process, `host:pid`; filled in by load_settings.
+    worker_id: str = ""
+    log_level: str = "info"
+
+    @property
+    def lease_ttl_s(self) -> float:
+        return self.lease_ttl_ms / 1000
+
+    @property
+    def lease_renew_interval_s(self) -> float:
+        # Renew three times per TTL, so two consecutive failed renewals still
+        # leave a third chance before the lease lapses.
+        return self.lease_ttl_s / 3
+
+    @property
+    def lease_safety_margin_s(self) -> float:
+        # An owner stops writing this long before its lease would lapse by its
+        # own clock, to absorb clock-rate differences with Redis.
+        return self.lease_ttl_s / 10
+
+    @property
+    def work_heartbeat_interval_s(self) -> float:
+        # Refresh running tasks' idle time three times per reclaim window.
+        return self.work_reclaim_idle_ms / 3000
+
+    @property
+    def reclaim_interval_s(self) -> float:
+        return self.work_reclaim_idle_ms / 4000
+
+    @property
+    def pid(self) -> int:
+        return int(self.worker_id.rsplit(":", 1)[1])
+
+
+DEV_JWT_SECRET = "dev-only-secret-do-not-use-in-production"
+
+ENV_NAMES: Mapping[str, str] = {
+    "REDIS_URL": "redis_url",
+    "JWT_SECRET": "jwt_secret",
+    "DEV_MODE": "dev_mode",
+    "PORT": "port",
+    "HOST": "host",
+    "WEB_CONCURRENCY": "web_concurrency",
+    "LEASE_TTL_MS": "lease_ttl_ms",
+    "SCAN_DEADLINE_S": "scan_deadline_s",
+    "RESULT_RETENTION_S": "result_retention_s",
+    "TOMBSTONE_RETENTION_S": "tombstone_retention_s",
+    "MARKET_DATA_LATENCY_MS": "market_data_latency_ms",
+    "MARKET_DATA_SOURCE": "market_data_source",
+    "MARKET_DATA_DIR": "market_data_dir",
+    "DEFAULT_STRATEGIES": "default_strategies",
+    "DIAGNOSTIC_STRATEGIES": "diagnostic_strategies",
+    "STRATEGY_CONCURRENCY": "strategy_concurrency",
+    "WORK_RECLAIM_IDLE_MS": "work_reclaim_idle_ms",
+    "MAX_STRATEGY_DELIVERIES": "max_strategy_deliveries",
+    "SWEEP_INTERVAL_MS": "sweep_interval_ms",
+    "GENERATION_CHECK_INTERVAL_MS": "generation_check_interval_ms",
+    "MAILBOX_POLL_INTERVAL_MS": "mailbox_poll_interval_ms",
+    "INDEX_BUCKETS": "index_buckets",
+    "MAX_OWNED_SCANS": "max_owned_scans",
+    "MAX_BODY_BYTES": "max_body_bytes",
+    "LOG_LEVEL": "log_level",
+}
+
+
+def parse_env_value(field_name: str, raw: str) -> Any:
+    """Turn an environment string into the raw value msgspec converts and checks."""
+    if field_name == "default_strategies":
+        return [name.strip() for name in raw.split(",") if name.strip()]
+    if field_name in ("dev_mode", "diagnostic_strategies"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, toml_path: Path | None = None
+) -> Settings:
+    """Settings from the TOML file (if any), overridden by the environment."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    path = Path(env.get("OPPSCAN_CONFIG", "")) if env.get("OPPSCAN_CONFIG") else toml_path
+    path = path or DEFAULT_TOML_PATH
+    if path.exists():
+        raw.update(tomllib.loads(path.read_text()))
+    for env_name, field_name in ENV_NAMES.items():
+        if env_name in env and env[env_name] != "":
+            raw[field_name] = parse_env_value(field_name, env[env_name])
+    raw.setdefault("worker_id", f"{socket.gethostname()}:{os.getpid()}")
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError("environment", str(exc)) from None
+    return validate(settings)
+
+
+def validate(settings: Settings) -> Settings:
+    if not settings.jwt_secret:
+        if not settings.dev_mode:
+            raise SettingsError("JWT_SECRET", "required (or set DEV_MODE=1 for development)")
+        settings = msgspec.structs.replace(settings, jwt_secret=DEV_JWT_SECRET)
+    if settings.lease_ttl_ms < 100:
+        raise SettingsError("LEASE_TTL_MS", "must be at least 100")
+    if settings.scan_deadline_s <= 0:
+        raise SettingsError("SCAN_DEADLINE_S", "must be positive")
+    if settings.result_retention_s <= 0:
+        raise SettingsError("RESULT_RETENTION_S", "must be positive")
+    if settings.index_buckets < 1:
+        raise SettingsError("INDEX_BUCKETS", "must be at least 1")
+    if settings.max_strategy_deliveries < 1:
+        raise SettingsError("MAX_STRATEGY_DELIVERIES", "must be at least 1")
+    return settings

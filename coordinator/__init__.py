@@ -1,0 +1,1 @@
+"""The scan runtime: leased scan actors, strategy actors and the sweeper."""

@@ -1,0 +1,18 @@
+"""Wall-clock helpers: milliseconds for storage, ISO-8601 for clients."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def now_iso() -> str:
+    return iso(now_ms())

@@ -1,0 +1,217 @@
+"""The Coordinator: the single scan coordinator of a worker process.
+
+It owns one aiojobs.Scheduler and in it the periodic duties (lease renewal,
+sweeping, work reclaim and heartbeats, the generation watchdog), the doorbell
+listener, the work consumers, and one ScanActor per scan this process owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import aiojobs
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from config.settings import Settings
+from coordinator import keys
+from coordinator.generation import GenerationGuard
+from coordinator.lease import LeaseStore
+from coordinator.mailbox import Mailbox
+from coordinator.periodic import run_periodic
+from coordinator.publisher import Publisher
+from coordinator.scan_actor import ActorDeps, ScanActor
+from coordinator.scripts import Scripts
+from coordinator.strategy_actor import StrategyRunner
+from coordinator.sweeper import Sweeper
+from coordinator.work import Task, WorkQueue
+from strategies.market_data import MarketDataProvider
+from strategies.registry import Registry
+
+log = structlog.get_logger(__name__)
+MS_PER_S = 1000
+# Pause after a failed blocking read (Redis down) before the next try.
+CONSUMER_ERROR_BACKOFF_S = 0.2
+
+
+class Coordinator:
+    def __init__(
+        self,
+        redis: Redis,
+        settings: Settings,
+        registry: Registry,
+        provider: MarketDataProvider,
+        *,
+        run_strategies: bool = True,
+    ) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.scripts = Scripts(redis)
+        self.generation = GenerationGuard(redis)
+        self.leases = LeaseStore(redis, self.scripts, settings)
+        self.mailbox = Mailbox(redis, self.scripts)
+        self.work = WorkQueue(redis, settings)
+        self.runner = StrategyRunner(redis, self.mailbox, self.work, registry, provider, settings)
+        self.sweeper = Sweeper(redis, settings, self.adopt, self.room)
+        self._deps = ActorDeps(redis, self.scripts, self.mailbox, Publisher(self.scripts, settings), settings)
+        self._run_strategies = run_strategies
+        self.actors: dict[str, ScanActor] = {}
+        self.tasks: dict[str, Task] = {}
+        self._free_slots = settings.strategy_concurrency
+        self._slot_freed = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._scheduler: aiojobs.Scheduler | None = None
+        self._background: set[asyncio.Future[object]] = set()
+
+    # ---- lifecycle ----
+
+    async def start(self) -> None:
+        await self.generation.establish()
+        await self.work.ensure_groups()
+        self._scheduler = aiojobs.Scheduler(limit=None, pending_limit=0)
+        s = self.settings
+        duties = [
+            ("renew_leases", s.lease_renew_interval_s, self.renew_leases),
+            ("sweep", s.sweep_interval_ms / MS_PER_S, self.sweep),
+            ("reclaim_work", s.reclaim_interval_s, self.reclaim_work),
+            ("refresh_work", s.work_heartbeat_interval_s, self.refresh_work),
+            ("check_generation", s.generation_check_interval_ms / MS_PER_S, self.check_generation),
+        ]
+        for name, interval_s, duty in duties:
+            await self._scheduler.spawn(run_periodic(name, interval_s, duty, self._stop))
+        await self._scheduler.spawn(self.listen_doorbell())
+        if self._run_strategies:
+            for bucket in self.work.buckets():
+                await self._scheduler.spawn(self.consume(bucket))
+        log.info("coordinator_started", worker_id=s.worker_id, generation=self.generation.expected)
+
+    async def stop(self) -> None:
+        """Graceful shutdown: release leases and hand back work for an instant takeover."""
+        self._stop.set()
+        actors = list(self.actors.values())
+        tasks = list(self.tasks.values())
+        if self._scheduler is not None:
+            await self._scheduler.close()
+        with contextlib.suppress(RedisError):
+            for actor in actors:
+                await self.leases.release(actor.lease)
+            await self.work.hand_back(tasks)
+        log.info("coordinator_stopped", released=len(actors), handed_back=len(tasks))
+
+    # ---- scan ownership ----
+
+    def room(self) -> int:
+        if self.generation.lost or self._stop.is_set():
+            return 0
+        return self.settings.max_owned_scans - len(self.actors)
+
+    async def adopt(self, scan_id: str) -> bool:
+        """Try to become the scan's owner; start its actor if we did."""
+        if scan_id in self.actors or self.room() <= 0 or self._scheduler is None:
+            return False
+        acquired = await self.leases.acquire(scan_id)
+        if acquired is None:
+            return False
+        actor = ScanActor(acquired, self._deps, self.forget)
+        self.actors[scan_id] = actor
+        await self._scheduler.spawn(actor.run())
+        return True
+
+    def forget(self, actor: ScanActor) -> None:
+        if self.actors.get(actor.scan_id) is actor:
+            del self.actors[actor.scan_id]
+
+    def poke(self, scan_id: str) -> None:
+        actor = self.actors.get(scan_id)
+        if actor is not None:
+            actor.wake()
+
+    # ---- periodic duties ----
+
+    async def renew_leases(self) -> None:
+        actors = list(self.actors.values())
+        lost = await self.leases.renew_all([actor.lease for actor in actors])
+        lost_ids = {lease.scan_id for lease in lost}
+        for actor in actors:
+            if actor.scan_id in lost_ids:
+                log.warning("lease_lost", scan_id=actor.scan_id, epoch=actor.lease.epoch)
+                actor.lease.local_deadline = 0.0  # fences every later write at once
+                actor.wake()
+
+    async def sweep(self) -> None:
+        await self.sweeper.sweep()
+
+    async def check_generation(self) -> None:
+        await self.generation.check()
+
+    async def reclaim_work(self) -> None:
+        if not self._run_strategies or self.generation.lost:
+            return
+        for bucket in self.work.buckets():
+            if self._free_slots <= 0:
+                return
+            for task in await self.work.reclaim(bucket, self._free_slots):
+                log.info("strategy_task_reclaimed", entry=task.entry_id, delivery=task.delivery)
+                await self.start_task(task)
+
+    async def refresh_work(self) -> None:
+        await self.work.refresh(list(self.tasks.values()))
+
+    # ---- doorbell and work consumption ----
+
+    async def listen_doorbell(self) -> None:
+        channel = keys.doorbell_channel(self.settings.worker_id)
+        while not self._stop.is_set():
+            try:
+                async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(channel)
+                    for actor in list(self.actors.values()):
+                        actor.wake()  # bells rung while we were away are lost
+                    async for message in pubsub.listen():
+                        self.poke(message["data"].decode())
+            except RedisError as exc:
+                log.warning("doorbell_reconnect", error=repr(exc))
+                await asyncio.sleep(CONSUMER_ERROR_BACKOFF_S)
+
+    async def consume(self, bucket: int) -> None:
+        while not self._stop.is_set():
+            await self.wait_for_slot()
+            try:
+                if self.generation.lost:
+                    raise RedisError("generation lost")
+                tasks = await self.work.take(bucket, self._free_slots, self.settings.work_block_ms)
+            except RedisError as exc:
+                log.debug("work_take_failed", bucket=bucket, error=repr(exc))
+                await asyncio.sleep(CONSUMER_ERROR_BACKOFF_S)
+                continue
+            for task in tasks:
+                await self.start_task(task)
+
+    async def wait_for_slot(self) -> None:
+        while self._free_slots <= 0:
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+
+    async def start_task(self, task: Task) -> None:
+        assert self._scheduler is not None
+        self._free_slots -= 1
+        self.tasks[task.entry_id] = task
+        await self._scheduler.spawn(self.run_task(task))
+
+    async def run_task(self, task: Task) -> None:
+        try:
+            await self.runner.run(task)
+        except RedisError as exc:
+            log.warning("strategy_task_redis_error", entry=task.entry_id, error=repr(exc))
+        finally:
+            self.tasks.pop(task.entry_id, None)
+            self._free_slots += 1
+            self._slot_freed.set()
+
+    def adopt_soon(self, scan_id: str) -> None:
+        """Claim a scan just created here without delaying the response."""
+        if self._scheduler is not None and not self._stop.is_set():
+            self._background.add(asyncio.ensure_future(self._scheduler.spawn(self.adopt(scan_id))))
+            self._background = {task for task in self._background if not task.done()}

@@ -1,0 +1,156 @@
+"""The fold: how one mailbox message changes a scan. Pure and idempotent.
+
+A message seen twice changes nothing the second time: reports carry ids, a
+strategy already finished ignores later reports, and a report from an attempt
+older than the latest one started is superseded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from coordinator.clock import iso
+from coordinator.records import (
+    TERMINAL_SCAN_STATUSES,
+    TERMINAL_STRATEGY_STATUSES,
+    ActorState,
+    Cancel,
+    LifecycleEvent,
+    MailboxMessage,
+    Progress,
+    Report,
+    ScanSnapshot,
+    ScanStatus,
+    Started,
+    StrategyState,
+    StrategyStatus,
+)
+from strategies.opportunity import Opportunity
+
+# How many report ids to remember; a scan has one per strategy attempt.
+APPLIED_IDS_KEPT = 1024
+PERCENT = 100.0
+
+
+@dataclass(slots=True)
+class ScanView:
+    """The owner's working copy of a scan between two publishes."""
+
+    snapshot: ScanSnapshot
+    state: ActorState
+    results: list[Opportunity]
+    events: list[LifecycleEvent] = field(default_factory=list)
+    results_changed: bool = False
+    dirty: bool = False
+
+    @property
+    def terminal(self) -> bool:
+        return self.snapshot.status in TERMINAL_SCAN_STATUSES
+
+    def strategy(self, name: str) -> StrategyState | None:
+        for item in self.snapshot.strategies:
+            if item.name == name:
+                return item
+        return None
+
+    def record(self, at_ms: int, event: str, **details: object) -> None:
+        self.events.append(LifecycleEvent(at=iso(at_ms), event=event, **details))  # type: ignore[arg-type]
+
+
+def apply(view: ScanView, entry_id: str, message: MailboxMessage | None) -> None:
+    """Fold one mailbox entry into the view and advance the cursor past it."""
+    view.state.cursor = entry_id
+    view.dirty = True
+    if view.terminal or message is None:
+        return
+    match message:
+        case Started():
+            apply_started(view, message)
+        case Report():
+            apply_report(view, message)
+        case Cancel():
+            apply_cancel(view, message)
+
+
+def apply_started(view: ScanView, message: Started) -> None:
+    item = view.strategy(message.strategy)
+    if item is None or item.status in TERMINAL_STRATEGY_STATUSES or message.attempt <= item.attempt:
+        return
+    item.status = StrategyStatus.RUNNING
+    item.attempt = message.attempt
+    item.started_at = iso(message.at_ms)
+    view.record(message.at_ms, "strategy_started", strategy=message.strategy,
+                worker=message.worker, detail=f"attempt {message.attempt}")
+
+
+def apply_report(view: ScanView, message: Report) -> None:
+    item = view.strategy(message.strategy)
+    if item is None or message.report_id in view.state.applied:
+        return
+    if item.status in TERMINAL_STRATEGY_STATUSES or message.attempt < item.attempt:
+        return  # a repeat, or a superseded attempt reporting late
+    view.state.applied.append(message.report_id)
+    del view.state.applied[:-APPLIED_IDS_KEPT]
+    item.status = message.status
+    item.attempt = message.attempt
+    item.finished_at = iso(message.at_ms)
+    item.duration_ms = message.duration_ms
+    item.error = message.error
+    item.opportunities = len(message.opportunities)
+    if message.opportunities:
+        view.results.extend(message.opportunities)
+        view.results_changed = True
+    if message.market_data_as_of_ms is not None and view.snapshot.market_data_as_of is None:
+        view.snapshot.market_data_as_of = iso(message.market_data_as_of_ms)
+        view.snapshot.data_source = message.data_source
+    view.record(message.at_ms, "strategy_finished", strategy=message.strategy,
+                worker=message.worker, detail=finish_detail(message))
+
+
+def finish_detail(message: Report) -> str:
+    if message.error:
+        return f"{message.status}: {message.error}"
+    return f"{message.status}: {len(message.opportunities)} opportunities"
+
+
+def apply_cancel(view: ScanView, message: Cancel) -> None:
+    for item in view.snapshot.strategies:
+        if item.status not in TERMINAL_STRATEGY_STATUSES:
+            item.status = StrategyStatus.CANCELLED
+    view.snapshot.cancel_reason = message.reason
+    finish(view, ScanStatus.CANCELLED, message.at_ms)
+
+
+def settle(view: ScanView, now_ms: int) -> None:
+    """End the scan if every strategy reported, or if its deadline has come."""
+    if view.terminal:
+        return
+    strategies = view.snapshot.strategies
+    if all(item.status in TERMINAL_STRATEGY_STATUSES for item in strategies):
+        any_completed = any(item.status == StrategyStatus.COMPLETED for item in strategies)
+        finish(view, ScanStatus.COMPLETED if any_completed else ScanStatus.FAILED, now_ms)
+    elif now_ms >= view.state.deadline_ms:
+        for item in strategies:
+            if item.status not in TERMINAL_STRATEGY_STATUSES:
+                item.status = StrategyStatus.TIMED_OUT
+                item.error = "scan deadline reached"
+        finish(view, ScanStatus.PARTIAL, now_ms)
+
+
+def finish(view: ScanView, status: ScanStatus, at_ms: int) -> None:
+    view.snapshot.status = status
+    view.snapshot.finished_at = iso(at_ms)
+    view.dirty = True
+    view.record(at_ms, "finished", detail=status.value)
+
+
+def progress_of(strategies: Sequence[StrategyState], opportunities: int) -> Progress:
+    total = len(strategies)
+    done = sum(1 for item in strategies if item.status in TERMINAL_STRATEGY_STATUSES)
+    return Progress(
+        strategies_completed=done,
+        total_strategies=total,
+        percentage=round(PERCENT * done / total, 1) if total else 0.0,
+        opportunities_found_so_far=opportunities,
+    )

@@ -1,0 +1,268 @@
+"""Every Redis key name, TTL and Lua script of the service, and nothing else.
+
+All keys of one scan share the hash tag ``{scan_id}``, so every multi-key step
+on a scan is one atomic script that also works on Redis Cluster. Indexes that
+span scans (the lease index, the work streams) are sharded over a fixed number
+of hash-tagged buckets; a user's keys share the tag ``{user:<id>}``.
+
+Retention is decided here, once: a live scan's keys carry a bound derived from
+its deadline; when it ends, one script gives all of them the retention TTL and
+writes the tombstone. Nothing ever deletes a scan key.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from config.settings import Settings
+
+PREFIX = "os"
+GENERATION_KEY = f"{PREFIX}:generation"
+WORK_GROUP = "strategies"
+# Timeline entries kept per scan (a scan has ~3 per strategy plus takeovers).
+LIFECYCLE_MAXLEN = 512
+
+
+# ---- key names ----
+
+
+def scan(scan_id: str) -> str:
+    """Hash: snap (client JSON), state (actor msgpack), user, version, epoch, status."""
+    return f"{PREFIX}:{{{scan_id}}}:scan"
+
+
+def results(scan_id: str) -> str:
+    return f"{PREFIX}:{{{scan_id}}}:results"
+
+
+def mailbox(scan_id: str) -> str:
+    return f"{PREFIX}:{{{scan_id}}}:mailbox"
+
+
+def lifecycle(scan_id: str) -> str:
+    return f"{PREFIX}:{{{scan_id}}}:lifecycle"
+
+
+def lease(scan_id: str) -> str:
+    return f"{PREFIX}:{{{scan_id}}}:lease"
+
+
+def tombstone(scan_id: str) -> str:
+    return f"{PREFIX}:{{{scan_id}}}:tomb"
+
+
+def events_channel(scan_id: str) -> str:
+    """Pub/sub channel carrying each published snapshot of a scan."""
+    return f"{PREFIX}:{{{scan_id}}}:events"
+
+
+def doorbell_channel(worker_id: str) -> str:
+    """Pub/sub channel a worker listens on for 'your scan has mail'."""
+    return f"{PREFIX}:bell:{worker_id}"
+
+
+DOORBELL_PREFIX = f"{PREFIX}:bell:"
+
+
+def user_active(user_id: str) -> str:
+    return f"{PREFIX}:{{user:{user_id}}}:active"
+
+
+def user_scans(user_id: str) -> str:
+    return f"{PREFIX}:{{user:{user_id}}}:scans"
+
+
+def user_idempotency(user_id: str, idempotency_key: str) -> str:
+    return f"{PREFIX}:{{user:{user_id}}}:idem:{idempotency_key}"
+
+
+def lease_index(bucket: int) -> str:
+    """Sorted set of live scan ids scored by lease expiry (ms); 0 = claimable now."""
+    return f"{PREFIX}:{{idx:{bucket}}}:leases"
+
+
+def work_stream(bucket: int) -> str:
+    return f"{PREFIX}:{{work:{bucket}}}:stream"
+
+
+def bucket_of(scan_id: str, buckets: int) -> int:
+    return zlib.crc32(scan_id.encode()) % buckets
+
+
+# ---- TTLs: the one retention policy ----
+
+
+def active_ttl_ms(settings: Settings) -> int:
+    """Bound on a live scan's keys: it ends by its deadline, so its keys can
+    only outlive that by a few takeovers plus the retention."""
+    takeovers_allowed = 10
+    return (
+        int(settings.scan_deadline_s * 1000)
+        + settings.result_retention_s * 1000
+        + takeovers_allowed * settings.lease_ttl_ms
+    )
+
+
+def retention_ttl_ms(settings: Settings) -> int:
+    return settings.result_retention_s * 1000
+
+
+def tombstone_ttl_ms(settings: Settings) -> int:
+    """The tombstone outlives the scan's keys by the tombstone retention."""
+    return (settings.result_retention_s + settings.tombstone_retention_s) * 1000
+
+
+def live_tombstone_ttl_ms(settings: Settings) -> int:
+    return active_ttl_ms(settings) + settings.tombstone_retention_s * 1000
+
+
+def user_keys_ttl_ms(settings: Settings) -> int:
+    """A user's history and idempotency keys live as long as their scans can be read."""
+    return active_ttl_ms(settings)
+
+
+# ---- Lua scripts ----
+# Results are small integers or arrays; fenced writes return a negative code.
+
+FENCED_NOT_OWNER = -1
+FENCED_STALE_EPOCH = -2
+FENCED_VERSION_CONFLICT = -3
+
+TERMINAL_LUA_SET = "{completed=true, partial=true, failed=true, cancelled=true}"
+
+# KEYS: scan, mailbox, lifecycle, tomb
+# ARGV: user, snap, state, status, active_ttl_ms, created_event, tomb, tomb_ttl_ms
+CREATE_SCAN = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'snap', ARGV[2], 'state', ARGV[3], 'user', ARGV[1],
+           'version', 1, 'epoch', 0, 'acquisitions', 0, 'status', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+local first = redis.call('XADD', KEYS[2], '*', 'm', '')
+redis.call('XDEL', KEYS[2], first)
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', %(lifecycle_maxlen)d, '*', 'e', ARGV[6])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+redis.call('SET', KEYS[4], ARGV[7], 'PX', ARGV[8])
+return 1
+""" % {"lifecycle_maxlen": LIFECYCLE_MAXLEN}
+
+# KEYS: user_active, user_scans, idempotency (or the same as user_active when absent)
+# ARGV: scan_id, stale_active_or_empty, created_ms, history_limit, ttl_ms, has_idempotency
+# Returns the scan id the user ends up with: ARGV[1] when claimed, else the winner's.
+CLAIM_USER_SCAN = """
+if ARGV[6] == '1' then
+  local existing = redis.call('GET', KEYS[3])
+  if existing then return existing end
+end
+local active = redis.call('GET', KEYS[1])
+if active and active ~= ARGV[2] then return active end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[5])
+if ARGV[6] == '1' then redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[5]) end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[4]) + 1))
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return ARGV[1]
+"""
+
+# KEYS: user_active; ARGV: scan_id. Clears the pointer only if it is still this scan.
+CLEAR_USER_ACTIVE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: scan, lease, lifecycle, results
+# ARGV: token, worker, pid, ttl_ms, now_ms, now_iso
+# Returns {1, epoch, snap, state, version, results} or {0, reason}.
+ACQUIRE_LEASE = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return {0, 'held'} end
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {0, 'missing'} end
+local terminal = %(terminal)s
+if terminal[status] then return {0, 'terminal'} end
+local previous = redis.call('HGET', KEYS[1], 'owner')
+local released = redis.call('HGET', KEYS[1], 'released')
+local epoch = redis.call('HINCRBY', KEYS[1], 'acquisitions', 1)
+redis.call('HSET', KEYS[2], 'token', ARGV[1], 'epoch', epoch, 'worker', ARGV[2],
+           'pid', ARGV[3], 'acquired_ms', ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'released', '0')
+local event = 'claimed'
+if previous then
+  event = 'taken_over'
+  if released ~= '1' then
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', %(lifecycle_maxlen)d, '*', 'e', cjson.encode(
+      {at=ARGV[6], event='lease_lost', worker=previous, epoch=epoch - 1}))
+  end
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', %(lifecycle_maxlen)d, '*', 'e', cjson.encode(
+  {at=ARGV[6], event=event, worker=ARGV[2], epoch=epoch}))
+return {1, epoch, redis.call('HGET', KEYS[1], 'snap'), redis.call('HGET', KEYS[1], 'state'),
+        tonumber(redis.call('HGET', KEYS[1], 'version')), redis.call('GET', KEYS[4]) or ''}
+""" % {"terminal": TERMINAL_LUA_SET, "lifecycle_maxlen": LIFECYCLE_MAXLEN}
+
+# KEYS: lease; ARGV: token, ttl_ms. Replaces the expiry (never adds to it).
+RENEW_LEASE = """
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS: lease, scan, lifecycle; ARGV: token, now_iso, worker, epoch
+RELEASE_LEASE = """
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[2], 'released', '1')
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', %(lifecycle_maxlen)d, '*', 'e', cjson.encode(
+  {at=ARGV[2], event='lease_released', worker=ARGV[3], epoch=tonumber(ARGV[4])}))
+return 1
+""" % {"lifecycle_maxlen": LIFECYCLE_MAXLEN}
+
+# The fenced publish: the owner's only way to write a scan.
+# KEYS: scan, lease, results, mailbox, lifecycle, tomb
+# ARGV: token, epoch, expected_version, snap, state, status, results_or_empty,
+#       cursor_or_empty, terminal ('1'/'0'), retention_ms, tomb, tomb_ttl_ms,
+#       channel, event_1 ... event_n
+PUBLISH_SNAPSHOT = """
+if redis.call('HGET', KEYS[2], 'token') ~= ARGV[1] then return %(not_owner)d end
+local epoch = tonumber(ARGV[2])
+if (tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 0) > epoch then
+  return %(stale_epoch)d
+end
+local version = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
+if version ~= tonumber(ARGV[3]) then return %(version_conflict)d end
+version = version + 1
+redis.call('HSET', KEYS[1], 'snap', ARGV[4], 'state', ARGV[5], 'status', ARGV[6],
+           'version', version, 'epoch', epoch)
+if ARGV[7] ~= '' then redis.call('SET', KEYS[3], ARGV[7], 'KEEPTTL') end
+for i = 14, #ARGV do
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', %(lifecycle_maxlen)d, '*', 'e', ARGV[i])
+end
+if ARGV[8] ~= '' then redis.call('XTRIM', KEYS[4], 'MINID', ARGV[8]) end
+if ARGV[9] == '1' then
+  if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SET', KEYS[3], '[]') end
+  for _, key in ipairs({KEYS[1], KEYS[3], KEYS[4], KEYS[5]}) do
+    redis.call('PEXPIRE', key, ARGV[10])
+  end
+  redis.call('SET', KEYS[6], ARGV[11], 'PX', ARGV[12])
+  redis.call('DEL', KEYS[2])
+end
+redis.call('PUBLISH', ARGV[13], ARGV[4])
+return version
+""" % {
+    "not_owner": FENCED_NOT_OWNER,
+    "stale_epoch": FENCED_STALE_EPOCH,
+    "version_conflict": FENCED_VERSION_CONFLICT,
+    "lifecycle_maxlen": LIFECYCLE_MAXLEN,
+}
+
+# KEYS: mailbox, lease; ARGV: message, doorbell_prefix, scan_id
+# Appends only to a live scan's mailbox (never recreates an expired one), then
+# rings the owner's doorbell so it folds at once instead of at its next poll.
+APPEND_MAILBOX = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
+local owner = redis.call('HGET', KEYS[2], 'worker')
+if owner then redis.call('PUBLISH', ARGV[2] .. owner, ARGV[3]) end
+return id
+"""

@@ -1,0 +1,125 @@
+"""Scan leases: an owner token plus a fencing epoch, renewed in batches.
+
+A lease is held in Redis with a TTL; the owner also keeps a local deadline
+(measured from when it *sent* the acquire/renew) and stops writing once that
+passes, so a paused owner fences itself even before Redis notices.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+from redis.asyncio import Redis
+
+from config.settings import Settings
+from coordinator import keys
+from coordinator.clock import now_iso, now_ms
+from coordinator.errors import LeaseLost
+from coordinator.scripts import Scripts
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(slots=True)
+class Lease:
+    scan_id: str
+    token: str
+    epoch: int
+    # time.monotonic() after which this process must not write as owner.
+    local_deadline: float
+
+    def check(self) -> None:
+        """Raise LeaseLost if this owner's own clock says the lease may have lapsed."""
+        if time.monotonic() >= self.local_deadline:
+            raise LeaseLost(self.scan_id, self.epoch, "local lease deadline passed")
+
+
+@dataclass(slots=True, frozen=True)
+class Acquired:
+    lease: Lease
+    snapshot_json: bytes
+    state_blob: bytes
+    version: int
+    results_json: bytes
+
+
+class LeaseStore:
+    def __init__(self, redis: Redis, scripts: Scripts, settings: Settings) -> None:
+        self._redis = redis
+        self._scripts = scripts
+        self._settings = settings
+
+    def deadline_from(self, sent_at: float) -> float:
+        s = self._settings
+        return sent_at + s.lease_ttl_s - s.lease_safety_margin_s
+
+    async def acquire(self, scan_id: str) -> Acquired | None:
+        """Take the scan's lease at the next epoch, or None if it is held or over."""
+        s = self._settings
+        token = secrets.token_hex(8)
+        sent_at = time.monotonic()
+        reply = await self._scripts.acquire_lease(
+            keys=[
+                keys.scan(scan_id),
+                keys.lease(scan_id),
+                keys.lifecycle(scan_id),
+                keys.results(scan_id),
+            ],
+            args=[token, s.worker_id, s.pid, s.lease_ttl_ms, now_ms(), now_iso()],
+        )
+        if int(reply[0]) != 1:
+            reason = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
+            if reason in ("terminal", "missing"):
+                await self._redis.zrem(keys.lease_index(self.bucket(scan_id)), scan_id)
+            return None
+        epoch = int(reply[1])
+        lease = Lease(scan_id, token, epoch, self.deadline_from(sent_at))
+        await self._index(scan_id, now_ms() + s.lease_ttl_ms)
+        return Acquired(lease, reply[2], reply[3], int(reply[4]), reply[5])
+
+    async def renew_all(self, leases: Sequence[Lease]) -> list[Lease]:
+        """Renew every lease in one round trip; return the ones that were lost."""
+        if not leases:
+            return []
+        s = self._settings
+        sent_at = time.monotonic()
+        expiry = now_ms() + s.lease_ttl_ms
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for lease in leases:
+                await self._scripts.renew_lease(
+                    keys=[keys.lease(lease.scan_id)], args=[lease.token, s.lease_ttl_ms], client=pipe
+                )
+                pipe.zadd(keys.lease_index(self.bucket(lease.scan_id)), {lease.scan_id: expiry}, xx=True)
+            replies = await pipe.execute()
+        lost = []
+        for lease, renewed in zip(leases, replies[::2], strict=True):
+            if int(renewed) == 1:
+                lease.local_deadline = self.deadline_from(sent_at)
+            else:
+                lost.append(lease)
+        return lost
+
+    async def release(self, lease: Lease) -> bool:
+        """Give the lease up now and mark the scan claimable, for an instant takeover."""
+        released = await self._scripts.release_lease(
+            keys=[keys.lease(lease.scan_id), keys.scan(lease.scan_id), keys.lifecycle(lease.scan_id)],
+            args=[lease.token, now_iso(), self._settings.worker_id, lease.epoch],
+        )
+        if int(released) == 1:
+            await self._index(lease.scan_id, 0)
+        return int(released) == 1
+
+    async def _index(self, scan_id: str, expiry_ms: int) -> None:
+        await self._redis.zadd(keys.lease_index(self.bucket(scan_id)), {scan_id: expiry_ms}, xx=True)
+
+    def bucket(self, scan_id: str) -> int:
+        return keys.bucket_of(scan_id, self._settings.index_buckets)
+
+    async def untrack(self, scan_id: str) -> None:
+        """Drop a finished scan from the lease index."""
+        await self._redis.zrem(keys.lease_index(self.bucket(scan_id)), scan_id)
+

@@ -1,0 +1,64 @@
+"""A scan's mailbox: a Redis Stream that strategy actors and handlers append to.
+
+Only the owner reads it, from its cursor; the owner trims it up to the cursor in
+the same script that publishes the snapshot, so nothing unfolded is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from coordinator import keys
+from coordinator.codec import mailbox_decoder, msgpack_encoder
+from coordinator.records import MailboxMessage
+from coordinator.scripts import Scripts
+
+# Entries folded per read; a scan has ~2 per strategy, so this is rarely reached.
+READ_BATCH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    entry_id: str
+    message: MailboxMessage | None  # None for an entry that does not decode
+
+
+class Mailbox:
+    def __init__(self, redis: Redis, scripts: Scripts) -> None:
+        self._redis = redis
+        self._scripts = scripts
+
+    async def append(self, scan_id: str, message: MailboxMessage) -> str | None:
+        """Append a message; None when the scan's mailbox no longer exists."""
+        entry_id = await self._scripts.append_mailbox(
+            keys=[keys.mailbox(scan_id), keys.lease(scan_id)],
+            args=[msgpack_encoder.encode(message), keys.DOORBELL_PREFIX, scan_id],
+        )
+        return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+
+    async def append_in(self, pipe: Pipeline, scan_id: str, message: MailboxMessage) -> None:
+        await self._scripts.append_mailbox(
+            keys=[keys.mailbox(scan_id), keys.lease(scan_id)],
+            args=[msgpack_encoder.encode(message), keys.DOORBELL_PREFIX, scan_id],
+            client=pipe,
+        )
+
+    async def read_after(self, scan_id: str, cursor: str) -> list[Entry]:
+        """Entries strictly after ``cursor``, oldest first."""
+        raw = await self._redis.xrange(keys.mailbox(scan_id), min=f"({cursor}", count=READ_BATCH)
+        return [Entry(entry_id.decode(), decode_message(fields)) for entry_id, fields in raw]
+
+
+def decode_message(fields: dict[bytes, bytes]) -> MailboxMessage | None:
+    blob = fields.get(b"m", b"")
+    if not blob:
+        return None
+    try:
+        return mailbox_decoder.decode(blob)
+    except msgspec.DecodeError:  # a corrupt entry is skipped, never fatal to the scan
+        return None

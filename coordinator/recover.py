@@ -1,0 +1,36 @@
+"""Operator recovery after Redis lost its data: `python -m coordinator.recover`.
+
+Writes a new generation marker so workers that failed closed resume. Scans that
+were in the lost data are gone; this command is the explicit acceptance of that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+from coordinator.generation import write_new_generation
+from coordinator.redis_client import connect
+
+
+async def recover(url: str) -> str:
+    redis = connect(url)
+    try:
+        return await write_new_generation(redis)
+    finally:
+        await redis.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), required=False)
+    args = parser.parse_args()
+    if not args.redis_url:
+        parser.error("--redis-url or REDIS_URL is required")
+    marker = asyncio.run(recover(args.redis_url))
+    print(f"new generation marker {marker} written; workers resume within a second")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""One place that builds Redis clients, with reconnect backoff."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# Reconnect backoff: starts at 20 ms, capped at 1 s, so workers are serving
+# again within about a second after Redis returns.
+BACKOFF_BASE_S = 0.02
+BACKOFF_CAP_S = 1.0
+RETRIES = 3
+# Longer than the longest blocking read (work_block_ms), so a healthy blocking
+# XREADGROUP is never mistaken for a dead connection.
+SOCKET_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 1.0
+
+
+def connect(url: str) -> Redis:
+    return Redis.from_url(
+        url,
+        retry=Retry(ExponentialBackoff(cap=BACKOFF_CAP_S, base=BACKOFF_BASE_S), RETRIES),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        socket_timeout=SOCKET_TIMEOUT_S,
+        socket_connect_timeout=CONNECT_TIMEOUT_S,
+        health_check_interval=0,
+    )

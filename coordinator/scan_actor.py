@@ -1,0 +1,129 @@
+"""ScanActor: the single writer of one scan while it holds the scan's lease.
+
+It reads its mailbox from its cursor, folds each message, and publishes the new
+snapshot with a fenced compare-and-set. ``step()`` does one such round, so
+tests can drive an actor without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from config.settings import Settings
+from coordinator import fold, keys
+from coordinator.clock import iso, now_ms
+from coordinator.codec import actor_state_decoder, results_decoder, snapshot_decoder
+from coordinator.errors import LeaseLost
+from coordinator.lease import Acquired, Lease
+from coordinator.mailbox import READ_BATCH, Mailbox
+from coordinator.publisher import Publisher
+from coordinator.records import ScanStatus
+from coordinator.scripts import Scripts
+
+log = structlog.get_logger(__name__)
+MS_PER_S = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ActorDeps:
+    redis: Redis
+    scripts: Scripts
+    mailbox: Mailbox
+    publisher: Publisher
+    settings: Settings
+
+
+def view_from(acquired: Acquired) -> fold.ScanView:
+    """Rebuild the owner's state from the last published snapshot."""
+    snapshot = snapshot_decoder.decode(acquired.snapshot_json)
+    state = actor_state_decoder.decode(acquired.state_blob)
+    results = results_decoder.decode(acquired.results_json) if acquired.results_json else []
+    view = fold.ScanView(snapshot=snapshot, state=state, results=results)
+    if snapshot.status == ScanStatus.QUEUED:
+        at = now_ms()
+        snapshot.status = ScanStatus.RUNNING
+        snapshot.started_at = iso(at)
+        view.dirty = True
+    return view
+
+
+class ScanActor:
+    def __init__(self, acquired: Acquired, deps: ActorDeps, on_exit: Callable[[ScanActor], None]) -> None:
+        self.lease: Lease = acquired.lease
+        self.view = view_from(acquired)
+        self.view.dirty = True  # the first publish records this epoch as the writer
+        self._deps = deps
+        self._on_exit = on_exit
+        self._wake = asyncio.Event()
+        self.stopped = False
+
+    @property
+    def scan_id(self) -> str:
+        return self.lease.scan_id
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def step(self) -> bool:
+        """Fold everything waiting, settle, publish if anything changed. True once terminal."""
+        while True:
+            entries = await self._deps.mailbox.read_after(self.scan_id, self.view.state.cursor)
+            for entry in entries:
+                fold.apply(self.view, entry.entry_id, entry.message)
+            if len(entries) < READ_BATCH:
+                break
+        fold.settle(self.view, now_ms())
+        if self.view.dirty:
+            await self._deps.publisher.publish(self.lease, self.view)
+        return self.view.terminal
+
+    async def run(self) -> None:
+        structlog.contextvars.bind_contextvars(scan_id=self.scan_id, epoch=self.lease.epoch)
+        log.info("scan_actor_started", status=self.view.snapshot.status.value)
+        try:
+            await self.loop()
+        except LeaseLost as exc:
+            log.warning("scan_actor_fenced", reason=exc.reason)
+        finally:
+            self.stopped = True
+            self._on_exit(self)
+
+    async def loop(self) -> None:
+        while True:
+            try:
+                if await self.step():
+                    await self.retire()
+                    return
+            except RedisError as exc:
+                # Keep trying while the lease may still be ours; lease.check()
+                # raises LeaseLost once our own clock says it may have lapsed.
+                log.warning("scan_actor_redis_error", error=repr(exc))
+                self.lease.check()
+            await self.wait()
+
+    async def wait(self) -> None:
+        s = self._deps.settings
+        until_deadline_s = (self.view.state.deadline_ms - now_ms()) / MS_PER_S
+        timeout_s = max(0.0, min(s.mailbox_poll_interval_ms / MS_PER_S, until_deadline_s))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout_s)
+        self._wake.clear()
+
+    async def retire(self) -> None:
+        """After the terminal publish: drop the scan from the live indexes."""
+        snapshot = self.view.snapshot
+        settings = self._deps.settings
+        log.info("scan_finished", status=snapshot.status.value)
+        async with self._deps.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(keys.lease_index(keys.bucket_of(self.scan_id, settings.index_buckets)), self.scan_id)
+            await self._deps.scripts.clear_user_active(
+                keys=[keys.user_active(snapshot.user_id)], args=[self.scan_id], client=pipe
+            )
+            await pipe.execute()

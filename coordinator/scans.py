@@ -1,0 +1,280 @@
+"""The public face of the runtime for the web layer: commands and reads.
+
+Handlers never compute scan state. A read is one Redis round trip for the
+published snapshot plus an ownership check; a command is a message (creating a
+scan writes its queued snapshot and work before returning its id; cancelling
+appends to the mailbox).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from config.settings import Settings
+from coordinator import keys
+from coordinator.clock import iso, now_ms
+from coordinator.codec import json_encoder, lifecycle_decoder, msgpack_encoder, tombstone_decoder
+from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound
+from coordinator.fold import progress_of
+from coordinator.generation import GenerationGuard
+from coordinator.mailbox import Mailbox
+from coordinator.records import (
+    TERMINAL_SCAN_STATUSES,
+    ActorState,
+    Cancel,
+    LifecycleEvent,
+    ScanSnapshot,
+    ScanStatus,
+    StrategyState,
+    Tombstone,
+    WorkItem,
+)
+from coordinator.scripts import Scripts
+from coordinator.work import WorkQueue
+from strategies.errors import UnknownStrategy
+from strategies.registry import Registry
+
+SUPERSEDED_REASON = "superseded by a concurrent request for the same user"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRead:
+    """A snapshot exactly as published (raw JSON bytes, never re-encoded)."""
+
+    scan_id: str
+    body: bytes
+    version: int
+    status: ScanStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    snapshot: SnapshotRead
+    created: bool  # False: the user's active scan or an idempotent retry came back
+
+
+def is_scan_id(text: str) -> bool:
+    """Ids are 32 lowercase hex digits; anything else cannot name a scan."""
+    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
+
+
+class Scans:
+    def __init__(
+        self,
+        redis: Redis,
+        settings: Settings,
+        registry: Registry,
+        symbols: Sequence[str],
+        generation: GenerationGuard,
+    ) -> None:
+        self._redis = redis
+        self._settings = settings
+        self._registry = registry
+        self._symbols = tuple(symbols)
+        self._generation = generation
+        self._scripts = Scripts(redis)
+        self._mailbox = Mailbox(redis, self._scripts)
+        self._work = WorkQueue(redis, settings)
+
+    # ---- validation ----
+
+    def strategies_for(self, requested: Sequence[str] | None) -> tuple[str, ...]:
+        names = requested or self._settings.default_strategies or self._registry.defaults()
+        try:
+            return self._registry.validate(names)
+        except UnknownStrategy as exc:
+            raise InvalidScanRequest(
+                "strategies", f"unknown strategies: {', '.join(exc.names)}", exc.valid
+            ) from None
+
+    def symbols_for(self, requested: Sequence[str] | None) -> tuple[str, ...]:
+        if not requested:
+            return self._symbols
+        unknown = [symbol for symbol in requested if symbol not in self._symbols]
+        if unknown:
+            raise InvalidScanRequest("symbols", f"unknown symbols: {', '.join(unknown)}", self._symbols)
+        if len(requested) > self._settings.max_symbols_per_scan:
+            raise InvalidScanRequest(
+                "symbols", f"at most {self._settings.max_symbols_per_scan} symbols per scan"
+            )
+        return tuple(dict.fromkeys(requested))
+
+    # ---- commands ----
+
+    async def create(
+        self,
+        user_id: str,
+        strategies: Sequence[str] | None,
+        symbols: Sequence[str] | None,
+        idempotency_key: str | None,
+    ) -> Created:
+        """Start a scan, or return the user's active scan / the idempotent original."""
+        self._generation.ensure_ok()
+        names = self.strategies_for(strategies)
+        chosen = self.symbols_for(symbols)
+        existing, stale_active = await self.existing_scan(user_id, idempotency_key)
+        if existing is not None:
+            return Created(existing, created=False)
+        snapshot, state = self.new_scan(user_id, names, chosen)
+        await self.write_new_scan(snapshot, state)
+        winner = await self._scripts.claim_user_scan(
+            keys=self.user_keys(user_id, idempotency_key),
+            args=[
+                snapshot.scan_id, stale_active or "", now_ms(),
+                self._settings.user_history_limit, keys.user_keys_ttl_ms(self._settings),
+                "1" if idempotency_key else "0",
+            ],
+        )
+        winner_id = winner.decode()
+        if winner_id != snapshot.scan_id:
+            # Another request of this user won the race; ours must not run.
+            await self._mailbox.append(
+                snapshot.scan_id, Cancel(by=user_id, at_ms=now_ms(), reason=SUPERSEDED_REASON)
+            )
+            return Created(await self.read(winner_id, user_id), created=False)
+        body = json_encoder.encode(snapshot)
+        return Created(SnapshotRead(snapshot.scan_id, body, snapshot.version, snapshot.status), True)
+
+    def user_keys(self, user_id: str, idempotency_key: str | None) -> list[str]:
+        active = keys.user_active(user_id)
+        idem = keys.user_idempotency(user_id, idempotency_key) if idempotency_key else active
+        return [active, keys.user_scans(user_id), idem]
+
+    async def existing_scan(
+        self, user_id: str, idempotency_key: str | None
+    ) -> tuple[SnapshotRead | None, str | None]:
+        """The scan a retry or a second POST should get back, and a stale active pointer."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(keys.user_active(user_id))
+            if idempotency_key:
+                pipe.get(keys.user_idempotency(user_id, idempotency_key))
+            replies = await pipe.execute()
+        active = replies[0].decode() if replies[0] else None
+        original = replies[1].decode() if len(replies) > 1 and replies[1] else None
+        for candidate in (original, active):
+            if candidate is None:
+                continue
+            found = await self.peek(candidate, user_id)
+            if found is not None and (candidate == original or found.status not in TERMINAL_SCAN_STATUSES):
+                return found, None
+        return None, active
+
+    def new_scan(
+        self, user_id: str, strategies: Sequence[str], symbols: Sequence[str]
+    ) -> tuple[ScanSnapshot, ActorState]:
+        created = now_ms()
+        deadline = created + int(self._settings.scan_deadline_s * 1000)
+        states = [StrategyState(name=name) for name in strategies]
+        snapshot = ScanSnapshot(
+            scan_id=uuid.uuid4().hex,
+            user_id=user_id,
+            status=ScanStatus.QUEUED,
+            version=1,
+            progress=progress_of(states, 0),
+            strategies=states,
+            symbols=list(symbols),
+            created_at=iso(created),
+            deadline_at=iso(deadline),
+            updated_at=iso(created),
+        )
+        return snapshot, ActorState(deadline_ms=deadline)
+
+    async def write_new_scan(self, snapshot: ScanSnapshot, state: ActorState) -> None:
+        """Queued snapshot, timeline, tombstone, lease-index entry and work, before the id is returned."""
+        s = self._settings
+        scan_id = snapshot.scan_id
+        created = LifecycleEvent(at=snapshot.created_at, event="created", detail=snapshot.user_id)
+        tomb = Tombstone(scan_id=scan_id, user_id=snapshot.user_id, status="unknown",
+                         finished_at=snapshot.deadline_at)
+        await self._scripts.create_scan(
+            keys=[keys.scan(scan_id), keys.mailbox(scan_id), keys.lifecycle(scan_id), keys.tombstone(scan_id)],
+            args=[
+                snapshot.user_id, json_encoder.encode(snapshot), msgpack_encoder.encode(state),
+                snapshot.status.value, keys.active_ttl_ms(s), json_encoder.encode(created),
+                json_encoder.encode(tomb), keys.live_tombstone_ttl_ms(s),
+            ],
+        )
+        items = [
+            WorkItem(scan_id=scan_id, strategy=item.name, symbols=snapshot.symbols,
+                     deadline_ms=state.deadline_ms)
+            for item in snapshot.strategies
+        ]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(keys.lease_index(keys.bucket_of(scan_id, s.index_buckets)), {scan_id: 0})
+            self._work.enqueue_in(pipe, items)
+            await pipe.execute()
+
+    async def cancel(self, scan_id: str, user_id: str, by: str) -> SnapshotRead:
+        """Ask the owner to cancel; a scan that already ended is returned as it is."""
+        current = await self.read(scan_id, user_id)
+        if current.status not in TERMINAL_SCAN_STATUSES:
+            await self._mailbox.append(scan_id, Cancel(by=by, at_ms=now_ms()))
+        return current
+
+    # ---- reads ----
+
+    async def peek(self, scan_id: str, user_id: str) -> SnapshotRead | None:
+        """The published snapshot if it exists and is this user's, else None."""
+        body, owner, version, status = await self._redis.hmget(
+            keys.scan(scan_id), ["snap", "user", "version", "status"]
+        )
+        if body is None or owner is None or owner.decode() != user_id:
+            return None
+        return SnapshotRead(scan_id, body, int(version), ScanStatus(status.decode()))
+
+    async def read(self, scan_id: str, user_id: str) -> SnapshotRead:
+        """The snapshot; ScanExpired / ScanNotFound / GenerationLost otherwise."""
+        self._generation.ensure_ok()
+        found = await self.peek(scan_id, user_id) if is_scan_id(scan_id) else None
+        if found is None:
+            await self.explain_missing(scan_id, user_id)
+            raise ScanNotFound(scan_id)
+        return found
+
+    async def explain_missing(self, scan_id: str, user_id: str) -> None:
+        """Raise ScanExpired for the owner of an expired scan, or GenerationLost."""
+        if not is_scan_id(scan_id):
+            return
+        raw = await self._redis.get(keys.tombstone(scan_id))
+        if raw is not None:
+            tomb = tombstone_decoder.decode(raw)
+            if tomb.user_id == user_id:
+                raise ScanExpired(scan_id, tomb.status, tomb.finished_at)
+        await self._generation.verify()
+
+    async def read_results(self, scan_id: str, user_id: str) -> tuple[SnapshotRead, bytes]:
+        """The snapshot and the raw JSON list of opportunities found so far."""
+        self._generation.ensure_ok()
+        if is_scan_id(scan_id):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hmget(keys.scan(scan_id), ["snap", "user", "version", "status"])
+                pipe.get(keys.results(scan_id))
+                (body, owner, version, status), results = await pipe.execute()
+            if body is not None and owner is not None and owner.decode() == user_id:
+                found = SnapshotRead(scan_id, body, int(version), ScanStatus(status.decode()))
+                return found, results or b"[]"
+        await self.explain_missing(scan_id, user_id)
+        raise ScanNotFound(scan_id)
+
+    async def lifecycle(self, scan_id: str, user_id: str) -> list[LifecycleEvent]:
+        await self.read(scan_id, user_id)
+        raw = await self._redis.xrange(keys.lifecycle(scan_id))
+        events = [lifecycle_decoder.decode(fields[b"e"]) for _id, fields in raw]
+        # Strategy events are recorded when folded; order the timeline by when they happened.
+        return sorted(events, key=lambda event: event.at)
+
+    async def recent(self, user_id: str, limit: int) -> list[bytes]:
+        """The user's recent scans, newest first, as published snapshots."""
+        self._generation.ensure_ok()
+        ids = await self._redis.zrevrange(keys.user_scans(user_id), 0, limit - 1)
+        if not ids:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for raw in ids:
+                pipe.hget(keys.scan(raw.decode()), "snap")
+            bodies = await pipe.execute()
+        return [body for body in bodies if body is not None]

@@ -1,0 +1,24 @@
+"""The Lua scripts of :mod:`coordinator.keys`, registered once per Redis client.
+
+redis-py's Script objects run EVALSHA and reload on NOSCRIPT, so scripts come
+back by themselves after a Redis restart.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from coordinator import keys
+
+
+class Scripts:
+    def __init__(self, redis: Redis) -> None:
+        self.create_scan: AsyncScript = redis.register_script(keys.CREATE_SCAN)
+        self.claim_user_scan: AsyncScript = redis.register_script(keys.CLAIM_USER_SCAN)
+        self.clear_user_active: AsyncScript = redis.register_script(keys.CLEAR_USER_ACTIVE)
+        self.acquire_lease: AsyncScript = redis.register_script(keys.ACQUIRE_LEASE)
+        self.renew_lease: AsyncScript = redis.register_script(keys.RENEW_LEASE)
+        self.release_lease: AsyncScript = redis.register_script(keys.RELEASE_LEASE)
+        self.publish_snapshot: AsyncScript = redis.register_script(keys.PUBLISH_SNAPSHOT)
+        self.append_mailbox: AsyncScript = redis.register_script(keys.APPEND_MAILBOX)

@@ -1,0 +1,127 @@
+"""StrategyActor: runs one strategy of one scan and reports into its mailbox.
+
+Strategies are pure and synchronous; they run in a thread so a slow one never
+stalls the event loop that renews this process's leases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import structlog
+from redis.asyncio import Redis
+
+from config.settings import Settings
+from coordinator import keys
+from coordinator.clock import now_ms
+from coordinator.mailbox import Mailbox
+from coordinator.records import (
+    TERMINAL_SCAN_STATUSES,
+    Report,
+    ScanStatus,
+    Started,
+    StrategyStatus,
+    WorkItem,
+)
+from coordinator.work import Task, WorkQueue
+from strategies.market_data import MarketDataProvider
+from strategies.registry import Registry
+
+log = structlog.get_logger(__name__)
+MS_PER_S = 1000
+
+
+class StrategyRunner:
+    """Runs tasks taken from the work queue; one instance per coordinator."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        mailbox: Mailbox,
+        work: WorkQueue,
+        registry: Registry,
+        provider: MarketDataProvider,
+        settings: Settings,
+    ) -> None:
+        self._redis = redis
+        self._mailbox = mailbox
+        self._work = work
+        self._registry = registry
+        self._provider = provider
+        self._settings = settings
+
+    async def run(self, task: Task) -> None:
+        item = task.item
+        if item is None or not await self.worth_running(item):
+            await self._work.ack(task)
+            return
+        structlog.contextvars.bind_contextvars(scan_id=item.scan_id, strategy=item.strategy)
+        if task.delivery > self._settings.max_strategy_deliveries:
+            error = f"gave up after {task.delivery - 1} deliveries without a report"
+            await self.report(item, task.delivery, StrategyStatus.FAILED, 0.0, error=error)
+        else:
+            await self.execute(item, task.delivery)
+        await self._work.ack(task)
+
+    async def worth_running(self, item: WorkItem) -> bool:
+        """Skip work of scans that ended (cancelled, expired) or passed their deadline."""
+        status = await self._redis.hget(keys.scan(item.scan_id), "status")
+        if status is None or ScanStatus(status.decode()) in TERMINAL_SCAN_STATUSES:
+            return False
+        return now_ms() < item.deadline_ms
+
+    async def execute(self, item: WorkItem, attempt: int) -> None:
+        worker = self._settings.worker_id
+        await self._mailbox.append(
+            item.scan_id, Started(strategy=item.strategy, attempt=attempt, worker=worker, at_ms=now_ms())
+        )
+        started = time.perf_counter()
+        try:
+            spec = self._registry.get(item.strategy)
+            snapshot = await self._provider.snapshot(item.symbols)
+            budget_s = min(spec.timeout_s, (item.deadline_ms - now_ms()) / MS_PER_S)
+            found = await asyncio.wait_for(asyncio.to_thread(spec.run, snapshot), timeout=budget_s)
+        except TimeoutError:
+            elapsed = (time.perf_counter() - started) * MS_PER_S
+            await self.report(item, attempt, StrategyStatus.TIMED_OUT, elapsed,
+                              error=f"ran past its {elapsed / MS_PER_S:.1f} s budget")
+            return
+        except Exception as exc:  # noqa: BLE001 - one strategy's bug never harms the scan
+            elapsed = (time.perf_counter() - started) * MS_PER_S
+            log.warning("strategy_failed", error=repr(exc), attempt=attempt)
+            await self.report(item, attempt, StrategyStatus.FAILED, elapsed,
+                              error=f"{type(exc).__name__}: {exc}")
+            return
+        elapsed = (time.perf_counter() - started) * MS_PER_S
+        await self.report(
+            item, attempt, StrategyStatus.COMPLETED, elapsed, opportunities=found,
+            as_of_ms=snapshot.as_of_ms, source=snapshot.source,
+        )
+
+    async def report(
+        self,
+        item: WorkItem,
+        attempt: int,
+        status: StrategyStatus,
+        duration_ms: float,
+        *,
+        error: str | None = None,
+        opportunities: list | None = None,  # type: ignore[type-arg]
+        as_of_ms: int | None = None,
+        source: str | None = None,
+    ) -> None:
+        message = Report(
+            report_id=f"{item.strategy}:{attempt}",
+            strategy=item.strategy,
+            attempt=attempt,
+            status=status,
+            worker=self._settings.worker_id,
+            at_ms=now_ms(),
+            duration_ms=round(duration_ms, 3),
+            opportunities=opportunities or [],
+            error=error,
+            market_data_as_of_ms=as_of_ms,
+            data_source=source,
+        )
+        await self._mailbox.append(item.scan_id, message)

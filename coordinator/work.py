@@ -1,0 +1,119 @@
+"""Strategy work: shared Redis Streams with one consumer group.
+
+Any worker's coordinator reads work; an entry stays pending until its report is
+in the scan's mailbox. A running task's idle time is refreshed by its consumer,
+so only a dead consumer's tasks age past the reclaim threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import ResponseError
+
+from config.settings import Settings
+from coordinator import keys
+from coordinator.codec import msgpack_encoder, work_item_decoder
+from coordinator.records import WorkItem
+
+# XCLAIM idle time given to tasks handed back on shutdown, so the next
+# reclaim pass of any worker takes them at once.
+HANDBACK_IDLE_MS = 10**12
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    bucket: int
+    entry_id: str
+    item: WorkItem | None  # None when the entry no longer decodes
+    delivery: int
+
+
+class WorkQueue:
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self._redis = redis
+        self._settings = settings
+        self.consumer = settings.worker_id
+
+    def buckets(self) -> range:
+        return range(self._settings.index_buckets)
+
+    def enqueue_in(self, pipe: Pipeline, items: Sequence[WorkItem]) -> None:
+        for item in items:
+            bucket = keys.bucket_of(item.scan_id, self._settings.index_buckets)
+            pipe.xadd(keys.work_stream(bucket), {"w": msgpack_encoder.encode(item)})
+
+    async def ensure_groups(self) -> None:
+        for bucket in self.buckets():
+            try:
+                await self._redis.xgroup_create(
+                    keys.work_stream(bucket), keys.WORK_GROUP, id="0", mkstream=True
+                )
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def take(self, bucket: int, count: int, block_ms: int) -> list[Task]:
+        reply = await self._redis.xreadgroup(
+            keys.WORK_GROUP, self.consumer, {keys.work_stream(bucket): ">"}, count=count, block=block_ms
+        )
+        tasks = []
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                tasks.append(Task(bucket, entry_id.decode(), decode_item(fields), 1))
+        return tasks
+
+    async def reclaim(self, bucket: int, count: int) -> list[Task]:
+        """Take over tasks whose consumer stopped refreshing them."""
+        stream = keys.work_stream(bucket)
+        reply = await self._redis.xautoclaim(
+            stream, keys.WORK_GROUP, self.consumer,
+            min_idle_time=self._settings.work_reclaim_idle_ms, start_id="0-0", count=count,
+        )
+        entries = [entry for entry in reply[1] if entry and entry[1] is not None]
+        if not entries:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id, _fields in entries:
+                pipe.xpending_range(stream, keys.WORK_GROUP, min=entry_id, max=entry_id, count=1)
+            pending = await pipe.execute()
+        tasks = []
+        for (entry_id, fields), info in zip(entries, pending, strict=True):
+            delivery = int(info[0]["times_delivered"]) if info else 1
+            tasks.append(Task(bucket, entry_id.decode(), decode_item(fields), delivery))
+        return tasks
+
+    async def ack(self, task: Task) -> None:
+        stream = keys.work_stream(task.bucket)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xack(stream, keys.WORK_GROUP, task.entry_id)
+            pipe.xdel(stream, task.entry_id)
+            await pipe.execute()
+
+    async def refresh(self, tasks: Sequence[Task], idle_ms: int = 0) -> None:
+        """Reset (or, on hand-back, age) the idle time of tasks this consumer holds."""
+        by_bucket: dict[int, list[str]] = {}
+        for task in tasks:
+            by_bucket.setdefault(task.bucket, []).append(task.entry_id)
+        if not by_bucket:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for bucket, ids in by_bucket.items():
+                pipe.xclaim(
+                    keys.work_stream(bucket), keys.WORK_GROUP, self.consumer, 0, ids,
+                    idle=idle_ms, justid=True,
+                )
+            await pipe.execute()
+
+    async def hand_back(self, tasks: Sequence[Task]) -> None:
+        await self.refresh(tasks, idle_ms=HANDBACK_IDLE_MS)
+
+
+def decode_item(fields: dict[bytes, bytes]) -> WorkItem | None:
+    try:
+        return work_item_decoder.decode(fields[b"w"])
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,65 @@
+"""Diagnostic strategies for tests, chaos runs and benchmarks.
+
+They stand in for real work of a known cost (none, a little CPU, waiting) or a
+known fault (raising, hanging). Registered only with DIAGNOSTIC_STRATEGIES=1.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from strategies.errors import DiagnosticFailure
+from strategies.market_data import MarketSnapshot
+from strategies.opportunity import Opportunity
+from strategies.registry import StrategySpec
+
+# The CPU a "cpu_1ms" strategy burns, standing in for a light real strategy.
+CPU_BURN_S = 0.001
+# How long "hang" sleeps: far past its own timeout, to exercise timed_out.
+HANG_S = 5.0
+HANG_TIMEOUT_S = 0.3
+
+
+def noop(snapshot: MarketSnapshot) -> list[Opportunity]:
+    return []
+
+
+def cpu_1ms(snapshot: MarketSnapshot) -> list[Opportunity]:
+    end = time.perf_counter() + CPU_BURN_S
+    while time.perf_counter() < end:
+        pass
+    return []
+
+
+def sleeper(seconds: float) -> Callable[[MarketSnapshot], list[Opportunity]]:
+    def run(snapshot: MarketSnapshot) -> list[Opportunity]:
+        time.sleep(seconds)
+        return [marker_opportunity(snapshot, f"slept {seconds:g} s")]
+
+    return run
+
+
+def explode(snapshot: MarketSnapshot) -> list[Opportunity]:
+    raise DiagnosticFailure("the explode strategy always fails")
+
+
+def marker_opportunity(snapshot: MarketSnapshot, rationale: str) -> Opportunity:
+    """A fixed, valid opportunity so tests can count results."""
+    return Opportunity(
+        strategy="diagnostic", symbol=snapshot.symbols[0] if snapshot.symbols else "BTC/USDT",
+        side="long", entry=100.0, stop=95.0, target=110.0, confidence=0.5,
+        expected_return=0.1, risk_reward=2.0, horizon="diagnostic", rationale=rationale,
+        data_source=snapshot.source, as_of="1970-01-01T00:00:00+00:00",
+    )
+
+
+DIAGNOSTIC: tuple[StrategySpec, ...] = (
+    StrategySpec("noop", "does nothing", noop),
+    StrategySpec("cpu_1ms", "burns 1 ms of CPU", cpu_1ms),
+    StrategySpec("sleep_100ms", "waits 0.1 s, returns one marker", sleeper(0.1)),
+    StrategySpec("sleep_500ms", "waits 0.5 s, returns one marker", sleeper(0.5)),
+    StrategySpec("sleep_2s", "waits 2 s, returns one marker", sleeper(2.0)),
+    StrategySpec("explode", "always raises", explode),
+    StrategySpec("hang", "sleeps past its timeout", sleeper(HANG_S), timeout_s=HANG_TIMEOUT_S),
+)

@@ -1,0 +1,43 @@
+"""The market-data interface every source implements.
+
+A scan reads one consistent snapshot: every strategy of a scan receives the
+same :class:`MarketSnapshot` (same data, same ``as_of_ms``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSnapshot:
+    """ccxt-shaped market data for a set of symbols, read-only and shared.
+
+    ``candles_1h``/``candles_5m`` map a symbol to rows ``[ms, o, h, l, c, v]``
+    (a numpy array of shape (n, 6) in the bundled source); ``funding`` maps a
+    symbol to ccxt funding-rate records; ``markets`` to ccxt market metadata.
+    """
+
+    source: str
+    as_of_ms: int
+    symbols: tuple[str, ...]
+    markets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    candles_1h: dict[str, Any] = field(default_factory=dict)
+    candles_5m: dict[str, Any] = field(default_factory=dict)
+    funding: dict[str, Any] = field(default_factory=dict)
+    perp_1h: dict[str, Any] = field(default_factory=dict)
+    holdings: dict[str, float] = field(default_factory=dict)
+
+
+class MarketDataProvider(Protocol):
+    source_name: str
+
+    def symbols(self) -> tuple[str, ...]:
+        """Every symbol this source can serve."""
+        ...
+
+    async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
+        """The consistent snapshot for ``symbols`` (validated by the caller)."""
+        ...

@@ -1,0 +1,67 @@
+"""Shared test helpers: a static market-data provider, settings, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import msgspec
+
+from config.settings import Settings
+from strategies.diagnostic import DIAGNOSTIC
+from strategies.market_data import MarketSnapshot
+from strategies.registry import Registry
+
+T = TypeVar("T")
+TEST_SECRET = "test-secret-for-unit-tests-only-32b"
+SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
+AS_OF_MS = 1_700_000_000_000
+
+
+class StaticProvider:
+    """A market-data source with no data, for runtime tests that run diagnostic strategies."""
+
+    source_name = "static-test"
+
+    def symbols(self) -> tuple[str, ...]:
+        return SYMBOLS
+
+    async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
+        return MarketSnapshot(source=self.source_name, as_of_ms=AS_OF_MS, symbols=tuple(symbols))
+
+
+def diagnostic_registry() -> Registry:
+    return Registry(DIAGNOSTIC, defaults=["noop"])
+
+
+def make_settings(**overrides: object) -> Settings:
+    base = Settings(
+        jwt_secret=TEST_SECRET,
+        worker_id="testhost:1",
+        lease_ttl_ms=1000,
+        sweep_interval_ms=50,
+        mailbox_poll_interval_ms=200,
+        work_block_ms=200,
+        work_reclaim_idle_ms=600,
+        scan_deadline_s=30.0,
+        result_retention_s=60,
+        diagnostic_strategies=True,
+    )
+    return msgspec.structs.replace(base, **overrides)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 10.0, interval_s: float = 0.02,
+    what: str = "condition",
+) -> T:
+    """Poll ``probe`` until it returns a truthy value, or fail at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(interval_s)

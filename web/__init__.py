@@ -1,0 +1,1 @@
+"""The HTTP surface: REST, compatibility routes, admin, health."""

@@ -1,0 +1,80 @@
+"""The aiohttp application: routes in one table, state in typed AppKeys,
+Redis and the coordinator as cleanup contexts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from config.logging import configure_logging
+from config.settings import Settings, load_settings
+from coordinator.coordinator import Coordinator
+from coordinator.redis_client import connect
+from coordinator.scans import Scans
+from strategies.providers import build_provider
+from strategies.registry import build_registry
+from web import compat, handlers, health
+from web.admin import create_admin_app
+from web.auth import VERIFIER, TokenVerifier, auth_middleware
+from web.errors import error_middleware
+from web.keys import COORDINATOR, REDIS, SCANS, SETTINGS
+
+ROUTES = [
+    web.post("/api/v1/scans", handlers.create_scan),
+    web.get("/api/v1/scans", handlers.list_scans),
+    web.get("/api/v1/scans/{scan_id}", handlers.get_scan),
+    web.delete("/api/v1/scans/{scan_id}", handlers.cancel_scan),
+    web.get("/api/v1/scans/{scan_id}/results", handlers.get_results),
+    web.get("/api/v1/scans/{scan_id}/lifecycle", handlers.get_lifecycle),
+    web.post("/api/v1/opportunities/discover", compat.discover),
+    web.get("/api/v1/opportunities/status/{scan_id}", compat.status),
+    web.get("/api/v1/opportunities/results/{scan_id}", compat.results),
+    web.get("/healthz", health.healthz),
+    web.get("/readyz", health.readyz),
+]
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.redis_url:
+        raise web.HTTPInternalServerError(reason="REDIS_URL is not set")
+    redis = connect(settings.redis_url)
+    app[REDIS] = redis
+    yield
+    await redis.aclose()
+
+
+async def coordinator_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    registry = build_registry(include_diagnostic=settings.diagnostic_strategies)
+    provider = build_provider(
+        settings.market_data_source,
+        latency_ms=settings.market_data_latency_ms,
+        files_dir=settings.market_data_dir,
+    )
+    coordinator = Coordinator(app[REDIS], settings, registry, provider)
+    await coordinator.start()
+    app[COORDINATOR] = coordinator
+    app[SCANS] = Scans(app[REDIS], settings, registry, provider.symbols(), coordinator.generation)
+    yield
+    await coordinator.stop()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware], client_max_size=settings.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app[VERIFIER] = TokenVerifier(settings)
+    app.cleanup_ctx.extend([redis_ctx, coordinator_ctx])
+    app.router.add_routes(ROUTES)
+    app.add_subapp("/api/v1/admin", create_admin_app())
+    return app
+
+
+async def gunicorn_app() -> web.Application:
+    """The factory gunicorn's aiohttp worker calls in each worker process."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.worker_id)
+    return create_app(settings)

@@ -1,0 +1,15 @@
+"""Typed application keys (aiohttp AppKey) for the app's shared state."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from config.settings import Settings
+from coordinator.coordinator import Coordinator
+from coordinator.scans import Scans
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", Redis)
+COORDINATOR = web.AppKey("coordinator", Coordinator)
+SCANS = web.AppKey("scans", Scans)
