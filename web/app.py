@@ -3,7 +3,7 @@ Redis and the coordinator as cleanup contexts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -12,8 +12,8 @@ from config.settings import Settings, load_settings
 from coordinator.coordinator import Coordinator
 from coordinator.redis_client import connect
 from coordinator.scans import Scans
-from strategies.providers import build_provider
-from strategies.registry import build_registry
+from strategies.market_data import MarketDataProvider
+from strategies.registry import Registry, build_registry
 from web import compat, handlers, health
 from web.admin import create_admin_app
 from web.auth import VERIFIER, TokenVerifier, auth_middleware
@@ -45,14 +45,34 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     await redis.aclose()
 
 
-async def coordinator_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
+def default_strategies(settings: Settings) -> tuple[Registry, MarketDataProvider]:
+    from strategies.providers import build_provider
+
     registry = build_registry(include_diagnostic=settings.diagnostic_strategies)
     provider = build_provider(
         settings.market_data_source,
         latency_ms=settings.market_data_latency_ms,
         files_dir=settings.market_data_dir,
     )
+    return registry, provider
+
+
+def coordinator_ctx(
+    registry: Registry | None, provider: MarketDataProvider | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async for _ in run_coordinator(app, registry, provider):
+            yield
+
+    return ctx
+
+
+async def run_coordinator(
+    app: web.Application, registry: Registry | None, provider: MarketDataProvider | None
+) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if registry is None or provider is None:
+        registry, provider = default_strategies(settings)
     coordinator = Coordinator(app[REDIS], settings, registry, provider)
     await coordinator.start()
     app[COORDINATOR] = coordinator
@@ -61,13 +81,19 @@ async def coordinator_ctx(app: web.Application) -> AsyncIterator[None]:
     await coordinator.stop()
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    provider: MarketDataProvider | None = None,
+) -> web.Application:
+    """The application; tests may inject a strategy registry and market-data provider."""
     app = web.Application(
         middlewares=[error_middleware, auth_middleware], client_max_size=settings.max_body_bytes
     )
     app[SETTINGS] = settings
     app[VERIFIER] = TokenVerifier(settings)
-    app.cleanup_ctx.extend([redis_ctx, coordinator_ctx])
+    app.cleanup_ctx.extend([redis_ctx, coordinator_ctx(registry, provider)])
     app.router.add_routes(ROUTES)
     app.add_subapp("/api/v1/admin", create_admin_app())
     return app

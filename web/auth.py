@@ -81,7 +81,7 @@ def bearer_token(request: web.Request) -> str:
 
 
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)
-PRINCIPAL = "principal"
+PRINCIPAL = web.RequestKey("principal", Principal)
 
 
 def principal_of(request: web.Request) -> Principal:

@@ -1,0 +1,81 @@
+"""Fixtures: one Redis family (fakeredis for single steps, real redis-server for
+everything that crosses processes, leases, streams, scripts or faults)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import fakeredis
+import pytest
+from redis.asyncio import Redis
+
+from config.settings import Settings
+from coordinator.coordinator import Coordinator
+from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.redis_client import connect
+from coordinator.scans import Scans
+from tests.support import StaticProvider, diagnostic_registry, make_settings
+
+
+@pytest.fixture(scope="session")
+def shared_redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """One real redis-server for the tests that only need a clean database."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis-shared"), appendonly=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A private real redis-server (append-only file on) a test may kill or restart."""
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def redis(shared_redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
+    client = connect(shared_redis_server.url)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def fake_redis() -> AsyncIterator[Redis]:
+    client = fakeredis.FakeAsyncRedis()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def settings(shared_redis_server: EmbeddedRedis) -> Settings:
+    return make_settings(redis_url=shared_redis_server.url)
+
+
+@pytest.fixture
+async def coordinator_factory(redis: Redis) -> AsyncIterator:
+    """Build started coordinators (each a pretend worker); all are stopped at the end."""
+    made: list[Coordinator] = []
+
+    async def build(settings: Settings, *, start: bool = True, run_strategies: bool = True) -> Coordinator:
+        coordinator = Coordinator(redis, settings, diagnostic_registry(), StaticProvider(),
+                                  run_strategies=run_strategies)
+        if start:
+            await coordinator.start()
+        made.append(coordinator)
+        return coordinator
+
+    yield build
+    for coordinator in made:
+        await coordinator.stop()
+
+
+@pytest.fixture
+def scans_for(redis: Redis):  # type: ignore[no-untyped-def]
+    def build(settings: Settings, coordinator: Coordinator) -> Scans:
+        return Scans(redis, settings, diagnostic_registry(), StaticProvider().symbols(),
+                     coordinator.generation)
+
+    return build

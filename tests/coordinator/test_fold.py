@@ -1,0 +1,130 @@
+"""The fold is pure and idempotent: each rule on a hand-built view."""
+
+from __future__ import annotations
+
+from coordinator import fold
+from coordinator.records import (
+    ActorState,
+    Cancel,
+    Progress,
+    Report,
+    ScanSnapshot,
+    ScanStatus,
+    Started,
+    StrategyState,
+    StrategyStatus,
+)
+from strategies.opportunity import Opportunity
+
+NOW = 1_000_000
+DEADLINE = NOW + 60_000
+
+
+def view_of(*names: str) -> fold.ScanView:
+    snapshot = ScanSnapshot(
+        scan_id="s" * 32, user_id="alice", status=ScanStatus.RUNNING, version=3,
+        progress=Progress(strategies_completed=0, total_strategies=len(names), percentage=0.0,
+                          opportunities_found_so_far=0),
+        strategies=[StrategyState(name=name) for name in names], symbols=["BTC/USDT"],
+        created_at="t", deadline_at="t", updated_at="t",
+    )
+    return fold.ScanView(snapshot=snapshot, state=ActorState(deadline_ms=DEADLINE), results=[])
+
+
+def opportunity(symbol: str = "BTC/USDT") -> Opportunity:
+    return Opportunity(strategy="a", symbol=symbol, side="long", entry=10.0, stop=9.0, target=12.0,
+                       confidence=0.5, expected_return=0.2, risk_reward=2.0, horizon="1d",
+                       rationale="r", data_source="x", as_of="t")
+
+
+def report(strategy: str, attempt: int = 1, status: StrategyStatus = StrategyStatus.COMPLETED,
+           found: int = 1) -> Report:
+    return Report(report_id=f"{strategy}:{attempt}", strategy=strategy, attempt=attempt,
+                  status=status, worker="w:1", at_ms=NOW, duration_ms=1.0,
+                  opportunities=[opportunity() for _ in range(found)])
+
+
+def test_report_applies_once_even_when_delivered_twice() -> None:
+    view = view_of("a", "b")
+    fold.apply(view, "1-0", report("a"))
+    fold.apply(view, "2-0", report("a"))
+    assert view.strategy("a").status == StrategyStatus.COMPLETED
+    assert len(view.results) == 1
+    assert view.state.applied == ["a:1"]
+    assert view.state.cursor == "2-0"
+
+
+def test_superseded_attempt_reporting_late_is_ignored() -> None:
+    view = view_of("a")
+    fold.apply(view, "1-0", Started(strategy="a", attempt=1, worker="w:1", at_ms=NOW))
+    fold.apply(view, "2-0", Started(strategy="a", attempt=2, worker="w:2", at_ms=NOW))
+    fold.apply(view, "3-0", report("a", attempt=1, found=5))
+    assert view.strategy("a").status == StrategyStatus.RUNNING
+    assert view.results == []
+    fold.apply(view, "4-0", report("a", attempt=2, found=2))
+    assert view.strategy("a").status == StrategyStatus.COMPLETED
+    assert len(view.results) == 2
+
+
+def test_report_after_strategy_finished_changes_nothing() -> None:
+    view = view_of("a")
+    fold.apply(view, "1-0", report("a", attempt=2, found=1))
+    fold.apply(view, "2-0", report("a", attempt=3, found=4))
+    assert view.strategy("a").attempt == 2
+    assert len(view.results) == 1
+
+
+def test_all_strategies_reported_completes() -> None:
+    view = view_of("a", "b")
+    fold.apply(view, "1-0", report("a"))
+    fold.settle(view, NOW)
+    assert view.snapshot.status == ScanStatus.RUNNING
+    fold.apply(view, "2-0", report("b", status=StrategyStatus.FAILED, found=0))
+    fold.settle(view, NOW)
+    assert view.snapshot.status == ScanStatus.COMPLETED
+
+
+def test_every_strategy_failed_ends_failed() -> None:
+    view = view_of("a", "b")
+    fold.apply(view, "1-0", report("a", status=StrategyStatus.FAILED, found=0))
+    fold.apply(view, "2-0", report("b", status=StrategyStatus.TIMED_OUT, found=0))
+    fold.settle(view, NOW)
+    assert view.snapshot.status == ScanStatus.FAILED
+
+
+def test_deadline_ends_partial_with_late_strategies_timed_out() -> None:
+    view = view_of("a", "b")
+    fold.apply(view, "1-0", report("a"))
+    fold.settle(view, DEADLINE)
+    assert view.snapshot.status == ScanStatus.PARTIAL
+    assert view.strategy("b").status == StrategyStatus.TIMED_OUT
+    assert view.strategy("a").status == StrategyStatus.COMPLETED
+
+
+def test_cancel_ends_cancelled_and_later_reports_are_ignored() -> None:
+    view = view_of("a", "b")
+    fold.apply(view, "1-0", report("a"))
+    fold.apply(view, "2-0", Cancel(by="alice", at_ms=NOW))
+    fold.apply(view, "3-0", report("b"))
+    assert view.snapshot.status == ScanStatus.CANCELLED
+    assert view.strategy("b").status == StrategyStatus.CANCELLED
+    assert len(view.results) == 1
+
+
+def test_terminal_state_is_reached_once() -> None:
+    view = view_of("a")
+    fold.apply(view, "1-0", report("a"))
+    fold.settle(view, NOW)
+    finished = [event for event in view.events if event.event == "finished"]
+    fold.settle(view, DEADLINE)
+    fold.apply(view, "2-0", Cancel(by="alice", at_ms=NOW))
+    assert view.snapshot.status == ScanStatus.COMPLETED
+    assert [event for event in view.events if event.event == "finished"] == finished
+
+
+def test_progress_never_reads_zero_total() -> None:
+    view = view_of("a", "b", "c", "d")
+    fold.apply(view, "1-0", report("a", found=3))
+    progress = fold.progress_of(view.snapshot.strategies, len(view.results))
+    assert progress == Progress(strategies_completed=1, total_strategies=4, percentage=25.0,
+                                opportunities_found_so_far=3)

@@ -1,0 +1,147 @@
+"""Lease and publish scripts on a real redis-server: fencing by token, epoch and version."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from redis.asyncio import Redis
+
+from coordinator import fold, keys
+from coordinator.errors import LeaseLost
+from coordinator.fold import ScanView
+from coordinator.generation import GenerationGuard
+from coordinator.lease import Lease, LeaseStore
+from coordinator.mailbox import Mailbox
+from coordinator.publisher import Publisher
+from coordinator.records import Cancel
+from coordinator.scan_actor import view_from
+from coordinator.scans import Scans
+from coordinator.scripts import Scripts
+from tests.support import StaticProvider, diagnostic_registry, make_settings
+
+
+@pytest.fixture
+async def env(redis: Redis, shared_redis_server):  # type: ignore[no-untyped-def]
+    settings = make_settings(redis_url=shared_redis_server.url)
+    guard = GenerationGuard(redis)
+    await guard.establish()
+    scans = Scans(redis, settings, diagnostic_registry(), StaticProvider().symbols(), guard)
+    scripts = Scripts(redis)
+    created = await scans.create("alice", ["noop", "sleep_100ms"], None, None)
+
+    class Env:
+        pass
+
+    e = Env()
+    e.settings, e.scans, e.scripts, e.redis = settings, scans, scripts, redis
+    e.scan_id = created.snapshot.scan_id
+    e.leases = LeaseStore(redis, scripts, settings)
+    e.other = LeaseStore(redis, scripts, msgspec.structs.replace(settings, worker_id="otherhost:2"))
+    e.publisher = Publisher(scripts, settings)
+    return e
+
+
+async def test_acquire_is_exclusive_and_epochs_grow(env) -> None:  # type: ignore[no-untyped-def]
+    first = await env.leases.acquire(env.scan_id)
+    assert first is not None and first.lease.epoch == 1
+    assert await env.other.acquire(env.scan_id) is None
+    assert await env.leases.release(first.lease)
+    second = await env.other.acquire(env.scan_id)
+    assert second is not None and second.lease.epoch == 2
+
+
+async def test_renew_replaces_the_expiry_and_never_adds(env) -> None:  # type: ignore[no-untyped-def]
+    acquired = await env.leases.acquire(env.scan_id)
+    for _ in range(5):
+        assert await env.leases.renew_all([acquired.lease]) == []
+    ttl = await env.redis.pttl(keys.lease(env.scan_id))
+    assert 0 < ttl <= env.settings.lease_ttl_ms
+
+
+async def test_renew_of_a_lease_taken_over_reports_it_lost(env) -> None:  # type: ignore[no-untyped-def]
+    acquired = await env.leases.acquire(env.scan_id)
+    await env.redis.delete(keys.lease(env.scan_id))  # stands in for expiry
+    taken = await env.other.acquire(env.scan_id)
+    assert taken is not None and taken.lease.epoch == 2
+    assert await env.leases.renew_all([acquired.lease]) == [acquired.lease]
+
+
+async def test_release_by_a_non_owner_does_nothing(env) -> None:  # type: ignore[no-untyped-def]
+    acquired = await env.leases.acquire(env.scan_id)
+    forged = Lease(env.scan_id, "not-the-token", acquired.lease.epoch, acquired.lease.local_deadline)
+    assert not await env.other.release(forged)
+    assert await env.redis.exists(keys.lease(env.scan_id)) == 1
+
+
+async def test_ex_owner_publish_is_fenced_by_token(env) -> None:  # type: ignore[no-untyped-def]
+    old = await env.leases.acquire(env.scan_id)
+    old_view = view_from(old)
+    await env.redis.delete(keys.lease(env.scan_id))
+    new = await env.other.acquire(env.scan_id)
+    new_view = view_from(new)
+    await Publisher(env.scripts, env.settings).publish(new.lease, new_view)
+    with pytest.raises(LeaseLost) as caught:
+        await env.publisher.publish(old.lease, old_view)
+    assert caught.value.epoch == 1
+    version = int(await env.redis.hget(keys.scan(env.scan_id), "version"))
+    assert version == 2
+    assert int(await env.redis.hget(keys.scan(env.scan_id), "epoch")) == 2
+
+
+async def test_publish_at_a_lower_epoch_than_written_is_fenced(env) -> None:  # type: ignore[no-untyped-def]
+    acquired = await env.leases.acquire(env.scan_id)
+    view = view_from(acquired)
+    await env.redis.hset(keys.scan(env.scan_id), "epoch", 7)  # a newer epoch has written
+    with pytest.raises(LeaseLost) as caught:
+        await env.publisher.publish(acquired.lease, view)
+    assert "newer epoch" in caught.value.reason
+
+
+async def test_publish_with_a_stale_version_is_fenced(env) -> None:  # type: ignore[no-untyped-def]
+    acquired = await env.leases.acquire(env.scan_id)
+    view: ScanView = view_from(acquired)
+    await env.redis.hincrby(keys.scan(env.scan_id), "version", 1)
+    with pytest.raises(LeaseLost):
+        await env.publisher.publish(acquired.lease, view)
+
+
+async def test_publish_after_the_local_deadline_never_reaches_redis(env) -> None:  # type: ignore[no-untyped-def]
+    acquired = await env.leases.acquire(env.scan_id)
+    view = view_from(acquired)
+    acquired.lease.local_deadline = 0.0
+    with pytest.raises(LeaseLost):
+        await env.publisher.publish(acquired.lease, view)
+    assert int(await env.redis.hget(keys.scan(env.scan_id), "version")) == 1
+
+
+async def test_trim_keeps_every_entry_after_the_cursor(env) -> None:  # type: ignore[no-untyped-def]
+    mailbox = Mailbox(env.redis, env.scripts)
+    ids = [await mailbox.append(env.scan_id, Cancel(by="x", at_ms=i)) for i in range(5)]
+    acquired = await env.leases.acquire(env.scan_id)
+    view = view_from(acquired)
+    view.state.cursor = ids[2]
+    await env.publisher.publish(acquired.lease, view)
+    remaining = [entry.entry_id for entry in await mailbox.read_after(env.scan_id, "0-0")]
+    assert remaining == ids[2:]
+
+
+async def test_append_to_an_expired_mailbox_does_not_recreate_it(env) -> None:  # type: ignore[no-untyped-def]
+    mailbox = Mailbox(env.redis, env.scripts)
+    await env.redis.delete(keys.mailbox(env.scan_id))  # stands in for retention expiry
+    assert await mailbox.append(env.scan_id, Cancel(by="x", at_ms=1)) is None
+    assert await env.redis.exists(keys.mailbox(env.scan_id)) == 0
+
+
+async def test_terminal_publish_gives_every_key_the_retention_ttl(env) -> None:  # type: ignore[no-untyped-def]
+    acquired = await env.leases.acquire(env.scan_id)
+    view = view_from(acquired)
+    fold.apply(view, "1-1", Cancel(by="alice", at_ms=1))
+    await env.publisher.publish(acquired.lease, view)
+    retention = keys.retention_ttl_ms(env.settings)
+    for key in (keys.scan(env.scan_id), keys.results(env.scan_id), keys.mailbox(env.scan_id),
+                keys.lifecycle(env.scan_id)):
+        ttl = await env.redis.pttl(key)
+        assert retention - 1000 < ttl <= retention, key
+    assert await env.redis.pttl(keys.tombstone(env.scan_id)) > retention
+    assert await env.redis.exists(keys.lease(env.scan_id)) == 0
+    assert await env.other.acquire(env.scan_id) is None  # a finished scan is never re-run

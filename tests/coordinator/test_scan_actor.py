@@ -1,0 +1,145 @@
+"""A scan actor driven one step at a time against a real redis-server."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from redis.asyncio import Redis
+
+from coordinator import keys
+from coordinator.clock import now_ms
+from coordinator.codec import snapshot_decoder
+from coordinator.generation import GenerationGuard
+from coordinator.lease import LeaseStore
+from coordinator.mailbox import Mailbox
+from coordinator.publisher import Publisher
+from coordinator.records import Cancel, Report, ScanStatus, Started, StrategyStatus
+from coordinator.scan_actor import ActorDeps, ScanActor
+from coordinator.scans import Scans
+from coordinator.scripts import Scripts
+from tests.support import StaticProvider, diagnostic_registry, make_settings
+
+
+class Harness:
+    def __init__(self, redis: Redis, url: str) -> None:
+        self.redis = redis
+        self.settings = make_settings(redis_url=url)
+        self.scripts = Scripts(redis)
+        self.mailbox = Mailbox(redis, self.scripts)
+        self.guard = GenerationGuard(redis)
+        self.scans = Scans(redis, self.settings, diagnostic_registry(), StaticProvider().symbols(), self.guard)
+
+    def store(self, worker_id: str) -> LeaseStore:
+        return LeaseStore(self.redis, self.scripts, msgspec.structs.replace(self.settings, worker_id=worker_id))
+
+    async def actor(self, scan_id: str, worker_id: str = "a:1") -> ScanActor:
+        settings = msgspec.structs.replace(self.settings, worker_id=worker_id)
+        acquired = await self.store(worker_id).acquire(scan_id)
+        assert acquired is not None
+        deps = ActorDeps(self.redis, self.scripts, self.mailbox, Publisher(self.scripts, settings), settings)
+        return ScanActor(acquired, deps, on_exit=lambda actor: None)
+
+    async def snapshot(self, scan_id: str):  # type: ignore[no-untyped-def]
+        return snapshot_decoder.decode(await self.redis.hget(keys.scan(scan_id), "snap"))
+
+    async def report(self, scan_id: str, strategy: str, attempt: int = 1) -> None:
+        await self.mailbox.append(scan_id, Report(
+            report_id=f"{strategy}:{attempt}", strategy=strategy, attempt=attempt,
+            status=StrategyStatus.COMPLETED, worker="w:9", at_ms=now_ms(), duration_ms=1.0))
+
+
+@pytest.fixture
+async def harness(redis: Redis, shared_redis_server) -> Harness:  # type: ignore[no-untyped-def]
+    h = Harness(redis, shared_redis_server.url)
+    await h.guard.establish()
+    return h
+
+
+async def new_scan(h: Harness, strategies: list[str]) -> str:
+    created = await h.scans.create("alice", strategies, None, None)
+    return created.snapshot.scan_id
+
+
+async def test_first_step_publishes_running_with_the_epoch(harness: Harness) -> None:
+    scan_id = await new_scan(harness, ["noop", "sleep_100ms"])
+    actor = await harness.actor(scan_id)
+    assert not await actor.step()
+    snapshot = await harness.snapshot(scan_id)
+    assert snapshot.status == ScanStatus.RUNNING
+    assert snapshot.version == 2 and snapshot.epoch == 1 and snapshot.owner == "a:1"
+    assert snapshot.progress.total_strategies == 2
+
+
+async def test_steps_fold_reports_and_complete(harness: Harness) -> None:
+    scan_id = await new_scan(harness, ["noop", "sleep_100ms"])
+    actor = await harness.actor(scan_id)
+    await actor.step()
+    await harness.report(scan_id, "noop")
+    await harness.report(scan_id, "noop")  # a client retry: same report id
+    assert not await actor.step()
+    assert (await harness.snapshot(scan_id)).progress.strategies_completed == 1
+    await harness.report(scan_id, "sleep_100ms")
+    assert await actor.step()
+    final = await harness.snapshot(scan_id)
+    assert final.status == ScanStatus.COMPLETED
+    assert final.progress.strategies_completed == 2
+
+
+async def test_step_without_mail_publishes_nothing(harness: Harness) -> None:
+    scan_id = await new_scan(harness, ["noop"])
+    actor = await harness.actor(scan_id)
+    await actor.step()
+    version = (await harness.snapshot(scan_id)).version
+    await actor.step()
+    assert (await harness.snapshot(scan_id)).version == version
+
+
+async def test_takeover_rebuilds_from_snapshot_and_mailbox_after_cursor(harness: Harness) -> None:
+    scan_id = await new_scan(harness, ["noop", "sleep_100ms", "sleep_500ms"])
+    first = await harness.actor(scan_id, "a:1")
+    await harness.report(scan_id, "noop")
+    await first.step()
+    await harness.report(scan_id, "sleep_100ms")  # arrives after a:1's last publish
+    await harness.redis.delete(keys.lease(scan_id))  # a:1 dies; its lease lapses
+    second = await harness.actor(scan_id, "b:2")
+    assert second.lease.epoch == 2
+    assert second.view.strategy("noop").status == StrategyStatus.COMPLETED
+    await second.step()
+    snapshot = await harness.snapshot(scan_id)
+    assert snapshot.progress.strategies_completed == 2
+    assert snapshot.epoch == 2 and snapshot.owner == "b:2"
+    events = [event.event for event in await harness.scans.lifecycle(scan_id, "alice")]
+    assert "lease_lost" in events and "taken_over" in events
+
+
+async def test_superseded_attempt_is_ignored_across_steps(harness: Harness) -> None:
+    scan_id = await new_scan(harness, ["noop", "sleep_100ms"])
+    actor = await harness.actor(scan_id)
+    for attempt, worker in ((1, "w:1"), (2, "w:2")):
+        await harness.mailbox.append(scan_id, Started(strategy="noop", attempt=attempt, worker=worker,
+                                                      at_ms=now_ms()))
+    await harness.report(scan_id, "noop", attempt=1)  # the zombie attempt
+    await actor.step()
+    assert (await harness.snapshot(scan_id)).progress.strategies_completed == 0
+    await harness.report(scan_id, "noop", attempt=2)
+    await actor.step()
+    assert (await harness.snapshot(scan_id)).progress.strategies_completed == 1
+
+
+async def test_cancel_message_ends_the_scan_cancelled(harness: Harness) -> None:
+    scan_id = await new_scan(harness, ["noop", "sleep_100ms"])
+    actor = await harness.actor(scan_id)
+    await harness.mailbox.append(scan_id, Cancel(by="alice", at_ms=now_ms()))
+    assert await actor.step()
+    assert (await harness.snapshot(scan_id)).status == ScanStatus.CANCELLED
+
+
+async def test_deadline_ends_the_scan_partial(harness: Harness) -> None:
+    scan_id = await new_scan(harness, ["noop", "sleep_100ms"])
+    actor = await harness.actor(scan_id)
+    await harness.report(scan_id, "noop")
+    actor.view.state.deadline_ms = now_ms() - 1
+    assert await actor.step()
+    snapshot = await harness.snapshot(scan_id)
+    assert snapshot.status == ScanStatus.PARTIAL
+    assert [s.status for s in snapshot.strategies] == [StrategyStatus.COMPLETED, StrategyStatus.TIMED_OUT]
