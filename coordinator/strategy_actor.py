@@ -73,6 +73,7 @@ class StrategyRunner:
 
     async def execute(self, item: WorkItem, attempt: int) -> None:
         worker = self._settings.worker_id
+        log.info("strategy_run", attempt=attempt)
         await self._mailbox.append(
             item.scan_id, Started(strategy=item.strategy, attempt=attempt, worker=worker, at_ms=now_ms())
         )

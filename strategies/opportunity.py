@@ -25,3 +25,28 @@ class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
     rationale: str  # one sentence with the numbers that triggered it
     data_source: str
     as_of: str  # ISO-8601 UTC time of the market data the idea is based on
+
+
+def make_opportunity(
+    *,
+    strategy: str,
+    symbol: str,
+    side: str,
+    entry: float,
+    stop: float,
+    target: float,
+    confidence: float,
+    horizon: str,
+    rationale: str,
+    data_source: str,
+    as_of: str,
+) -> Opportunity:
+    """An Opportunity with expected return and risk/reward derived from its levels."""
+    reward = abs(target - entry)
+    risk = abs(entry - stop)
+    return Opportunity(
+        strategy=strategy, symbol=symbol, side=side, entry=round(entry, 8), stop=round(stop, 8),
+        target=round(target, 8), confidence=round(min(1.0, max(0.0, confidence)), 4),
+        expected_return=round(reward / entry, 6), risk_reward=round(reward / risk, 4) if risk else 0.0,
+        horizon=horizon, rationale=rationale, data_source=data_source, as_of=as_of,
+    )

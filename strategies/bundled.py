@@ -1,0 +1,74 @@
+"""The bundled market-data source: a synthetic year committed with the code.
+
+Loaded once per process and shared read-only across scans; a snapshot for a
+set of symbols is a view over the loaded arrays, never a copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from strategies.errors import UnknownSymbol
+from strategies.market_data import MarketSnapshot
+
+DATA_PATH = Path(__file__).with_name("data") / "bundled.npz"
+SOURCE_NAME = "bundled-synthetic"
+MS_PER_S = 1000
+
+
+@functools.cache
+def load_dataset(path: Path = DATA_PATH) -> dict[str, Any]:
+    """Every series of the dataset, as ccxt-shaped read-only arrays."""
+    with np.load(path) as archive:
+        meta = json.loads(archive["meta"].tobytes())
+        series: dict[str, Any] = {"meta": meta}
+        for name in archive.files:
+            if name == "meta":
+                continue
+            kind, base = name.split("/")
+            values = archive[name].astype(np.float64)
+            stamps = meta["as_of_ms"] - meta["step_ms"][kind] * np.arange(len(values))[::-1]
+            table = np.column_stack([stamps, values])
+            table.setflags(write=False)
+            series.setdefault(kind, {})[f"{base}/USDT"] = table
+    return series
+
+
+class BundledProvider:
+    source_name = SOURCE_NAME
+
+    def __init__(self, latency_ms: int = 0, path: Path = DATA_PATH) -> None:
+        self._latency_s = latency_ms / MS_PER_S
+        self._data = load_dataset(path)
+
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(self._data["h1"])
+
+    async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
+        if self._latency_s:
+            await asyncio.sleep(self._latency_s)  # the simulated exchange round trip
+        return self.snapshot_now(tuple(symbols) or self.symbols())
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one provider per process, bounded cache
+    def snapshot_now(self, symbols: tuple[str, ...]) -> MarketSnapshot:
+        unknown = [symbol for symbol in symbols if symbol not in self._data["h1"]]
+        if unknown:
+            raise UnknownSymbol(unknown, self.symbols())
+        data, meta = self._data, self._data["meta"]
+
+        def pick(kind: str) -> dict[str, Any]:
+            return {s: data[kind][s] for s in symbols if s in data.get(kind, {})}
+
+        return MarketSnapshot(
+            source=SOURCE_NAME, as_of_ms=int(meta["as_of_ms"]), symbols=symbols,
+            markets={s: meta["markets"][s] for s in symbols}, candles_1h=pick("h1"),
+            candles_5m=pick("m5"), funding=pick("funding"), perp_1h=pick("perp"),
+            holdings={s: q for s, q in meta["holdings"].items() if s in symbols},
+        )
