@@ -64,11 +64,11 @@ class Service:
 
     def start(self) -> Service:
         self.port = self.port or free_port()
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            ["sh", "-c", f"exec {procfile_command('web')}"], cwd=ROOT, env=self.env(),
-            stdout=log, stderr=log, start_new_session=True,
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                ["sh", "-c", f"exec {procfile_command('web')}"], cwd=ROOT, env=self.env(),
+                stdout=log, stderr=log, start_new_session=True,
+            )
         self.wait_for_workers(self.workers)
         return self
 
