@@ -160,9 +160,7 @@ def parse_env_value(field_name: str, raw: str) -> Any:
     return raw
 
 
-def load_settings(
-    env: Mapping[str, str] | None = None, toml_path: Path | None = None
-) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None, toml_path: Path | None = None) -> Settings:
     """Settings from the TOML file (if any), overridden by the environment."""
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}

@@ -55,7 +55,9 @@ class Coordinator:
         self.work = WorkQueue(redis, settings)
         self.runner = StrategyRunner(redis, self.mailbox, self.work, registry, provider, settings)
         self.sweeper = Sweeper(redis, settings, self.adopt, self.room)
-        self._deps = ActorDeps(redis, self.scripts, self.mailbox, Publisher(self.scripts, settings), settings)
+        self._deps = ActorDeps(
+            redis, self.scripts, self.mailbox, Publisher(self.scripts, settings), settings
+        )
         self._run_strategies = run_strategies
         self.actors: dict[str, ScanActor] = {}
         self.tasks: dict[str, Task] = {}

@@ -59,16 +59,32 @@ class EmbeddedRedis:
 
     def command(self) -> list[str]:
         return [
-            redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", str(self.data_dir), "--appendonly", "yes" if self.appendonly else "no",
-            "--save", "", "--logfile", str(self.data_dir / "redis.log"), "--daemonize", "no",
+            redis_server_binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--save",
+            "",
+            "--logfile",
+            str(self.data_dir / "redis.log"),
+            "--daemonize",
+            "no",
         ]
 
     def start(self) -> EmbeddedRedis:
+        # redis-server changes into --dir before opening its log: paths must be absolute.
+        self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.port:
             self.port = free_port()
-        self.process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.wait_ready()
         return self
 
@@ -78,7 +94,9 @@ class EmbeddedRedis:
         try:
             while time.monotonic() < deadline:
                 if self.process is not None and self.process.poll() is not None:
-                    raise EmbeddedRedisError("redis-server exited at startup", self.data_dir / "redis.log")
+                    raise EmbeddedRedisError(
+                        "redis-server exited at startup", self.data_dir / "redis.log"
+                    )
                 try:
                     if client.ping():
                         return

@@ -80,8 +80,13 @@ def apply_started(view: ScanView, message: Started) -> None:
     item.status = StrategyStatus.RUNNING
     item.attempt = message.attempt
     item.started_at = iso(message.at_ms)
-    view.record(message.at_ms, "strategy_started", strategy=message.strategy,
-                worker=message.worker, detail=f"attempt {message.attempt}")
+    view.record(
+        message.at_ms,
+        "strategy_started",
+        strategy=message.strategy,
+        worker=message.worker,
+        detail=f"attempt {message.attempt}",
+    )
 
 
 def apply_report(view: ScanView, message: Report) -> None:
@@ -104,8 +109,13 @@ def apply_report(view: ScanView, message: Report) -> None:
     if message.market_data_as_of_ms is not None and view.snapshot.market_data_as_of is None:
         view.snapshot.market_data_as_of = iso(message.market_data_as_of_ms)
         view.snapshot.data_source = message.data_source
-    view.record(message.at_ms, "strategy_finished", strategy=message.strategy,
-                worker=message.worker, detail=finish_detail(message))
+    view.record(
+        message.at_ms,
+        "strategy_finished",
+        strategy=message.strategy,
+        worker=message.worker,
+        detail=finish_detail(message),
+    )
 
 
 def finish_detail(message: Report) -> str:

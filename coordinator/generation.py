@@ -39,8 +39,11 @@ class GenerationGuard:
         found = raw.decode() if raw is not None else None
         if found is None:
             if not self.lost:
-                log.error("redis_generation_lost", expected=self.expected,
-                          action="failing closed; run `python -m coordinator.recover`")
+                log.error(
+                    "redis_generation_lost",
+                    expected=self.expected,
+                    action="failing closed; run `python -m coordinator.recover`",
+                )
             self.lost = True
         elif found != self.expected:
             log.warning("redis_generation_recovered", previous=self.expected, current=found)

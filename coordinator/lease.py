@@ -91,9 +91,13 @@ class LeaseStore:
         async with self._redis.pipeline(transaction=False) as pipe:
             for lease in leases:
                 await self._scripts.renew_lease(
-                    keys=[keys.lease(lease.scan_id)], args=[lease.token, s.lease_ttl_ms], client=pipe
+                    keys=[keys.lease(lease.scan_id)],
+                    args=[lease.token, s.lease_ttl_ms],
+                    client=pipe,
                 )
-                pipe.zadd(keys.lease_index(self.bucket(lease.scan_id)), {lease.scan_id: expiry}, xx=True)
+                pipe.zadd(
+                    keys.lease_index(self.bucket(lease.scan_id)), {lease.scan_id: expiry}, xx=True
+                )
             replies = await pipe.execute()
         lost = []
         for lease, renewed in zip(leases, replies[::2], strict=True):
@@ -106,7 +110,11 @@ class LeaseStore:
     async def release(self, lease: Lease) -> bool:
         """Give the lease up now and mark the scan claimable, for an instant takeover."""
         released = await self._scripts.release_lease(
-            keys=[keys.lease(lease.scan_id), keys.scan(lease.scan_id), keys.lifecycle(lease.scan_id)],
+            keys=[
+                keys.lease(lease.scan_id),
+                keys.scan(lease.scan_id),
+                keys.lifecycle(lease.scan_id),
+            ],
             args=[lease.token, now_iso(), self._settings.worker_id, lease.epoch],
         )
         if int(released) == 1:
@@ -114,7 +122,9 @@ class LeaseStore:
         return int(released) == 1
 
     async def _index(self, scan_id: str, expiry_ms: int) -> None:
-        await self._redis.zadd(keys.lease_index(self.bucket(scan_id)), {scan_id: expiry_ms}, xx=True)
+        await self._redis.zadd(
+            keys.lease_index(self.bucket(scan_id)), {scan_id: expiry_ms}, xx=True
+        )
 
     def bucket(self, scan_id: str) -> int:
         return keys.bucket_of(scan_id, self._settings.index_buckets)
@@ -122,4 +132,3 @@ class LeaseStore:
     async def untrack(self, scan_id: str) -> None:
         """Drop a finished scan from the lease index."""
         await self._redis.zrem(keys.lease_index(self.bucket(scan_id)), scan_id)
-

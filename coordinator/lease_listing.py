@@ -43,17 +43,25 @@ async def active_leases(redis: Redis, settings: Settings, limit: int) -> list[Le
         replies = await pipe.execute()
     entries = []
     for index, scan_id in enumerate(scan_ids):
-        body, (worker, pid, epoch), ttl_ms = replies[3 * index: 3 * index + 3]
+        body, (worker, pid, epoch), ttl_ms = replies[3 * index : 3 * index + 3]
         if body is None:
             continue
         snapshot = snapshot_decoder.decode(body)
-        entries.append(LeaseEntry(
-            scan_id=scan_id, user_id=snapshot.user_id, status=snapshot.status.value,
-            worker_id=worker.decode() if worker else None, pid=int(pid) if pid else None,
-            epoch=int(epoch) if epoch else None,
-            lease_expires_in_ms=int(ttl_ms) if ttl_ms is not None and int(ttl_ms) >= 0 else None,
-            progress=snapshot.progress, age_s=round(age_ms(snapshot.created_at) / MS_PER_S, 3),
-        ))
+        entries.append(
+            LeaseEntry(
+                scan_id=scan_id,
+                user_id=snapshot.user_id,
+                status=snapshot.status.value,
+                worker_id=worker.decode() if worker else None,
+                pid=int(pid) if pid else None,
+                epoch=int(epoch) if epoch else None,
+                lease_expires_in_ms=int(ttl_ms)
+                if ttl_ms is not None and int(ttl_ms) >= 0
+                else None,
+                progress=snapshot.progress,
+                age_s=round(age_ms(snapshot.created_at) / MS_PER_S, 3),
+            )
+        )
     return entries
 
 

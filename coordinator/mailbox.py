@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import msgspec
-
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 

@@ -20,7 +20,7 @@ async def run_periodic(
             await duty()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a duty's failure must not end the loop
+        except Exception as exc:
             log.warning("periodic_duty_failed", duty=name, error=repr(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval_s)

@@ -55,7 +55,9 @@ def view_from(acquired: Acquired) -> fold.ScanView:
 
 
 class ScanActor:
-    def __init__(self, acquired: Acquired, deps: ActorDeps, on_exit: Callable[[ScanActor], None]) -> None:
+    def __init__(
+        self, acquired: Acquired, deps: ActorDeps, on_exit: Callable[[ScanActor], None]
+    ) -> None:
         self.lease: Lease = acquired.lease
         self.view = view_from(acquired)
         self.view.dirty = True  # the first publish records this epoch as the writer
@@ -122,7 +124,9 @@ class ScanActor:
         settings = self._deps.settings
         log.info("scan_finished", status=snapshot.status.value)
         async with self._deps.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(keys.lease_index(keys.bucket_of(self.scan_id, settings.index_buckets)), self.scan_id)
+            pipe.zrem(
+                keys.lease_index(keys.bucket_of(self.scan_id, settings.index_buckets)), self.scan_id
+            )
             await self._deps.scripts.clear_user_active(
                 keys=[keys.user_active(snapshot.user_id)], args=[self.scan_id], client=pipe
             )

@@ -96,7 +96,9 @@ class Scans:
             return self._symbols
         unknown = [symbol for symbol in requested if symbol not in self._symbols]
         if unknown:
-            raise InvalidScanRequest("symbols", f"unknown symbols: {', '.join(unknown)}", self._symbols)
+            raise InvalidScanRequest(
+                "symbols", f"unknown symbols: {', '.join(unknown)}", self._symbols
+            )
         if len(requested) > self._settings.max_symbols_per_scan:
             raise InvalidScanRequest(
                 "symbols", f"at most {self._settings.max_symbols_per_scan} symbols per scan"
@@ -124,8 +126,11 @@ class Scans:
         winner = await self._scripts.claim_user_scan(
             keys=self.user_keys(user_id, idempotency_key),
             args=[
-                snapshot.scan_id, stale_active or "", now_ms(),
-                self._settings.user_history_limit, keys.user_keys_ttl_ms(self._settings),
+                snapshot.scan_id,
+                stale_active or "",
+                now_ms(),
+                self._settings.user_history_limit,
+                keys.user_keys_ttl_ms(self._settings),
                 "1" if idempotency_key else "0",
             ],
         )
@@ -137,7 +142,9 @@ class Scans:
             )
             return Created(await self.read(winner_id, user_id), created=False)
         body = json_encoder.encode(snapshot)
-        return Created(SnapshotRead(snapshot.scan_id, body, snapshot.version, snapshot.status), True)
+        return Created(
+            SnapshotRead(snapshot.scan_id, body, snapshot.version, snapshot.status), True
+        )
 
     def user_keys(self, user_id: str, idempotency_key: str | None) -> list[str]:
         active = keys.user_active(user_id)
@@ -159,7 +166,9 @@ class Scans:
             if candidate is None:
                 continue
             found = await self.peek(candidate, user_id)
-            if found is not None and (candidate == original or found.status not in TERMINAL_SCAN_STATUSES):
+            if found is not None and (
+                candidate == original or found.status not in TERMINAL_SCAN_STATUSES
+            ):
                 return found, None
         return None, active
 
@@ -184,23 +193,42 @@ class Scans:
         return snapshot, ActorState(deadline_ms=deadline)
 
     async def write_new_scan(self, snapshot: ScanSnapshot, state: ActorState) -> None:
-        """Queued snapshot, timeline, tombstone, lease-index entry and work, before the id is returned."""
+        """Write the queued snapshot, timeline, tombstone, index entry and work: all before
+        the id is returned."""
         s = self._settings
         scan_id = snapshot.scan_id
         created = LifecycleEvent(at=snapshot.created_at, event="created", detail=snapshot.user_id)
-        tomb = Tombstone(scan_id=scan_id, user_id=snapshot.user_id, status="unknown",
-                         finished_at=snapshot.deadline_at)
+        tomb = Tombstone(
+            scan_id=scan_id,
+            user_id=snapshot.user_id,
+            status="unknown",
+            finished_at=snapshot.deadline_at,
+        )
         await self._scripts.create_scan(
-            keys=[keys.scan(scan_id), keys.mailbox(scan_id), keys.lifecycle(scan_id), keys.tombstone(scan_id)],
+            keys=[
+                keys.scan(scan_id),
+                keys.mailbox(scan_id),
+                keys.lifecycle(scan_id),
+                keys.tombstone(scan_id),
+            ],
             args=[
-                snapshot.user_id, json_encoder.encode(snapshot), msgpack_encoder.encode(state),
-                snapshot.status.value, keys.active_ttl_ms(s), json_encoder.encode(created),
-                json_encoder.encode(tomb), keys.live_tombstone_ttl_ms(s),
+                snapshot.user_id,
+                json_encoder.encode(snapshot),
+                msgpack_encoder.encode(state),
+                snapshot.status.value,
+                keys.active_ttl_ms(s),
+                json_encoder.encode(created),
+                json_encoder.encode(tomb),
+                keys.live_tombstone_ttl_ms(s),
             ],
         )
         items = [
-            WorkItem(scan_id=scan_id, strategy=item.name, symbols=snapshot.symbols,
-                     deadline_ms=state.deadline_ms)
+            WorkItem(
+                scan_id=scan_id,
+                strategy=item.name,
+                symbols=snapshot.symbols,
+                deadline_ms=state.deadline_ms,
+            )
             for item in snapshot.strategies
         ]
         async with self._redis.pipeline(transaction=False) as pipe:

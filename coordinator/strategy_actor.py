@@ -75,7 +75,8 @@ class StrategyRunner:
         worker = self._settings.worker_id
         log.info("strategy_run", attempt=attempt)
         await self._mailbox.append(
-            item.scan_id, Started(strategy=item.strategy, attempt=attempt, worker=worker, at_ms=now_ms())
+            item.scan_id,
+            Started(strategy=item.strategy, attempt=attempt, worker=worker, at_ms=now_ms()),
         )
         started = time.perf_counter()
         try:
@@ -85,19 +86,30 @@ class StrategyRunner:
             found = await asyncio.wait_for(asyncio.to_thread(spec.run, snapshot), timeout=budget_s)
         except TimeoutError:
             elapsed = (time.perf_counter() - started) * MS_PER_S
-            await self.report(item, attempt, StrategyStatus.TIMED_OUT, elapsed,
-                              error=f"ran past its {elapsed / MS_PER_S:.1f} s budget")
+            await self.report(
+                item,
+                attempt,
+                StrategyStatus.TIMED_OUT,
+                elapsed,
+                error=f"ran past its {elapsed / MS_PER_S:.1f} s budget",
+            )
             return
-        except Exception as exc:  # noqa: BLE001 - one strategy's bug never harms the scan
+        except Exception as exc:
             elapsed = (time.perf_counter() - started) * MS_PER_S
             log.warning("strategy_failed", error=repr(exc), attempt=attempt)
-            await self.report(item, attempt, StrategyStatus.FAILED, elapsed,
-                              error=f"{type(exc).__name__}: {exc}")
+            await self.report(
+                item, attempt, StrategyStatus.FAILED, elapsed, error=f"{type(exc).__name__}: {exc}"
+            )
             return
         elapsed = (time.perf_counter() - started) * MS_PER_S
         await self.report(
-            item, attempt, StrategyStatus.COMPLETED, elapsed, opportunities=found,
-            as_of_ms=snapshot.as_of_ms, source=snapshot.source,
+            item,
+            attempt,
+            StrategyStatus.COMPLETED,
+            elapsed,
+            opportunities=found,
+            as_of_ms=snapshot.as_of_ms,
+            source=snapshot.source,
         )
 
     async def report(

@@ -20,7 +20,10 @@ SWEEP_BATCH = 100
 
 class Sweeper:
     def __init__(
-        self, redis: Redis, settings: Settings, adopt: Callable[[str], Awaitable[bool]],
+        self,
+        redis: Redis,
+        settings: Settings,
+        adopt: Callable[[str], Awaitable[bool]],
         capacity: Callable[[], int],
     ) -> None:
         self._redis = redis

@@ -58,7 +58,11 @@ class WorkQueue:
 
     async def take(self, bucket: int, count: int, block_ms: int) -> list[Task]:
         reply = await self._redis.xreadgroup(
-            keys.WORK_GROUP, self.consumer, {keys.work_stream(bucket): ">"}, count=count, block=block_ms
+            keys.WORK_GROUP,
+            self.consumer,
+            {keys.work_stream(bucket): ">"},
+            count=count,
+            block=block_ms,
         )
         tasks = []
         for _stream, entries in reply or []:
@@ -70,8 +74,12 @@ class WorkQueue:
         """Take over tasks whose consumer stopped refreshing them."""
         stream = keys.work_stream(bucket)
         reply = await self._redis.xautoclaim(
-            stream, keys.WORK_GROUP, self.consumer,
-            min_idle_time=self._settings.work_reclaim_idle_ms, start_id="0-0", count=count,
+            stream,
+            keys.WORK_GROUP,
+            self.consumer,
+            min_idle_time=self._settings.work_reclaim_idle_ms,
+            start_id="0-0",
+            count=count,
         )
         entries = [entry for entry in reply[1] if entry and entry[1] is not None]
         if not entries:
@@ -103,8 +111,13 @@ class WorkQueue:
         async with self._redis.pipeline(transaction=False) as pipe:
             for bucket, ids in by_bucket.items():
                 pipe.xclaim(
-                    keys.work_stream(bucket), keys.WORK_GROUP, self.consumer, 0, ids,
-                    idle=idle_ms, justid=True,
+                    keys.work_stream(bucket),
+                    keys.WORK_GROUP,
+                    self.consumer,
+                    0,
+                    ids,
+                    idle=idle_ms,
+                    justid=True,
                 )
             await pipe.execute()
 

@@ -74,10 +74,15 @@ def log_closes(rng: np.random.Generator) -> dict[str, np.ndarray]:
 def ohlcv(rng: np.random.Generator, log_close: np.ndarray, end_ms: int, step_ms: int) -> np.ndarray:
     close = np.exp(log_close)
     open_ = np.concatenate([[close[0]], close[:-1]])
-    wiggle = np.abs(rng.standard_normal((2, close.size))) * np.abs(np.diff(log_close, prepend=log_close[0])).mean()
+    wiggle = (
+        np.abs(rng.standard_normal((2, close.size)))
+        * np.abs(np.diff(log_close, prepend=log_close[0])).mean()
+    )
     high = np.maximum(open_, close) * (1 + wiggle[0])
     low = np.minimum(open_, close) * (1 - wiggle[1])
-    volume = np.exp(rng.normal(10, 0.5, close.size)) * (1 + 20 * np.abs(np.diff(log_close, prepend=log_close[0])))
+    volume = np.exp(rng.normal(10, 0.5, close.size)) * (
+        1 + 20 * np.abs(np.diff(log_close, prepend=log_close[0]))
+    )
     stamps = end_ms - step_ms * np.arange(close.size)[::-1]
     return np.column_stack([stamps, open_, high, low, close, volume])
 
@@ -94,7 +99,9 @@ def perp_and_funding(rng: np.random.Generator, spot: np.ndarray) -> tuple[np.nda
         premium[t] = 0.97 * premium[t - 1] + 0.00025 * rng.standard_normal() + 0.00001
     perp = spot * (1 + premium)
     every = np.arange(FUNDING_EVERY_H - 1, HOURS, FUNDING_EVERY_H)
-    rates = np.clip(np.array([premium[max(0, t - 7): t + 1].mean() for t in every]) / 3, -0.0075, 0.0075)
+    rates = np.clip(
+        np.array([premium[max(0, t - 7) : t + 1].mean() for t in every]) / 3, -0.0075, 0.0075
+    )
     stamps = END_MS - HOUR_MS * (HOURS - 1 - every)
     return perp, np.column_stack([stamps, rates])
 
@@ -112,18 +119,33 @@ def main() -> None:
             arrays[f"m5/{symbol}"] = five_minute(rng, bars[-1, 4])
     meta = {
         "as_of_ms": END_MS,
-        "step_ms": {"h1": HOUR_MS, "m5": FIVE_MIN_MS, "perp": HOUR_MS, "funding": FUNDING_EVERY_H * HOUR_MS},
-        "markets": {f"{s}/USDT": {"symbol": f"{s}/USDT", "base": s, "quote": "USDT",
-                                  "precision": {"price": float(f"{p / 1e5:.2g}"), "amount": 1e-4},
-                                  "limits": {"amount": {"min": 1e-4}}, "maker": 0.001, "taker": 0.001}
-                    for s, p in zip(SYMBOLS, START_PRICES, strict=True)},
+        "step_ms": {
+            "h1": HOUR_MS,
+            "m5": FIVE_MIN_MS,
+            "perp": HOUR_MS,
+            "funding": FUNDING_EVERY_H * HOUR_MS,
+        },
+        "markets": {
+            f"{s}/USDT": {
+                "symbol": f"{s}/USDT",
+                "base": s,
+                "quote": "USDT",
+                "precision": {"price": float(f"{p / 1e5:.2g}"), "amount": 1e-4},
+                "limits": {"amount": {"min": 1e-4}},
+                "maker": 0.001,
+                "taker": 0.001,
+            }
+            for s, p in zip(SYMBOLS, START_PRICES, strict=True)
+        },
         "holdings": {"BTC/USDT": 0.5, "ETH/USDT": 6.0, "SOL/USDT": 120.0, "LINK/USDT": 400.0},
     }
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     # Timestamps are regular, so only prices are stored, as float32 (7 significant
     # digits, finer than any tick here); the provider rebuilds the ms column.
-    stored = {name: (a if name == "meta" else a[:, 1:].astype(np.float32)) for name, a in arrays.items()}
+    stored = {
+        name: (a if name == "meta" else a[:, 1:].astype(np.float32)) for name, a in arrays.items()
+    }
     np.savez_compressed(OUT, **stored)
     print(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB)")
 

@@ -32,17 +32,27 @@ def evaluate(symbol: str, candles: np.ndarray, source: str) -> Opportunity | Non
     range_ = ind.atr(high, low, close, ATR_PERIOD)[-1]
     surge = volume[-1] / average_volume
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side="long", entry=entry,
-        stop=entry - STOP_ATR * range_, target=entry + TARGET_ATR * range_,
+        strategy=NAME,
+        symbol=symbol,
+        side="long",
+        entry=entry,
+        stop=entry - STOP_ATR * range_,
+        target=entry + TARGET_ATR * range_,
         confidence=0.4 + 0.2 * min(2.0, surge - VOLUME_SURGE),
         horizon="1-2 days",
-        rationale=(f"Bollinger width {width[-2]:.4f} in its lowest {SQUEEZE_PERCENTILE:g}% "
-                   f"(<= {threshold:.4f}), close {entry:.4g} above the 20-bar high {prior_high:.4g} "
-                   f"on {surge:.1f}x average volume"),
-        data_source=source, as_of=ind.iso_of(candles[-1, ind.TIME]),
+        rationale=(
+            f"Bollinger width {width[-2]:.4f} in its lowest {SQUEEZE_PERCENTILE:g}% "
+            f"(<= {threshold:.4f}), close {entry:.4g} above the 20-bar high {prior_high:.4g} "
+            f"on {surge:.1f}x average volume"
+        ),
+        data_source=source,
+        as_of=ind.iso_of(candles[-1, ind.TIME]),
     )
 
 
 def run(snapshot: MarketSnapshot) -> list[Opportunity]:
-    found = (evaluate(symbol, candles, snapshot.source) for symbol, candles in snapshot.candles_1h.items())
+    found = (
+        evaluate(symbol, candles, snapshot.source)
+        for symbol, candles in snapshot.candles_1h.items()
+    )
     return [opportunity for opportunity in found if opportunity is not None]

@@ -67,8 +67,13 @@ class BundledProvider:
             return {s: data[kind][s] for s in symbols if s in data.get(kind, {})}
 
         return MarketSnapshot(
-            source=SOURCE_NAME, as_of_ms=int(meta["as_of_ms"]), symbols=symbols,
-            markets={s: meta["markets"][s] for s in symbols}, candles_1h=pick("h1"),
-            candles_5m=pick("m5"), funding=pick("funding"), perp_1h=pick("perp"),
+            source=SOURCE_NAME,
+            as_of_ms=int(meta["as_of_ms"]),
+            symbols=symbols,
+            markets={s: meta["markets"][s] for s in symbols},
+            candles_1h=pick("h1"),
+            candles_5m=pick("m5"),
+            funding=pick("funding"),
+            perp_1h=pick("perp"),
             holdings={s: q for s, q in meta["holdings"].items() if s in symbols},
         )

@@ -47,10 +47,19 @@ def explode(snapshot: MarketSnapshot) -> list[Opportunity]:
 def marker_opportunity(snapshot: MarketSnapshot, rationale: str) -> Opportunity:
     """A fixed, valid opportunity so tests can count results."""
     return Opportunity(
-        strategy="diagnostic", symbol=snapshot.symbols[0] if snapshot.symbols else "BTC/USDT",
-        side="long", entry=100.0, stop=95.0, target=110.0, confidence=0.5,
-        expected_return=0.1, risk_reward=2.0, horizon="diagnostic", rationale=rationale,
-        data_source=snapshot.source, as_of="1970-01-01T00:00:00+00:00",
+        strategy="diagnostic",
+        symbol=snapshot.symbols[0] if snapshot.symbols else "BTC/USDT",
+        side="long",
+        entry=100.0,
+        stop=95.0,
+        target=110.0,
+        confidence=0.5,
+        expected_return=0.1,
+        risk_reward=2.0,
+        horizon="diagnostic",
+        rationale=rationale,
+        data_source=snapshot.source,
+        as_of="1970-01-01T00:00:00+00:00",
     )
 
 

@@ -30,17 +30,27 @@ def evaluate(symbol: str, candles: np.ndarray, source: str) -> Opportunity | Non
     range_ = ind.atr(high, low, close, ATR_PERIOD)[-1]
     band = "lower" if direction > 0 else "upper"
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side="long" if direction > 0 else "short", entry=entry,
-        stop=entry - direction * STOP_ATR * range_, target=bands.middle[-1],
+        strategy=NAME,
+        symbol=symbol,
+        side="long" if direction > 0 else "short",
+        entry=entry,
+        stop=entry - direction * STOP_ATR * range_,
+        target=bands.middle[-1],
         confidence=0.45 + extreme / RSI_OVERSOLD,
         horizon="4-24 hours",
-        rationale=(f"close {entry:.4g} beyond the {band} Bollinger band "
-                   f"{(bands.lower if direction > 0 else bands.upper)[-1]:.4g} with RSI14 {strength:.1f}; "
-                   f"target the middle band {bands.middle[-1]:.4g}"),
-        data_source=source, as_of=ind.iso_of(candles[-1, ind.TIME]),
+        rationale=(
+            f"close {entry:.4g} beyond the {band} Bollinger band "
+            f"{(bands.lower if direction > 0 else bands.upper)[-1]:.4g} with RSI14 {strength:.1f}; "
+            f"target the middle band {bands.middle[-1]:.4g}"
+        ),
+        data_source=source,
+        as_of=ind.iso_of(candles[-1, ind.TIME]),
     )
 
 
 def run(snapshot: MarketSnapshot) -> list[Opportunity]:
-    found = (evaluate(symbol, candles, snapshot.source) for symbol, candles in snapshot.candles_1h.items())
+    found = (
+        evaluate(symbol, candles, snapshot.source)
+        for symbol, candles in snapshot.candles_1h.items()
+    )
     return [opportunity for opportunity in found if opportunity is not None]

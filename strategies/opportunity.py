@@ -45,8 +45,17 @@ def make_opportunity(
     reward = abs(target - entry)
     risk = abs(entry - stop)
     return Opportunity(
-        strategy=strategy, symbol=symbol, side=side, entry=round(entry, 8), stop=round(stop, 8),
-        target=round(target, 8), confidence=round(min(1.0, max(0.0, confidence)), 4),
-        expected_return=round(reward / entry, 6), risk_reward=round(reward / risk, 4) if risk else 0.0,
-        horizon=horizon, rationale=rationale, data_source=data_source, as_of=as_of,
+        strategy=strategy,
+        symbol=symbol,
+        side=side,
+        entry=round(entry, 8),
+        stop=round(stop, 8),
+        target=round(target, 8),
+        confidence=round(min(1.0, max(0.0, confidence)), 4),
+        expected_return=round(reward / entry, 6),
+        risk_reward=round(reward / risk, 4) if risk else 0.0,
+        horizon=horizon,
+        rationale=rationale,
+        data_source=data_source,
+        as_of=as_of,
     )

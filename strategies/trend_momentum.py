@@ -21,7 +21,7 @@ ADX_FULL_STRENGTH = 30.0
 
 
 def crossed(histogram: np.ndarray, direction: int) -> bool:
-    recent = histogram[-(CROSS_WINDOW_BARS + 1):] * direction
+    recent = histogram[-(CROSS_WINDOW_BARS + 1) :] * direction
     return bool(np.any((recent[:-1] <= 0) & (recent[1:] > 0)) and recent[-1] > 0)
 
 
@@ -32,23 +32,39 @@ def evaluate(symbol: str, candles: np.ndarray, source: str) -> Opportunity | Non
     strength = ind.adx(high, low, close, ADX_PERIOD)[-1]
     if not strength > ADX_MIN:
         return None
-    direction = 1 if fast > slow and crossed(histogram, 1) else -1 if fast < slow and crossed(histogram, -1) else 0
+    direction = (
+        1
+        if fast > slow and crossed(histogram, 1)
+        else -1
+        if fast < slow and crossed(histogram, -1)
+        else 0
+    )
     if direction == 0:
         return None
     entry, range_ = close[-1], ind.atr(high, low, close, ATR_PERIOD)[-1]
     side = "long" if direction > 0 else "short"
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side=side, entry=entry,
-        stop=entry - direction * STOP_ATR * range_, target=entry + direction * TARGET_ATR * range_,
+        strategy=NAME,
+        symbol=symbol,
+        side=side,
+        entry=entry,
+        stop=entry - direction * STOP_ATR * range_,
+        target=entry + direction * TARGET_ATR * range_,
         confidence=0.4 + 0.6 * min(1.0, (strength - ADX_MIN) / ADX_FULL_STRENGTH),
         horizon="1-3 days",
-        rationale=(f"EMA20 {fast:.4g} {'above' if direction > 0 else 'below'} EMA50 {slow:.4g}, "
-                   f"MACD histogram crossed {'above' if direction > 0 else 'below'} 0 "
-                   f"({histogram[-1]:.3g}) with ADX14 {strength:.1f} > {ADX_MIN:g}"),
-        data_source=source, as_of=ind.iso_of(candles[-1, ind.TIME]),
+        rationale=(
+            f"EMA20 {fast:.4g} {'above' if direction > 0 else 'below'} EMA50 {slow:.4g}, "
+            f"MACD histogram crossed {'above' if direction > 0 else 'below'} 0 "
+            f"({histogram[-1]:.3g}) with ADX14 {strength:.1f} > {ADX_MIN:g}"
+        ),
+        data_source=source,
+        as_of=ind.iso_of(candles[-1, ind.TIME]),
     )
 
 
 def run(snapshot: MarketSnapshot) -> list[Opportunity]:
-    found = (evaluate(symbol, candles, snapshot.source) for symbol, candles in snapshot.candles_1h.items())
+    found = (
+        evaluate(symbol, candles, snapshot.source)
+        for symbol, candles in snapshot.candles_1h.items()
+    )
     return [opportunity for opportunity in found if opportunity is not None]

@@ -59,9 +59,12 @@ async def coordinator_factory(redis: Redis) -> AsyncIterator:
     """Build started coordinators (each a pretend worker); all are stopped at the end."""
     made: list[Coordinator] = []
 
-    async def build(settings: Settings, *, start: bool = True, run_strategies: bool = True) -> Coordinator:
-        coordinator = Coordinator(redis, settings, diagnostic_registry(), StaticProvider(),
-                                  run_strategies=run_strategies)
+    async def build(
+        settings: Settings, *, start: bool = True, run_strategies: bool = True
+    ) -> Coordinator:
+        coordinator = Coordinator(
+            redis, settings, diagnostic_registry(), StaticProvider(), run_strategies=run_strategies
+        )
         if start:
             await coordinator.start()
         made.append(coordinator)
@@ -75,7 +78,12 @@ async def coordinator_factory(redis: Redis) -> AsyncIterator:
 @pytest.fixture
 def scans_for(redis: Redis):  # type: ignore[no-untyped-def]
     def build(settings: Settings, coordinator: Coordinator) -> Scans:
-        return Scans(redis, settings, diagnostic_registry(), StaticProvider().symbols(),
-                     coordinator.generation)
+        return Scans(
+            redis,
+            settings,
+            diagnostic_registry(),
+            StaticProvider().symbols(),
+            coordinator.generation,
+        )
 
     return build

@@ -53,7 +53,10 @@ def make_settings(**overrides: object) -> Settings:
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 10.0, interval_s: float = 0.02,
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    timeout_s: float = 10.0,
+    interval_s: float = 0.02,
     what: str = "condition",
 ) -> T:
     """Poll ``probe`` until it returns a truthy value, or fail at the deadline."""

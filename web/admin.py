@@ -19,8 +19,9 @@ encoder = msgspec.json.Encoder()
 async def list_leases(request: web.Request) -> web.Response:
     limit = int_query(request, "limit", LEASES_LIMIT_DEFAULT, 1, LEASES_LIMIT_MAX)
     entries = await active_leases(request.config_dict[REDIS], request.config_dict[SETTINGS], limit)
-    return web.Response(body=encoder.encode({"leases": entries, "count": len(entries)}),
-                        content_type=JSON)
+    return web.Response(
+        body=encoder.encode({"leases": entries, "count": len(entries)}), content_type=JSON
+    )
 
 
 def create_admin_app() -> web.Application:

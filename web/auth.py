@@ -48,8 +48,9 @@ class TokenVerifier:
 
     def decode(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM],
-                                options={"require": ["sub", "exp"]})
+            claims = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+            )
         except jwt.ExpiredSignatureError:
             raise ApiError(401, "token_expired", "bearer token has expired") from None
         except jwt.InvalidTokenError as exc:
@@ -75,8 +76,9 @@ def bearer_token(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "missing bearer token",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401, "unauthorized", "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
     return token.strip()
 
 
@@ -103,4 +105,3 @@ async def admin_middleware(request: web.Request, handler: Handler) -> web.Stream
     if not principal_of(request).is_admin:
         raise ApiError(403, "forbidden", "admin role required")
     return await handler(request)
-

@@ -33,8 +33,11 @@ encoder = msgspec.json.Encoder()
 def old_status_of(snapshot: ScanSnapshot) -> OldStatus:
     ended = snapshot.status in TERMINAL_SCAN_STATUSES
     return OldStatus(
-        success=True, scan_id=snapshot.scan_id, status="complete" if ended else "scanning",
-        final_status=snapshot.status.value if ended else None, progress=snapshot.progress,
+        success=True,
+        scan_id=snapshot.scan_id,
+        status="complete" if ended else "scanning",
+        final_status=snapshot.status.value if ended else None,
+        progress=snapshot.progress,
     )
 
 
@@ -66,13 +69,22 @@ async def status(request: web.Request) -> web.Response:
 async def results(request: web.Request) -> web.Response:
     scan_id = request.match_info["scan_id"]
     try:
-        found, raw = await request.config_dict[SCANS].read_results(scan_id, principal_of(request).user_id)
+        found, raw = await request.config_dict[SCANS].read_results(
+            scan_id, principal_of(request).user_id
+        )
     except ScanNotFound:
         return respond(OldStatus(success=False, scan_id=scan_id, status="not_found"), 404)
     snapshot = snapshot_decoder.decode(found.body)
     old = old_status_of(snapshot)
-    return respond({
-        "success": True, "scan_id": scan_id, "status": old.status, "final_status": old.final_status,
-        "partial": snapshot.status.value != "completed", "progress": snapshot.progress,
-        "market_data_as_of": snapshot.market_data_as_of, "opportunities": msgspec.Raw(raw),
-    })
+    return respond(
+        {
+            "success": True,
+            "scan_id": scan_id,
+            "status": old.status,
+            "final_status": old.final_status,
+            "partial": snapshot.status.value != "completed",
+            "progress": snapshot.progress,
+            "market_data_as_of": snapshot.market_data_as_of,
+            "opportunities": msgspec.Raw(raw),
+        }
+    )

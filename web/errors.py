@@ -21,7 +21,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, code: str, message: str, *, details: Mapping[str, object] | None = None,
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.status = status
@@ -48,8 +53,10 @@ error_encoder = msgspec.json.Encoder()
 def error_response(error: ApiError) -> web.Response:
     body = ErrorEnvelope(ErrorBody(error.code, error.message, error.details or None))
     return web.Response(
-        body=error_encoder.encode(body), status=error.status,
-        content_type="application/json", headers=error.headers,
+        body=error_encoder.encode(body),
+        status=error.status,
+        content_type="application/json",
+        headers=error.headers,
     )
 
 
@@ -67,20 +74,31 @@ def translate(exc: Exception, retry_after_s: int) -> ApiError | None:
         case ScanNotFound():
             return not_found(exc.scan_id)
         case ScanExpired():
-            return ApiError(410, "expired", str(exc),
-                            details={"status": exc.status, "finished_at": exc.finished_at})
+            return ApiError(
+                410,
+                "expired",
+                str(exc),
+                details={"status": exc.status, "finished_at": exc.finished_at},
+            )
         case InvalidScanRequest():
-            return ApiError(422, "invalid_" + exc.field, str(exc), details={"valid": list(exc.valid)})
+            return ApiError(
+                422, "invalid_" + exc.field, str(exc), details={"valid": list(exc.valid)}
+            )
         case GenerationLost():
             return ApiError(503, "redis_data_lost", str(exc), headers=unavailable)
         case RedisError() | ConnectionError() | TimeoutError():
-            return ApiError(503, "redis_unavailable", "Redis is unavailable; retry shortly",
-                            headers=unavailable)
+            return ApiError(
+                503, "redis_unavailable", "Redis is unavailable; retry shortly", headers=unavailable
+            )
         case web.HTTPRequestEntityTooLarge():
             return ApiError(413, "too_large", "request body too large")
         case web.HTTPMethodNotAllowed():
-            return ApiError(405, "method_not_allowed", exc.text or "method not allowed",
-                            headers={"Allow": ",".join(sorted(exc.allowed_methods))})
+            return ApiError(
+                405,
+                "method_not_allowed",
+                exc.text or "method not allowed",
+                headers={"Allow": ",".join(sorted(exc.allowed_methods))},
+            )
         case web.HTTPException() if exc.status >= 400:
             return ApiError(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
     return None
@@ -96,7 +114,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         mapped = translate(exc, request.config_dict[SETTINGS].retry_after_s)
         assert mapped is not None
         return error_response(mapped)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a stack trace
+    except Exception as exc:
         mapped = translate(exc, request.config_dict[SETTINGS].retry_after_s)
         if mapped is None:
             log.exception("unhandled_error", path=request.path)

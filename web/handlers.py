@@ -22,8 +22,12 @@ def etag_of(version: int) -> str:
 
 
 def snapshot_response(found: SnapshotRead, status: int = 200) -> web.Response:
-    return web.Response(body=found.body, status=status, content_type=JSON,
-                        headers={"ETag": etag_of(found.version), "Cache-Control": "no-cache"})
+    return web.Response(
+        body=found.body,
+        status=status,
+        content_type=JSON,
+        headers={"ETag": etag_of(found.version), "Cache-Control": "no-cache"},
+    )
 
 
 async def create_scan(request: web.Request) -> web.Response:
@@ -41,7 +45,9 @@ async def create_scan(request: web.Request) -> web.Response:
 
 
 async def get_scan(request: web.Request) -> web.Response:
-    found = await request.config_dict[SCANS].read(request.match_info["scan_id"], principal_of(request).user_id)
+    found = await request.config_dict[SCANS].read(
+        request.match_info["scan_id"], principal_of(request).user_id
+    )
     if request.headers.get("If-None-Match") == etag_of(found.version):
         return web.Response(status=304, headers={"ETag": etag_of(found.version)})
     return snapshot_response(found)
@@ -63,13 +69,19 @@ async def get_results(request: web.Request) -> web.Response:
     )
     snapshot = snapshot_decoder.decode(found.body)
     envelope = ResultsEnvelope(
-        scan_id=found.scan_id, status=snapshot.status,
-        partial=snapshot.status != ScanStatus.COMPLETED, version=snapshot.version,
-        market_data_as_of=snapshot.market_data_as_of, data_source=snapshot.data_source,
+        scan_id=found.scan_id,
+        status=snapshot.status,
+        partial=snapshot.status != ScanStatus.COMPLETED,
+        version=snapshot.version,
+        market_data_as_of=snapshot.market_data_as_of,
+        data_source=snapshot.data_source,
         opportunities=msgspec.Raw(raw),
     )
-    return web.Response(body=json_encoder.encode(envelope), content_type=JSON,
-                        headers={"ETag": etag_of(found.version)})
+    return web.Response(
+        body=json_encoder.encode(envelope),
+        content_type=JSON,
+        headers={"ETag": etag_of(found.version)},
+    )
 
 
 async def cancel_scan(request: web.Request) -> web.Response:
@@ -87,5 +99,6 @@ async def list_scans(request: web.Request) -> web.Response:
 async def get_lifecycle(request: web.Request) -> web.Response:
     scan_id = request.match_info["scan_id"]
     events = await request.config_dict[SCANS].lifecycle(scan_id, principal_of(request).user_id)
-    return web.Response(body=json_encoder.encode({"scan_id": scan_id, "events": events}),
-                        content_type=JSON)
+    return web.Response(
+        body=json_encoder.encode({"scan_id": scan_id, "events": events}), content_type=JSON
+    )

@@ -18,11 +18,16 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         await request.config_dict[REDIS].ping()
     except (RedisError, OSError) as exc:
-        return web.json_response({"ready": False, "reason": f"redis unreachable: {exc}"}, status=503)
+        return web.json_response(
+            {"ready": False, "reason": f"redis unreachable: {exc}"}, status=503
+        )
     if coordinator.generation.lost:
         return web.json_response(
-            {"ready": False, "reason": "Redis lost its data (generation marker missing); "
-                                       "run `python -m coordinator.recover`"},
+            {
+                "ready": False,
+                "reason": "Redis lost its data (generation marker missing); "
+                "run `python -m coordinator.recover`",
+            },
             status=503,
         )
     return web.json_response({"ready": True, "worker_id": coordinator.settings.worker_id})

@@ -37,8 +37,11 @@ def idempotency_key(request: web.Request) -> str | None:
     if key is None:
         return None
     if not key or len(key) > IDEMPOTENCY_KEY_MAX_CHARS or not key.isprintable():
-        raise ApiError(400, "invalid_idempotency_key",
-                       f"Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX_CHARS} printable characters")
+        raise ApiError(
+            400,
+            "invalid_idempotency_key",
+            f"Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX_CHARS} printable characters",
+        )
     return key
 
 

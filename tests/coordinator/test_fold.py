@@ -22,26 +22,59 @@ DEADLINE = NOW + 60_000
 
 def view_of(*names: str) -> fold.ScanView:
     snapshot = ScanSnapshot(
-        scan_id="s" * 32, user_id="alice", status=ScanStatus.RUNNING, version=3,
-        progress=Progress(strategies_completed=0, total_strategies=len(names), percentage=0.0,
-                          opportunities_found_so_far=0),
-        strategies=[StrategyState(name=name) for name in names], symbols=["BTC/USDT"],
-        created_at="t", deadline_at="t", updated_at="t",
+        scan_id="s" * 32,
+        user_id="alice",
+        status=ScanStatus.RUNNING,
+        version=3,
+        progress=Progress(
+            strategies_completed=0,
+            total_strategies=len(names),
+            percentage=0.0,
+            opportunities_found_so_far=0,
+        ),
+        strategies=[StrategyState(name=name) for name in names],
+        symbols=["BTC/USDT"],
+        created_at="t",
+        deadline_at="t",
+        updated_at="t",
     )
     return fold.ScanView(snapshot=snapshot, state=ActorState(deadline_ms=DEADLINE), results=[])
 
 
 def opportunity(symbol: str = "BTC/USDT") -> Opportunity:
-    return Opportunity(strategy="a", symbol=symbol, side="long", entry=10.0, stop=9.0, target=12.0,
-                       confidence=0.5, expected_return=0.2, risk_reward=2.0, horizon="1d",
-                       rationale="r", data_source="x", as_of="t")
+    return Opportunity(
+        strategy="a",
+        symbol=symbol,
+        side="long",
+        entry=10.0,
+        stop=9.0,
+        target=12.0,
+        confidence=0.5,
+        expected_return=0.2,
+        risk_reward=2.0,
+        horizon="1d",
+        rationale="r",
+        data_source="x",
+        as_of="t",
+    )
 
 
-def report(strategy: str, attempt: int = 1, status: StrategyStatus = StrategyStatus.COMPLETED,
-           found: int = 1) -> Report:
-    return Report(report_id=f"{strategy}:{attempt}", strategy=strategy, attempt=attempt,
-                  status=status, worker="w:1", at_ms=NOW, duration_ms=1.0,
-                  opportunities=[opportunity() for _ in range(found)])
+def report(
+    strategy: str,
+    attempt: int = 1,
+    status: StrategyStatus = StrategyStatus.COMPLETED,
+    found: int = 1,
+) -> Report:
+    return Report(
+        report_id=f"{strategy}:{attempt}",
+        strategy=strategy,
+        attempt=attempt,
+        status=status,
+        worker="w:1",
+        at_ms=NOW,
+        duration_ms=1.0,
+        opportunities=[opportunity() for _ in range(found)],
+    )
 
 
 def test_report_applies_once_even_when_delivered_twice() -> None:
@@ -126,5 +159,6 @@ def test_progress_never_reads_zero_total() -> None:
     view = view_of("a", "b", "c", "d")
     fold.apply(view, "1-0", report("a", found=3))
     progress = fold.progress_of(view.snapshot.strategies, len(view.results))
-    assert progress == Progress(strategies_completed=1, total_strategies=4, percentage=25.0,
-                                opportunities_found_so_far=3)
+    assert progress == Progress(
+        strategies_completed=1, total_strategies=4, percentage=25.0, opportunities_found_so_far=3
+    )

@@ -17,8 +17,14 @@ def hash_tag(key: str) -> str:
 
 
 def test_all_scan_keys_share_the_scan_hash_tag() -> None:
-    scan_keys = [keys.scan(SCAN_ID), keys.results(SCAN_ID), keys.mailbox(SCAN_ID),
-                 keys.lifecycle(SCAN_ID), keys.lease(SCAN_ID), keys.tombstone(SCAN_ID)]
+    scan_keys = [
+        keys.scan(SCAN_ID),
+        keys.results(SCAN_ID),
+        keys.mailbox(SCAN_ID),
+        keys.lifecycle(SCAN_ID),
+        keys.lease(SCAN_ID),
+        keys.tombstone(SCAN_ID),
+    ]
     assert {hash_tag(key) for key in scan_keys} == {SCAN_ID}
     assert len(set(scan_keys)) == len(scan_keys)
 

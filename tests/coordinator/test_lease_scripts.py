@@ -68,7 +68,9 @@ async def test_renew_of_a_lease_taken_over_reports_it_lost(env) -> None:  # type
 
 async def test_release_by_a_non_owner_does_nothing(env) -> None:  # type: ignore[no-untyped-def]
     acquired = await env.leases.acquire(env.scan_id)
-    forged = Lease(env.scan_id, "not-the-token", acquired.lease.epoch, acquired.lease.local_deadline)
+    forged = Lease(
+        env.scan_id, "not-the-token", acquired.lease.epoch, acquired.lease.local_deadline
+    )
     assert not await env.other.release(forged)
     assert await env.redis.exists(keys.lease(env.scan_id)) == 1
 
@@ -138,8 +140,12 @@ async def test_terminal_publish_gives_every_key_the_retention_ttl(env) -> None: 
     fold.apply(view, "1-1", Cancel(by="alice", at_ms=1))
     await env.publisher.publish(acquired.lease, view)
     retention = keys.retention_ttl_ms(env.settings)
-    for key in (keys.scan(env.scan_id), keys.results(env.scan_id), keys.mailbox(env.scan_id),
-                keys.lifecycle(env.scan_id)):
+    for key in (
+        keys.scan(env.scan_id),
+        keys.results(env.scan_id),
+        keys.mailbox(env.scan_id),
+        keys.lifecycle(env.scan_id),
+    ):
         ttl = await env.redis.pttl(key)
         assert retention - 1000 < ttl <= retention, key
     assert await env.redis.pttl(keys.tombstone(env.scan_id)) > retention

@@ -27,25 +27,40 @@ class Harness:
         self.scripts = Scripts(redis)
         self.mailbox = Mailbox(redis, self.scripts)
         self.guard = GenerationGuard(redis)
-        self.scans = Scans(redis, self.settings, diagnostic_registry(), StaticProvider().symbols(), self.guard)
+        self.scans = Scans(
+            redis, self.settings, diagnostic_registry(), StaticProvider().symbols(), self.guard
+        )
 
     def store(self, worker_id: str) -> LeaseStore:
-        return LeaseStore(self.redis, self.scripts, msgspec.structs.replace(self.settings, worker_id=worker_id))
+        return LeaseStore(
+            self.redis, self.scripts, msgspec.structs.replace(self.settings, worker_id=worker_id)
+        )
 
     async def actor(self, scan_id: str, worker_id: str = "a:1") -> ScanActor:
         settings = msgspec.structs.replace(self.settings, worker_id=worker_id)
         acquired = await self.store(worker_id).acquire(scan_id)
         assert acquired is not None
-        deps = ActorDeps(self.redis, self.scripts, self.mailbox, Publisher(self.scripts, settings), settings)
+        deps = ActorDeps(
+            self.redis, self.scripts, self.mailbox, Publisher(self.scripts, settings), settings
+        )
         return ScanActor(acquired, deps, on_exit=lambda actor: None)
 
     async def snapshot(self, scan_id: str):  # type: ignore[no-untyped-def]
         return snapshot_decoder.decode(await self.redis.hget(keys.scan(scan_id), "snap"))
 
     async def report(self, scan_id: str, strategy: str, attempt: int = 1) -> None:
-        await self.mailbox.append(scan_id, Report(
-            report_id=f"{strategy}:{attempt}", strategy=strategy, attempt=attempt,
-            status=StrategyStatus.COMPLETED, worker="w:9", at_ms=now_ms(), duration_ms=1.0))
+        await self.mailbox.append(
+            scan_id,
+            Report(
+                report_id=f"{strategy}:{attempt}",
+                strategy=strategy,
+                attempt=attempt,
+                status=StrategyStatus.COMPLETED,
+                worker="w:9",
+                at_ms=now_ms(),
+                duration_ms=1.0,
+            ),
+        )
 
 
 @pytest.fixture
@@ -116,8 +131,9 @@ async def test_superseded_attempt_is_ignored_across_steps(harness: Harness) -> N
     scan_id = await new_scan(harness, ["noop", "sleep_100ms"])
     actor = await harness.actor(scan_id)
     for attempt, worker in ((1, "w:1"), (2, "w:2")):
-        await harness.mailbox.append(scan_id, Started(strategy="noop", attempt=attempt, worker=worker,
-                                                      at_ms=now_ms()))
+        await harness.mailbox.append(
+            scan_id, Started(strategy="noop", attempt=attempt, worker=worker, at_ms=now_ms())
+        )
     await harness.report(scan_id, "noop", attempt=1)  # the zombie attempt
     await actor.step()
     assert (await harness.snapshot(scan_id)).progress.strategies_completed == 0
@@ -142,4 +158,7 @@ async def test_deadline_ends_the_scan_partial(harness: Harness) -> None:
     assert await actor.step()
     snapshot = await harness.snapshot(scan_id)
     assert snapshot.status == ScanStatus.PARTIAL
-    assert [s.status for s in snapshot.strategies] == [StrategyStatus.COMPLETED, StrategyStatus.TIMED_OUT]
+    assert [s.status for s in snapshot.strategies] == [
+        StrategyStatus.COMPLETED,
+        StrategyStatus.TIMED_OUT,
+    ]

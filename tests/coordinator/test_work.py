@@ -19,7 +19,13 @@ async def read_snapshot(redis: Redis, scan_id: str):  # type: ignore[no-untyped-
 async def terminal_snapshot(redis: Redis, scan_id: str):  # type: ignore[no-untyped-def]
     async def probe():  # type: ignore[no-untyped-def]
         snapshot = await read_snapshot(redis, scan_id)
-        return snapshot if snapshot and snapshot.status != ScanStatus.RUNNING and snapshot.status != ScanStatus.QUEUED else None
+        return (
+            snapshot
+            if snapshot
+            and snapshot.status != ScanStatus.RUNNING
+            and snapshot.status != ScanStatus.QUEUED
+            else None
+        )
 
     return await eventually(probe, what=f"scan {scan_id} terminal")
 
@@ -28,31 +34,42 @@ async def steal(redis: Redis, settings, consumer: str) -> list[bytes]:  # type: 
     """A consumer that takes every waiting task and then dies without acknowledging."""
     taken = []
     for bucket in range(settings.index_buckets):
-        reply = await redis.xreadgroup(keys.WORK_GROUP, consumer, {keys.work_stream(bucket): ">"}, count=100)
+        reply = await redis.xreadgroup(
+            keys.WORK_GROUP, consumer, {keys.work_stream(bucket): ">"}, count=100
+        )
         for _stream, entries in reply or []:
             taken.extend(entry_id for entry_id, _ in entries)
     return taken
 
 
-async def test_any_worker_runs_work_and_the_scan_completes(redis, settings, coordinator_factory, scans_for) -> None:  # type: ignore[no-untyped-def]
+async def test_any_worker_runs_work_and_the_scan_completes(
+    redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
     coordinator = await coordinator_factory(settings)
     scans = scans_for(settings, coordinator)
     created = await scans.create("alice", ["noop", "sleep_100ms", "explode"], None, None)
     final = await terminal_snapshot(redis, created.snapshot.scan_id)
     assert final.status == ScanStatus.COMPLETED
     statuses = {item.name: item.status for item in final.strategies}
-    assert statuses == {"noop": StrategyStatus.COMPLETED, "sleep_100ms": StrategyStatus.COMPLETED,
-                        "explode": StrategyStatus.FAILED}
+    assert statuses == {
+        "noop": StrategyStatus.COMPLETED,
+        "sleep_100ms": StrategyStatus.COMPLETED,
+        "explode": StrategyStatus.FAILED,
+    }
     assert "DiagnosticFailure" in next(i.error for i in final.strategies if i.name == "explode")
 
 
-async def test_dead_consumers_work_is_reclaimed_and_applied_once(redis, settings, coordinator_factory, scans_for) -> None:  # type: ignore[no-untyped-def]
+async def test_dead_consumers_work_is_reclaimed_and_applied_once(
+    redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
     owner = await coordinator_factory(settings, run_strategies=False)
     scans = scans_for(settings, owner)
     created = await scans.create("alice", ["sleep_100ms", "noop"], None, None)
     scan_id = created.snapshot.scan_id
     assert len(await steal(redis, settings, "dead:1")) == 2
-    live = await coordinator_factory(make_settings(redis_url=settings.redis_url, worker_id="live:2"))
+    live = await coordinator_factory(
+        make_settings(redis_url=settings.redis_url, worker_id="live:2")
+    )
     final = await terminal_snapshot(redis, scan_id)
     assert final.status == ScanStatus.COMPLETED
     assert all(item.attempt == 2 for item in final.strategies)  # delivery 2: the reclaim
@@ -60,7 +77,9 @@ async def test_dead_consumers_work_is_reclaimed_and_applied_once(redis, settings
     assert live.settings.worker_id == "live:2"
 
 
-async def test_task_that_keeps_dying_ends_failed_after_bounded_deliveries(redis, settings, coordinator_factory, scans_for) -> None:  # type: ignore[no-untyped-def]
+async def test_task_that_keeps_dying_ends_failed_after_bounded_deliveries(
+    redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
     owner = await coordinator_factory(settings, run_strategies=False)
     scans = scans_for(settings, owner)
     created = await scans.create("alice", ["noop"], None, None)
@@ -69,8 +88,9 @@ async def test_task_that_keeps_dying_ends_failed_after_bounded_deliveries(redis,
     bucket = keys.bucket_of(scan_id, settings.index_buckets)
     for consumer in ("dead:2", "dead:3"):  # two more deliveries that die too
         await redis.xclaim(keys.work_stream(bucket), keys.WORK_GROUP, consumer, 0, [entry_id])
-    await coordinator_factory(make_settings(redis_url=settings.redis_url, worker_id="live:2",
-                                            max_strategy_deliveries=3))
+    await coordinator_factory(
+        make_settings(redis_url=settings.redis_url, worker_id="live:2", max_strategy_deliveries=3)
+    )
     final = await terminal_snapshot(redis, scan_id)
     assert final.status == ScanStatus.FAILED
     [item] = final.strategies
@@ -79,17 +99,21 @@ async def test_task_that_keeps_dying_ends_failed_after_bounded_deliveries(redis,
     assert await redis.xlen(keys.work_stream(bucket)) == 0  # acknowledged and removed
 
 
-async def test_graceful_stop_hands_scans_over_at_once(redis, settings, coordinator_factory, scans_for) -> None:  # type: ignore[no-untyped-def]
+async def test_graceful_stop_hands_scans_over_at_once(
+    redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
     slow = make_settings(redis_url=settings.redis_url, lease_ttl_ms=60_000)
     first = await coordinator_factory(slow)
     scans = scans_for(slow, first)
     created = await scans.create("alice", ["sleep_2s"], None, None)
     scan_id = created.snapshot.scan_id
-    await eventually(lambda: first.adopt(scan_id) if scan_id not in first.actors else _true(),
-                     what="first owner")
+    await eventually(
+        lambda: first.adopt(scan_id) if scan_id not in first.actors else _true(), what="first owner"
+    )
     await first.stop()
-    second = await coordinator_factory(make_settings(redis_url=settings.redis_url, worker_id="b:2",
-                                                     lease_ttl_ms=60_000))
+    second = await coordinator_factory(
+        make_settings(redis_url=settings.redis_url, worker_id="b:2", lease_ttl_ms=60_000)
+    )
     # With a 60 s lease only a release on stop lets the second worker take over now.
     await eventually(lambda: _owned(second, scan_id), timeout_s=5, what="takeover after release")
     final = await terminal_snapshot(redis, scan_id)

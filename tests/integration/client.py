@@ -63,25 +63,31 @@ class ScanClient:
         return {"Authorization": f"Bearer {token_for(user)}"}
 
     async def start(self, user: str, strategies: list[str]) -> dict:  # type: ignore[type-arg]
-        async with self.session.post(f"{self.base_url}/api/v1/scans", json={"strategies": strategies},
-                                     headers=self.headers(user)) as response:
+        async with self.session.post(
+            f"{self.base_url}/api/v1/scans",
+            json={"strategies": strategies},
+            headers=self.headers(user),
+        ) as response:
             assert response.status == 202, await response.text()
             return await response.json()  # type: ignore[no-any-return]
 
     async def read(self, user: str, scan_id: str) -> dict | None:  # type: ignore[type-arg]
-        async with self.session.get(f"{self.base_url}/api/v1/scans/{scan_id}",
-                                    headers=self.headers(user)) as response:
+        async with self.session.get(
+            f"{self.base_url}/api/v1/scans/{scan_id}", headers=self.headers(user)
+        ) as response:
             body = await response.json() if response.status == 200 else None
             self.log.record(scan_id, response.status, body)
             return body
 
     async def results(self, user: str, scan_id: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-        async with self.session.get(f"{self.base_url}/api/v1/scans/{scan_id}/results",
-                                    headers=self.headers(user)) as response:
+        async with self.session.get(
+            f"{self.base_url}/api/v1/scans/{scan_id}/results", headers=self.headers(user)
+        ) as response:
             return response.status, await response.json()
 
-    async def follow(self, user: str, scan_id: str, timeout_s: float,
-                     interval_s: float = 0.02) -> dict:  # type: ignore[type-arg]
+    async def follow(
+        self, user: str, scan_id: str, timeout_s: float, interval_s: float = 0.02
+    ) -> dict:  # type: ignore[type-arg]
         """Poll until terminal, or fail at the deadline."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

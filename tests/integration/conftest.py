@@ -15,8 +15,12 @@ def start_service(redis_server: EmbeddedRedis, tmp_path: Path) -> Iterator[Calla
     started: list[Service] = []
 
     def start(workers: int = 3, **env: str) -> Service:
-        service = Service(redis_server.url, tmp_path / f"service-{len(started)}.log",
-                          env_overrides=env, workers=workers)
+        service = Service(
+            redis_server.url,
+            tmp_path / f"service-{len(started)}.log",
+            env_overrides=env,
+            workers=workers,
+        )
         started.append(service)
         return service.start()
 

@@ -54,10 +54,16 @@ class Service:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "REDIS_URL": self.redis_url, "JWT_SECRET": TEST_SECRET, "PORT": str(self.port),
-            "WEB_CONCURRENCY": str(self.workers), "DIAGNOSTIC_STRATEGIES": "1", "HOST": "127.0.0.1",
-        })
+        env.update(
+            {
+                "REDIS_URL": self.redis_url,
+                "JWT_SECRET": TEST_SECRET,
+                "PORT": str(self.port),
+                "WEB_CONCURRENCY": str(self.workers),
+                "DIAGNOSTIC_STRATEGIES": "1",
+                "HOST": "127.0.0.1",
+            }
+        )
         env.update(self.env_overrides)
         env["PATH"] = f"{Path(os.sys.executable).parent}:{env.get('PATH', '')}"
         return env
@@ -66,8 +72,12 @@ class Service:
         self.port = self.port or free_port()
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                ["sh", "-c", f"exec {procfile_command('web')}"], cwd=ROOT, env=self.env(),
-                stdout=log, stderr=log, start_new_session=True,
+                ["sh", "-c", f"exec {procfile_command('web')}"],
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         self.wait_for_workers(self.workers)
         return self

@@ -43,8 +43,10 @@ async def test_200_scans_polled_from_fresh_connections(start_service) -> None:  
     finally:
         await client.close()
     log = client.log
-    print(f"\n{SCANS} scans, {log.reads} reads, not_found={log.not_found}, 5xx={log.server_errors}, "
-          f"p50 {sorted(durations)[len(durations) // 2]:.3f}s max {max(durations):.3f}s")
+    print(
+        f"\n{SCANS} scans, {log.reads} reads, not_found={log.not_found}, 5xx={log.server_errors}, "
+        f"p50 {sorted(durations)[len(durations) // 2]:.3f}s max {max(durations):.3f}s"
+    )
     assert log.not_found == 0
     assert log.server_errors == 0
     assert log.zero_totals == 0

@@ -22,13 +22,17 @@ STRATEGIES = ["noop", "sleep_2s", "sleep_2s", "sleep_2s"]
 async def running_with_one_report(client: ScanClient, user: str, scan_id: str) -> dict:  # type: ignore[type-arg]
     async def probe():  # type: ignore[no-untyped-def]
         body = await client.read(user, scan_id)
-        ready = body and body["status"] == "running" and body["progress"]["strategies_completed"] >= 1
+        ready = (
+            body and body["status"] == "running" and body["progress"]["strategies_completed"] >= 1
+        )
         return body if ready else None
 
     return await eventually(probe, timeout_s=20, what="scan running with noop reported")
 
 
-async def epoch_above(client: ScanClient, user: str, scan_id: str, epoch: int, timeout_s: float) -> dict:  # type: ignore[type-arg]
+async def epoch_above(
+    client: ScanClient, user: str, scan_id: str, epoch: int, timeout_s: float
+) -> dict:  # type: ignore[type-arg]
     async def probe():  # type: ignore[no-untyped-def]
         body = await client.read(user, scan_id)
         return body if body and body["epoch"] > epoch else None
@@ -41,15 +45,22 @@ def owner_pid(body: dict) -> int:  # type: ignore[type-arg]
 
 
 def runs_of(service, scan_id: str, strategy: str) -> int:  # type: ignore[no-untyped-def]
-    return len([line for line in service.log_lines("strategy_run")
-                if line.get("scan_id") == scan_id and line.get("strategy") == strategy])
+    return len(
+        [
+            line
+            for line in service.log_lines("strategy_run")
+            if line.get("scan_id") == scan_id and line.get("strategy") == strategy
+        ]
+    )
 
 
 async def check_completed_once(service, client: ScanClient, user: str, scan_id: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
     final = await client.follow(user, scan_id, timeout_s=30)
     assert final["status"] == "completed"
     assert runs_of(service, scan_id, "noop") == 1, "a strategy that had reported ran again"
-    assert client.log.not_found == 0 and client.log.server_errors == 0 and client.log.backwards == []
+    assert (
+        client.log.not_found == 0 and client.log.server_errors == 0 and client.log.backwards == []
+    )
     return final
 
 
@@ -66,7 +77,10 @@ async def test_kill_9_of_the_owner_hands_the_scan_to_another_worker(start_servic
         takeover_s = time.monotonic() - killed_at
         assert owner_pid(taken) != victim
         final = await check_completed_once(service, client, "alice", created["scan_id"])
-        print(f"\nkill -9 takeover after {takeover_s:.2f} s (lease {LEASE_TTL_MS} ms); final epoch {final['epoch']}")
+        print(
+            f"\nkill -9 takeover after {takeover_s:.2f} s (lease {LEASE_TTL_MS} ms); "
+            f"final epoch {final['epoch']}"
+        )
     finally:
         await client.close()
 
@@ -87,11 +101,17 @@ async def test_paused_owner_is_fenced_when_it_resumes(start_service) -> None:  #
         assert final["epoch"] == taken["epoch"] or final["epoch"] > body["epoch"]
 
         def fenced():  # type: ignore[no-untyped-def]
-            return [line for line in service.log_lines()
-                    if line.get("scan_id") == scan_id and line.get("event") in ("scan_actor_fenced", "lease_lost")
-                    and str(victim) in str(line.get("worker_id"))]
+            return [
+                line
+                for line in service.log_lines()
+                if line.get("scan_id") == scan_id
+                and line.get("event") in ("scan_actor_fenced", "lease_lost")
+                and str(victim) in str(line.get("worker_id"))
+            ]
 
-        await eventually(lambda: _async(fenced()), timeout_s=10, what="the paused owner to fence itself")
+        await eventually(
+            lambda: _async(fenced()), timeout_s=10, what="the paused owner to fence itself"
+        )
         for _ in range(20):  # the resumed ex-owner must never write again
             again = await client.read("alice", scan_id)
             assert again["version"] == final["version"] and again["epoch"] == final["epoch"]
@@ -109,8 +129,9 @@ async def test_sigterm_hands_over_without_waiting_for_the_lease(start_service) -
         victim = owner_pid(body)
         signalled_at = time.monotonic()
         service.signal_worker(victim, signal.SIGTERM)
-        taken = await epoch_above(client, "alice", created["scan_id"], body["epoch"],
-                                  timeout_s=long_lease_ms / 1000 / 2)
+        taken = await epoch_above(
+            client, "alice", created["scan_id"], body["epoch"], timeout_s=long_lease_ms / 1000 / 2
+        )
         handoff_s = time.monotonic() - signalled_at
         assert owner_pid(taken) != victim
         await check_completed_once(service, client, "alice", created["scan_id"])

@@ -8,9 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from config.settings import Settings
+from tests.support import StaticProvider, diagnostic_registry, make_settings
 from web.app import create_app
 from web.auth import mint_token
-from tests.support import StaticProvider, diagnostic_registry, make_settings
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
@@ -37,6 +37,8 @@ async def api(make_api, api_settings) -> TestClient:  # type: ignore[no-untyped-
 @pytest.fixture
 def auth(api_settings: Settings) -> Callable[..., dict[str, str]]:
     def headers(user: str = "alice", *, admin: bool = False, ttl_s: int = 600) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint_token(api_settings, user, admin=admin, ttl_s=ttl_s)}"}
+        return {
+            "Authorization": f"Bearer {mint_token(api_settings, user, admin=admin, ttl_s=ttl_s)}"
+        }
 
     return headers

@@ -24,14 +24,18 @@ async def test_malformed_json_is_400(api, auth) -> None:  # type: ignore[no-unty
     assert (await error_of(response))["code"] == "malformed_json"
 
 
-@pytest.mark.parametrize("body", [b'{"strategies": "noop"}', b'{"strategies": [1]}', b'{"colour": 1}', b"[]"])
+@pytest.mark.parametrize(
+    "body", [b'{"strategies": "noop"}', b'{"strategies": [1]}', b'{"colour": 1}', b"[]"]
+)
 async def test_wrong_shape_is_422(api, auth, body: bytes) -> None:  # type: ignore[no-untyped-def]
     response = await api.post("/api/v1/scans", data=body, headers=auth())
     assert response.status == 422
 
 
 async def test_unknown_strategy_is_422_listing_the_valid_ones(api, auth) -> None:  # type: ignore[no-untyped-def]
-    response = await api.post("/api/v1/scans", json={"strategies": ["noop", "astrology"]}, headers=auth())
+    response = await api.post(
+        "/api/v1/scans", json={"strategies": ["noop", "astrology"]}, headers=auth()
+    )
     assert response.status == 422
     error = await error_of(response)
     assert "astrology" in error["message"]
@@ -62,10 +66,16 @@ async def test_missing_or_malformed_token_is_401(api, header) -> None:  # type: 
 
 async def test_forged_and_expired_tokens_are_401(api) -> None:  # type: ignore[no-untyped-def]
     now = int(time.time())
-    forged = jwt.encode({"sub": "alice", "exp": now + 60}, "some-other-secret-of-32-bytes-len", algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "alice", "exp": now + 60}, "some-other-secret-of-32-bytes-len", algorithm="HS256"
+    )
     expired = jwt.encode({"sub": "alice", "exp": now - 60}, TEST_SECRET, algorithm="HS256")
     no_exp = jwt.encode({"sub": "alice"}, TEST_SECRET, algorithm="HS256")
-    for token, code in ((forged, "invalid_token"), (expired, "token_expired"), (no_exp, "invalid_token")):
+    for token, code in (
+        (forged, "invalid_token"),
+        (expired, "token_expired"),
+        (no_exp, "invalid_token"),
+    ):
         response = await api.get("/api/v1/scans", headers={"Authorization": f"Bearer {token}"})
         assert response.status == 401
         assert (await error_of(response))["code"] == code
@@ -77,7 +87,9 @@ async def test_bad_query_values(api, auth) -> None:  # type: ignore[no-untyped-d
 
 
 async def test_bad_idempotency_key_is_400(api, auth) -> None:  # type: ignore[no-untyped-def]
-    response = await api.post("/api/v1/scans", json={}, headers={**auth(), "Idempotency-Key": "k" * 500})
+    response = await api.post(
+        "/api/v1/scans", json={}, headers={**auth(), "Idempotency-Key": "k" * 500}
+    )
     assert response.status == 400
 
 

@@ -22,7 +22,9 @@ async def test_redis_down_is_503_with_retry_after(make_api, redis_server, auth) 
 
 async def test_finished_scan_reads_expired_after_retention(make_api, api_settings, auth) -> None:  # type: ignore[no-untyped-def]
     api = await make_api(msgspec.structs.replace(api_settings, result_retention_s=1))
-    created = await (await api.post("/api/v1/scans", json={"strategies": ["noop"]}, headers=auth())).json()
+    created = await (
+        await api.post("/api/v1/scans", json={"strategies": ["noop"]}, headers=auth())
+    ).json()
     path = f"/api/v1/scans/{created['scan_id']}"
 
     async def gone():  # type: ignore[no-untyped-def]
@@ -36,9 +38,13 @@ async def test_finished_scan_reads_expired_after_retention(make_api, api_setting
     assert (await api.get(path, headers=auth("mallory"))).status == 404
 
 
-async def test_redis_emptied_fails_closed_until_recovery(make_api, api_settings, redis, auth) -> None:  # type: ignore[no-untyped-def]
+async def test_redis_emptied_fails_closed_until_recovery(
+    make_api, api_settings, redis, auth
+) -> None:  # type: ignore[no-untyped-def]
     api = await make_api(api_settings)
-    created = await (await api.post("/api/v1/scans", json={"strategies": ["noop"]}, headers=auth())).json()
+    created = await (
+        await api.post("/api/v1/scans", json={"strategies": ["noop"]}, headers=auth())
+    ).json()
     await redis.flushall()  # stands in for a restart that lost the data
 
     async def closed():  # type: ignore[no-untyped-def]
@@ -56,4 +62,6 @@ async def test_redis_emptied_fails_closed_until_recovery(make_api, api_settings,
         return (await api.get("/readyz")).status == 200
 
     await eventually(open_again, what="service to resume after recovery")
-    assert (await api.post("/api/v1/scans", json={"strategies": ["noop"]}, headers=auth())).status == 202
+    assert (
+        await api.post("/api/v1/scans", json={"strategies": ["noop"]}, headers=auth())
+    ).status == 202

@@ -10,7 +10,9 @@ TERMINAL = {"completed", "partial", "failed", "cancelled"}
 
 
 async def start(api: TestClient, headers: dict[str, str], **body: object) -> dict:  # type: ignore[type-arg]
-    response = await api.post("/api/v1/scans", json=body or {"strategies": ["noop"]}, headers=headers)
+    response = await api.post(
+        "/api/v1/scans", json=body or {"strategies": ["noop"]}, headers=headers
+    )
     assert response.status in (200, 202), await response.text()
     return await response.json()
 
@@ -26,7 +28,9 @@ async def wait_terminal(api: TestClient, headers: dict[str, str], scan_id: str) 
 
 
 async def test_created_scan_is_readable_at_once_with_a_known_total(api, auth) -> None:  # type: ignore[no-untyped-def]
-    response = await api.post("/api/v1/scans", json={"strategies": ["noop", "sleep_100ms"]}, headers=auth())
+    response = await api.post(
+        "/api/v1/scans", json={"strategies": ["noop", "sleep_100ms"]}, headers=auth()
+    )
     assert response.status == 202
     created = await response.json()
     assert response.headers["Location"] == f"/api/v1/scans/{created['scan_id']}"
@@ -41,9 +45,15 @@ async def test_scan_runs_to_completed_with_results(api, auth) -> None:  # type: 
     created = await start(api, auth(), strategies=["noop", "sleep_100ms"], symbols=["ETH/USDT"])
     final = await wait_terminal(api, auth(), created["scan_id"])
     assert final["status"] == "completed"
-    assert final["progress"] == {"strategies_completed": 2, "total_strategies": 2, "percentage": 100.0,
-                                 "opportunities_found_so_far": 1}
-    results = await (await api.get(f"/api/v1/scans/{created['scan_id']}/results", headers=auth())).json()
+    assert final["progress"] == {
+        "strategies_completed": 2,
+        "total_strategies": 2,
+        "percentage": 100.0,
+        "opportunities_found_so_far": 1,
+    }
+    results = await (
+        await api.get(f"/api/v1/scans/{created['scan_id']}/results", headers=auth())
+    ).json()
     assert results["partial"] is False
     assert results["market_data_as_of"] is not None
     assert [o["symbol"] for o in results["opportunities"]] == ["ETH/USDT"]
@@ -55,8 +65,10 @@ async def test_versions_grow_and_etag_gives_304(api, auth) -> None:  # type: ign
     assert final["version"] > created["version"]
     response = await api.get(f"/api/v1/scans/{created['scan_id']}", headers=auth())
     assert response.headers["ETag"] == f'"{final["version"]}"'
-    again = await api.get(f"/api/v1/scans/{created['scan_id']}",
-                          headers={**auth(), "If-None-Match": response.headers["ETag"]})
+    again = await api.get(
+        f"/api/v1/scans/{created['scan_id']}",
+        headers={**auth(), "If-None-Match": response.headers["ETag"]},
+    )
     assert again.status == 304
 
 
@@ -96,7 +108,9 @@ async def test_list_and_lifecycle(api, auth) -> None:  # type: ignore[no-untyped
     listing = await (await api.get("/api/v1/scans", headers=auth())).json()
     assert [scan["scan_id"] for scan in listing["scans"]] == [created["scan_id"]]
     assert (await (await api.get("/api/v1/scans", headers=auth("bob"))).json())["scans"] == []
-    timeline = await (await api.get(f"/api/v1/scans/{created['scan_id']}/lifecycle", headers=auth())).json()
+    timeline = await (
+        await api.get(f"/api/v1/scans/{created['scan_id']}/lifecycle", headers=auth())
+    ).json()
     events = [event["event"] for event in timeline["events"]]
     assert events[0] == "created" and events[-1] == "finished"
     assert {"claimed", "strategy_started", "strategy_finished"} <= set(events)
@@ -110,25 +124,39 @@ async def test_another_users_scan_is_a_404_like_a_missing_one(api, auth) -> None
     body_theirs, body_missing = await theirs.json(), await missing.json()
     assert body_theirs["error"]["code"] == body_missing["error"]["code"] == "not_found"
     for path in ("/results", "/lifecycle"):
-        assert (await api.get(f"/api/v1/scans/{created['scan_id']}{path}", headers=auth("mallory"))).status == 404
-    assert (await api.delete(f"/api/v1/scans/{created['scan_id']}", headers=auth("mallory"))).status == 404
+        assert (
+            await api.get(f"/api/v1/scans/{created['scan_id']}{path}", headers=auth("mallory"))
+        ).status == 404
+    assert (
+        await api.delete(f"/api/v1/scans/{created['scan_id']}", headers=auth("mallory"))
+    ).status == 404
 
 
 async def test_compatibility_routes_keep_the_old_shapes(api, auth) -> None:  # type: ignore[no-untyped-def]
-    response = await api.post("/api/v1/opportunities/discover", json={"strategies": ["noop"]}, headers=auth())
+    response = await api.post(
+        "/api/v1/opportunities/discover", json={"strategies": ["noop"]}, headers=auth()
+    )
     assert response.status == 202
     started = await response.json()
     assert started["success"] is True and started["status"] == "scanning"
     scan_id = started["scan_id"]
 
     async def complete():  # type: ignore[no-untyped-def]
-        body = await (await api.get(f"/api/v1/opportunities/status/{scan_id}", headers=auth())).json()
+        body = await (
+            await api.get(f"/api/v1/opportunities/status/{scan_id}", headers=auth())
+        ).json()
         return body if body["status"] == "complete" else None
 
     status = await eventually(complete, what="old status complete")
-    assert set(status["progress"]) == {"strategies_completed", "total_strategies", "percentage",
-                                       "opportunities_found_so_far"}
-    results = await (await api.get(f"/api/v1/opportunities/results/{scan_id}", headers=auth())).json()
+    assert set(status["progress"]) == {
+        "strategies_completed",
+        "total_strategies",
+        "percentage",
+        "opportunities_found_so_far",
+    }
+    results = await (
+        await api.get(f"/api/v1/opportunities/results/{scan_id}", headers=auth())
+    ).json()
     assert results["success"] is True and results["opportunities"] == []
     missing = await api.get(f"/api/v1/opportunities/status/{'0' * 32}", headers=auth())
     assert missing.status == 404 and (await missing.json())["status"] == "not_found"
