@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from coordinator.embedded_redis import EmbeddedRedis
-from tests.integration.service import Service
+from tests.integration.service import Service, WorkerProcess
 
 
 @pytest.fixture
@@ -27,3 +27,22 @@ def start_service(redis_server: EmbeddedRedis, tmp_path: Path) -> Iterator[Calla
     yield start
     for service in started:
         service.stop()
+
+
+@pytest.fixture
+def start_worker(
+    redis_server: EmbeddedRedis, tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start(**env: str) -> WorkerProcess:
+        worker = WorkerProcess(
+            redis_server.url, tmp_path / f"worker-{len(started)}.log", env_overrides=env
+        )
+        started.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in started:
+        if worker.process is not None and worker.process.poll() is None:
+            worker.stop()

@@ -128,3 +128,41 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self.process = None
+
+
+@dataclass
+class WorkerProcess:
+    """The Procfile's `worker` process type: a coordinator with no HTTP."""
+
+    redis_url: str
+    log_path: Path
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        env = dict(os.environ)
+        env.update(
+            {"REDIS_URL": self.redis_url, "JWT_SECRET": TEST_SECRET, "DIAGNOSTIC_STRATEGIES": "1"}
+        )
+        env.update(self.env_overrides)
+        env["PATH"] = f"{Path(os.sys.executable).parent}:{env.get('PATH', '')}"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                ["sh", "-c", f"exec {procfile_command('worker')}"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.terminate()
+        return self.process.wait(timeout=30)

@@ -160,3 +160,27 @@ async def test_compatibility_routes_keep_the_old_shapes(api, auth) -> None:  # t
     assert results["success"] is True and results["opportunities"] == []
     missing = await api.get(f"/api/v1/opportunities/status/{'0' * 32}", headers=auth())
     assert missing.status == 404 and (await missing.json())["status"] == "not_found"
+
+
+async def test_admin_lease_listing_shows_the_owner_of_a_running_scan(
+    api, auth, api_settings
+) -> None:  # type: ignore[no-untyped-def]
+    created = await start(api, auth(), strategies=["sleep_2s"])
+
+    async def listed():  # type: ignore[no-untyped-def]
+        body = await (
+            await api.get("/api/v1/admin/leases", headers=auth("root", admin=True))
+        ).json()
+        entries = [entry for entry in body["leases"] if entry["scan_id"] == created["scan_id"]]
+        return entries[0] if entries and entries[0]["epoch"] else None
+
+    entry = await eventually(listed, what="the scan's lease in the admin listing")
+    assert entry["user_id"] == "alice" and entry["status"] == "running"
+    assert entry["worker_id"] == api_settings.worker_id and entry["pid"] == api_settings.pid
+    assert entry["epoch"] == 1
+    assert 0 < entry["lease_expires_in_ms"] <= api_settings.lease_ttl_ms
+    assert entry["progress"]["total_strategies"] == 1 and entry["age_s"] >= 0
+    await api.delete(f"/api/v1/scans/{created['scan_id']}", headers=auth())
+    await wait_terminal(api, auth(), created["scan_id"])
+    after = await (await api.get("/api/v1/admin/leases", headers=auth("root", admin=True))).json()
+    assert created["scan_id"] not in [entry["scan_id"] for entry in after["leases"]]
