@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 import aiojobs
 import structlog
@@ -17,6 +19,7 @@ from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import keys
+from coordinator.errors import CoordinatorError
 from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
 from coordinator.mailbox import Mailbox
@@ -101,6 +104,12 @@ class Coordinator:
                 await self.leases.release(actor.lease)
             await self.work.hand_back(tasks)
         log.info("coordinator_stopped", released=len(actors), handed_back=len(tasks))
+
+    async def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run background work of this process in the coordinator's one scheduler."""
+        if self._scheduler is None:
+            raise CoordinatorError("coordinator not started")
+        await self._scheduler.spawn(coroutine)
 
     # ---- scan ownership ----
 

@@ -64,6 +64,11 @@ def doorbell_channel(worker_id: str) -> str:
 DOORBELL_PREFIX = f"{PREFIX}:bell:"
 
 
+def feed_channel(worker_id: str) -> str:
+    """A worker's own channel, so its feed connection always has a subscription."""
+    return f"{PREFIX}:feed:{worker_id}"
+
+
 def user_active(user_id: str) -> str:
     return f"{PREFIX}:{{user:{user_id}}}:active"
 

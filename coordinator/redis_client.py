@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -17,14 +17,23 @@ RETRIES = 3
 # XREADGROUP is never mistaken for a dead connection.
 SOCKET_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 1.0
+# Connections per process: blocking reads (one per work bucket), two pub/sub
+# listeners, and the request burst of a busy worker.
+MAX_CONNECTIONS = 256
+# How long a request waits for a pooled connection before it is a 503.
+POOL_WAIT_S = 5.0
 
 
 def connect(url: str) -> Redis:
-    return Redis.from_url(
+    # A blocking pool: a burst of requests waits for a connection instead of failing.
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=POOL_WAIT_S,
         retry=Retry(ExponentialBackoff(cap=BACKOFF_CAP_S, base=BACKOFF_BASE_S), RETRIES),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
         socket_timeout=SOCKET_TIMEOUT_S,
         socket_connect_timeout=CONNECT_TIMEOUT_S,
         health_check_interval=0,
     )
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it too

@@ -3,6 +3,8 @@ Redis and the coordinator as cleanup contexts."""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -14,10 +16,11 @@ from coordinator.redis_client import connect
 from coordinator.scans import Scans
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
-from web import compat, handlers, health
+from web import compat, handlers, health, websocket
 from web.admin import create_admin_app
 from web.auth import VERIFIER, TokenVerifier, auth_middleware
 from web.errors import error_middleware
+from web.feed import FeedHub
 from web.keys import COORDINATOR, REDIS, SCANS, SETTINGS
 
 ROUTES = [
@@ -27,6 +30,7 @@ ROUTES = [
     web.delete("/api/v1/scans/{scan_id}", handlers.cancel_scan),
     web.get("/api/v1/scans/{scan_id}/results", handlers.get_results),
     web.get("/api/v1/scans/{scan_id}/lifecycle", handlers.get_lifecycle),
+    web.get("/api/v1/scans/{scan_id}/ws", websocket.scan_feed),
     web.post("/api/v1/opportunities/discover", compat.discover),
     web.get("/api/v1/opportunities/status/{scan_id}", compat.status),
     web.get("/api/v1/opportunities/results/{scan_id}", compat.results),
@@ -81,6 +85,16 @@ async def run_coordinator(
     await coordinator.stop()
 
 
+async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
+    """One pub/sub listener per process for every open websocket."""
+    hub = FeedHub(app[REDIS], app[SETTINGS].worker_id)
+    stop = asyncio.Event()
+    app[websocket.FEED] = hub
+    await app[COORDINATOR].spawn(hub.run(stop))
+    yield
+    stop.set()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -93,7 +107,9 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[VERIFIER] = TokenVerifier(settings)
-    app.cleanup_ctx.extend([redis_ctx, coordinator_ctx(registry, provider)])
+    app[websocket.SOCKETS] = weakref.WeakSet()
+    app.cleanup_ctx.extend([redis_ctx, coordinator_ctx(registry, provider), feed_ctx])
+    app.on_shutdown.append(websocket.close_sockets)
     app.router.add_routes(ROUTES)
     app.add_subapp("/api/v1/admin", create_admin_app())
     return app

@@ -75,11 +75,26 @@ def mint_token(settings: Settings, user_id: str, *, admin: bool = False, ttl_s: 
 def bearer_token(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(
-            401, "unauthorized", "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return token.strip()
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        socket_token = websocket_token(request)
+        if socket_token:
+            return socket_token
+    raise ApiError(
+        401, "unauthorized", "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def websocket_token(request: web.Request) -> str | None:
+    """Browsers cannot set headers on websockets: a `token` query parameter, or the
+    subprotocol list `bearer, <token>`."""
+    if request.query.get("token"):
+        return request.query["token"]
+    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+    if len(offered) >= 2 and offered[0] == "bearer" and offered[1]:
+        return offered[1]
+    return None
 
 
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)

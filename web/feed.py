@@ -1,0 +1,159 @@
+"""The websocket progress feed: one Redis pub/sub connection per worker process.
+
+Every socket following a scan registers a Subscriber with the FeedHub. The hub
+holds one pub/sub connection for all of them; it re-reads the snapshots of the
+scans it follows after every (re)subscription, because pub/sub drops what is
+published while it is not listening. A slow socket never holds up others: its
+queue is bounded, and on overflow it gets the latest snapshot, not a backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from dataclasses import dataclass, field
+
+import msgspec
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from coordinator import keys
+from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
+
+log = structlog.get_logger(__name__)
+# Snapshots a socket may have waiting before older ones are dropped for the latest.
+SUBSCRIBER_QUEUE_LIMIT = 16
+# How long the hub waits for a message before serving (un)subscribe requests.
+HUB_POLL_S = 0.05
+# Belt and braces: every followed scan is re-read this often, whatever pub/sub says.
+HUB_REFRESH_S = 5.0
+HUB_RECONNECT_BACKOFF_S = 0.2
+
+
+class VersionView(msgspec.Struct):
+    """The two fields of a snapshot the feed needs, decoded without the rest."""
+
+    version: int
+    status: ScanStatus
+
+
+version_decoder = msgspec.json.Decoder(VersionView)
+
+
+@dataclass(eq=False)
+class Subscriber:
+    scan_id: str
+    queue: collections.deque[bytes] = field(
+        default_factory=lambda: collections.deque(maxlen=SUBSCRIBER_QUEUE_LIMIT)
+    )
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, snapshot: bytes) -> None:
+        if len(self.queue) == self.queue.maxlen:
+            self.queue.clear()  # a slow reader gets the latest, not a backlog
+        self.queue.append(snapshot)
+        self.ready.set()
+
+    async def next(self) -> bytes:
+        while not self.queue:
+            self.ready.clear()
+            await self.ready.wait()
+        return self.queue.popleft()
+
+
+class FeedHub:
+    def __init__(self, redis: Redis, worker_id: str) -> None:
+        self._redis = redis
+        self._own_channel = keys.feed_channel(worker_id)
+        self._followers: dict[str, set[Subscriber]] = {}
+        self._changes: asyncio.Queue[str] = asyncio.Queue()
+        self.reconnects = 0
+
+    def follow(self, scan_id: str) -> Subscriber:
+        subscriber = Subscriber(scan_id)
+        self._followers.setdefault(scan_id, set()).add(subscriber)
+        self._changes.put_nowait(scan_id)
+        return subscriber
+
+    def leave(self, subscriber: Subscriber) -> None:
+        followers = self._followers.get(subscriber.scan_id)
+        if followers is not None:
+            followers.discard(subscriber)
+            if not followers:
+                del self._followers[subscriber.scan_id]
+                self._changes.put_nowait(subscriber.scan_id)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Listen until stopped, reconnecting (and re-reading everything) after errors."""
+        while not stop.is_set():
+            try:
+                await self.listen(stop)
+            except (RedisError, OSError) as exc:
+                self.reconnects += 1
+                log.warning("feed_reconnect", error=repr(exc))
+                await asyncio.sleep(HUB_RECONNECT_BACKOFF_S)
+
+    async def listen(self, stop: asyncio.Event) -> None:
+        async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+            await pubsub.subscribe(self._own_channel)
+            subscribed: set[str] = set()
+            await self.sync(pubsub, subscribed, refresh_all=True)
+            loop = asyncio.get_running_loop()
+            refresh_at = loop.time() + HUB_REFRESH_S
+            while not stop.is_set():
+                message = await pubsub.get_message(timeout=HUB_POLL_S)
+                if message is not None and message["channel"].decode() != self._own_channel:
+                    self.dispatch(message["channel"].decode(), message["data"])
+                refresh_all = loop.time() >= refresh_at
+                if refresh_all:
+                    refresh_at = loop.time() + HUB_REFRESH_S
+                await self.sync(pubsub, subscribed, refresh_all=refresh_all)
+
+    async def sync(self, pubsub, subscribed: set[str], *, refresh_all: bool) -> None:  # type: ignore[no-untyped-def]
+        """Apply pending (un)subscriptions, then re-read the snapshots that may be stale."""
+        wanted, changed = set(self._followers), set()
+        while not self._changes.empty():
+            changed.add(self._changes.get_nowait())
+        to_add = {keys.events_channel(s) for s in wanted} - subscribed
+        to_drop = subscribed - {keys.events_channel(s) for s in wanted}
+        if to_add:
+            await pubsub.subscribe(*to_add)
+        if to_drop:
+            await pubsub.unsubscribe(*to_drop)
+        subscribed.difference_update(to_drop)
+        subscribed.update(to_add)
+        stale = wanted if refresh_all else (changed & wanted)
+        if stale:
+            await self.reread(sorted(stale))
+
+    async def reread(self, scan_ids: list[str]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for scan_id in scan_ids:
+                pipe.hget(keys.scan(scan_id), "snap")
+            bodies = await pipe.execute()
+        for scan_id, body in zip(scan_ids, bodies, strict=True):
+            if body is not None:
+                self.deliver(scan_id, body)
+
+    def dispatch(self, channel: str, body: bytes) -> None:
+        scan_id = channel.split("{", 1)[1].split("}", 1)[0]
+        self.deliver(scan_id, body)
+
+    def deliver(self, scan_id: str, body: bytes) -> None:
+        for subscriber in self._followers.get(scan_id, ()):
+            subscriber.offer(body)
+
+
+def is_terminal(view: VersionView) -> bool:
+    return view.status in TERMINAL_SCAN_STATUSES
+
+
+@contextlib.asynccontextmanager
+async def following(hub: FeedHub, scan_id: str):  # type: ignore[no-untyped-def]
+    subscriber = hub.follow(scan_id)
+    try:
+        yield subscriber
+    finally:
+        hub.leave(subscriber)

@@ -1,0 +1,68 @@
+"""GET /api/v1/scans/{id}/ws: the snapshot on connect and on every change, in
+version order; a normal close after a terminal snapshot; a policy-violation
+close, before any data, for a scan that is not the caller's."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+
+from aiohttp import WSCloseCode, web
+
+from coordinator.errors import ScanExpired, ScanNotFound
+from web.auth import principal_of
+from web.feed import FeedHub, Subscriber, following, is_terminal, version_decoder
+from web.keys import SCANS
+
+# Ping every this many seconds; a client that misses the pong is dropped.
+HEARTBEAT_S = 20.0
+# Browsers cannot set headers: they may send the token as `bearer, <token>` here.
+SUBPROTOCOLS = ("bearer",)
+FEED = web.AppKey("feed_hub", FeedHub)
+SOCKETS = web.AppKey("open_sockets", weakref.WeakSet[web.WebSocketResponse])
+
+
+async def scan_feed(request: web.Request) -> web.WebSocketResponse:
+    scan_id = request.match_info["scan_id"]
+    user = principal_of(request).user_id
+    # Snapshots are small; per-message compression would cost more CPU than it saves.
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, protocols=SUBPROTOCOLS, compress=False)
+    await ws.prepare(request)
+    request.config_dict[SOCKETS].add(ws)
+    async with following(request.config_dict[FEED], scan_id) as subscriber:
+        try:
+            first = await request.config_dict[SCANS].read(scan_id, user)
+        except (ScanNotFound, ScanExpired):
+            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"scan not found")
+            return ws
+        sender = asyncio.ensure_future(send_snapshots(ws, subscriber, first.body))
+        try:
+            async for _message in ws:  # only this task reads the socket; clients send nothing
+                pass
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+    return ws
+
+
+async def send_snapshots(ws: web.WebSocketResponse, subscriber: Subscriber, first: bytes) -> None:
+    """Send each newer snapshot; close normally after the terminal one."""
+    last_version = 0
+    body = first
+    while True:
+        view = version_decoder.decode(body)
+        if view.version > last_version:
+            last_version = view.version
+            await ws.send_str(body.decode())
+            if is_terminal(view):
+                await ws.close(code=WSCloseCode.OK, message=b"scan finished")
+                return
+        body = await subscriber.next()
+
+
+async def close_sockets(app: web.Application) -> None:
+    """on_shutdown: close every open socket cleanly."""
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
