@@ -21,3 +21,10 @@ class UnknownSymbol(StrategyError):
 
 class DiagnosticFailure(StrategyError):
     """Raised on purpose by the diagnostic ``explode`` strategy."""
+
+
+class UnknownSource(StrategyError):
+    def __init__(self, source: str, valid: tuple[str, ...]) -> None:
+        self.source = source
+        self.valid = valid
+        super().__init__(f"unknown market-data source {source!r}; valid: {', '.join(valid)}")

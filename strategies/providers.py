@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from strategies.bundled import BundledProvider
-from strategies.errors import StrategyError
+from strategies.errors import UnknownSource
 from strategies.market_data import MarketDataProvider
+from strategies.sources.bundled import BundledProvider
 
-
-class UnknownSource(StrategyError):
-    def __init__(self, source: str) -> None:
-        self.source = source
-        super().__init__(f"unknown market-data source {source!r}; valid: bundled")
+SOURCES = ("bundled", "files", "ccxt")
 
 
 def build_provider(source: str, *, latency_ms: int, files_dir: str | None) -> MarketDataProvider:
     if source == "bundled":
         return BundledProvider(latency_ms)
-    raise UnknownSource(source)
+    raise UnknownSource(source, SOURCES)

@@ -1,7 +1,7 @@
 """The bundled market-data source: a synthetic year committed with the code.
 
 Loaded once per process and shared read-only across scans; a snapshot for a
-set of symbols is a view over the loaded arrays, never a copy.
+set of symbols holds views of the loaded arrays, never copies.
 """
 
 from __future__ import annotations
@@ -18,17 +18,20 @@ import numpy as np
 from strategies.errors import UnknownSymbol
 from strategies.market_data import MarketSnapshot
 
-DATA_PATH = Path(__file__).with_name("data") / "bundled.npz"
+DATA_PATH = Path(__file__).resolve().parents[1] / "data" / "bundled.npz"
 SOURCE_NAME = "bundled-synthetic"
 MS_PER_S = 1000
+# Array names in the archive are "<kind>/<BASE>"; kinds map to snapshot fields.
+KINDS = {"h1": "candles_1h", "m5": "candles_5m", "funding": "funding", "perp": "perp_1h"}
+QUOTE = "USDT"
 
 
 @functools.cache
 def load_dataset(path: Path = DATA_PATH) -> dict[str, Any]:
-    """Every series of the dataset, as ccxt-shaped read-only arrays."""
+    """Every series of the dataset as read-only float64 tables with their ms column."""
     with np.load(path) as archive:
         meta = json.loads(archive["meta"].tobytes())
-        series: dict[str, Any] = {"meta": meta}
+        series: dict[str, Any] = {"meta": meta, **{kind: {} for kind in KINDS}}
         for name in archive.files:
             if name == "meta":
                 continue
@@ -37,11 +40,13 @@ def load_dataset(path: Path = DATA_PATH) -> dict[str, Any]:
             stamps = meta["as_of_ms"] - meta["step_ms"][kind] * np.arange(len(values))[::-1]
             table = np.column_stack([stamps, values])
             table.setflags(write=False)
-            series.setdefault(kind, {})[f"{base}/USDT"] = table
+            series[kind][f"{base}/{QUOTE}"] = table
     return series
 
 
 class BundledProvider:
+    """Serves the bundled dataset; ``latency_ms`` simulates an exchange round trip per fetch."""
+
     source_name = SOURCE_NAME
 
     def __init__(self, latency_ms: int = 0, path: Path = DATA_PATH) -> None:
@@ -56,24 +61,16 @@ class BundledProvider:
             await asyncio.sleep(self._latency_s)  # the simulated exchange round trip
         return self.snapshot_now(tuple(symbols) or self.symbols())
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 - one provider per process, bounded cache
     def snapshot_now(self, symbols: tuple[str, ...]) -> MarketSnapshot:
+        """The snapshot without the simulated latency (benchmarks and tests)."""
         unknown = [symbol for symbol in symbols if symbol not in self._data["h1"]]
         if unknown:
             raise UnknownSymbol(unknown, self.symbols())
-        data, meta = self._data, self._data["meta"]
-
-        def pick(kind: str) -> dict[str, Any]:
-            return {s: data[kind][s] for s in symbols if s in data.get(kind, {})}
-
+        meta = self._data["meta"]
+        fields = {field: {s: self._data[kind][s] for s in symbols if s in self._data[kind]}
+                  for kind, field in KINDS.items()}
         return MarketSnapshot(
-            source=SOURCE_NAME,
-            as_of_ms=int(meta["as_of_ms"]),
-            symbols=symbols,
+            source=SOURCE_NAME, as_of_ms=int(meta["as_of_ms"]), symbols=symbols,
             markets={s: meta["markets"][s] for s in symbols},
-            candles_1h=pick("h1"),
-            candles_5m=pick("m5"),
-            funding=pick("funding"),
-            perp_1h=pick("perp"),
-            holdings={s: q for s, q in meta["holdings"].items() if s in symbols},
+            holdings={s: q for s, q in meta["holdings"].items() if s in symbols}, **fields,
         )

@@ -1,0 +1,103 @@
+"""funding_carry: long spot / short perp when the annualised funding rate,
+net of round-trip fees, exceeds a threshold, or when the perp premium's
+z-score exceeds 2 (the premium is rich and pays to be sold)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from strategies import indicators as ind
+from strategies.market_data import MarketSnapshot
+from strategies.opportunity import Opportunity, make_opportunity
+from strategies.scoring import blend
+
+NAME = "funding_carry"
+DAYS_PER_YEAR = 365
+FUNDING_TIME, FUNDING_RATE = 0, 1
+PERP_TIME, PERP_CLOSE = 0, 1
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    # The last 3 days of 8-hourly funding (9 payments): recent, yet not one print.
+    funding_records: int = 9
+    funding_per_day: int = 3
+    # A carry is held about two weeks; its fees are spread over that.
+    holding_days: float = 14.0
+    # Spot buy+sell and perp sell+buy: four taker fills.
+    fee_legs: int = 4
+    default_taker_fee: float = 0.001
+    # 10 % a year net: clearly above stablecoin lending yields.
+    min_net_annual: float = 0.10
+    # The premium's z-score against its last 30 days of hourly values.
+    premium_lookback_bars: int = 30 * ind.HOURS_PER_DAY
+    premium_z: float = 2.0
+    # The trade is wrong if the premium blows out by 3 of its sigmas (liquidation risk on the perp).
+    stop_premium_sigmas: float = 3.0
+    # 30 % a year net is as good as carry gets.
+    full_net_annual: float = 0.30
+    confidence_floor: float = 0.4
+
+
+DEFAULTS = Params()
+
+
+@dataclass(frozen=True, slots=True)
+class Carry:
+    funding_annual: float
+    net_annual: float
+    premium: float
+    premium_z: float
+    premium_sigma: float
+
+
+def premium_series(spot: np.ndarray, perp: np.ndarray) -> np.ndarray:
+    """perp/spot - 1 on the hours both series have."""
+    _, spot_at, perp_at = np.intersect1d(spot[:, ind.TIME], perp[:, PERP_TIME], return_indices=True)
+    return perp[perp_at, PERP_CLOSE] / spot[spot_at, ind.CLOSE] - 1.0
+
+
+def carry_of(spot: np.ndarray, perp: np.ndarray, funding: np.ndarray, taker: float, params: Params) -> Carry | None:
+    premium = premium_series(spot, perp)[-params.premium_lookback_bars:]
+    if len(premium) < 2 or len(funding) == 0:
+        return None
+    funding_annual = float(np.mean(funding[-params.funding_records:, FUNDING_RATE])) * params.funding_per_day * DAYS_PER_YEAR
+    fees_annual = params.fee_legs * taker * DAYS_PER_YEAR / params.holding_days
+    sigma = float(premium.std(ddof=1))
+    z = float((premium[-1] - premium.mean()) / sigma) if sigma > 0 else 0.0
+    return Carry(funding_annual, funding_annual - fees_annual, float(premium[-1]), z, sigma)
+
+
+def evaluate(symbol: str, snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Opportunity | None:
+    spot, perp, funding = (getattr(snapshot, name).get(symbol) for name in ("candles_1h", "perp_1h", "funding"))
+    if spot is None or perp is None or funding is None:
+        return None
+    market: dict[str, Any] = snapshot.markets.get(symbol, {})
+    carry = carry_of(spot, perp, funding, float(market.get("taker", params.default_taker_fee)), params)
+    if carry is None or not (carry.net_annual > params.min_net_annual or carry.premium_z > params.premium_z):
+        return None
+    entry = float(spot[-1, ind.CLOSE])
+    net_over_holding = max(carry.net_annual, 0.0) * params.holding_days / DAYS_PER_YEAR
+    premium_gain = max(carry.premium_z, 0.0) * carry.premium_sigma  # a rich premium converging to its mean
+    expected = max(net_over_holding, premium_gain)
+    adverse = params.stop_premium_sigmas * max(carry.premium_sigma, abs(carry.premium))
+    if not 0 < adverse < 1:
+        return None
+    return make_opportunity(
+        strategy=NAME, symbol=symbol, side="long", entry=entry, target=entry * (1.0 + expected),
+        stop=entry * (1.0 - adverse),
+        confidence=blend(params.confidence_floor, carry.net_annual / params.full_net_annual),
+        horizon=f"{params.holding_days:g} days",
+        rationale=(f"long spot / short perp: funding {carry.funding_annual:.1%} a year, "
+                   f"{carry.net_annual:.1%} after {params.fee_legs} taker fees over "
+                   f"{params.holding_days:g} days; perp premium {carry.premium:.3%} (z {carry.premium_z:+.2f})"),
+        data_source=snapshot.source, as_of=ind.iso_of(spot[-1, ind.TIME]),
+    )
+
+
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
+    found = (evaluate(symbol, snapshot, params) for symbol in snapshot.symbols)
+    return [opportunity for opportunity in found if opportunity is not None]

@@ -1,0 +1,133 @@
+"""risk_management: historical VaR/CVaR at 95 %, drawdown and correlation
+spikes on the user's holdings. Breached VaR or drawdown limits -> de-risk the
+holdings that drive the tail; a correlation spike alone -> tighten stops."""
+
+from __future__ import annotations
+
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from strategies import indicators as ind
+from strategies import portfolio as pf
+from strategies.market_data import MarketSnapshot
+from strategies.opportunity import Opportunity, make_opportunity
+from strategies.scoring import blend
+
+NAME = "risk_management"
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    # A 95 % one-day VaR over 90 days: the catalogue's level; ~4-5 tail days.
+    confidence: float = 0.95
+    lookback_days: int = 90
+    # Losing more than 6 % of the portfolio on one day in twenty is more than a
+    # diversified crypto book should risk (BTC alone is ~5 %).
+    var_limit: float = 0.06
+    # 20 % below the 90-day peak: a drawdown that calls for cutting risk.
+    drawdown_limit: float = 0.20
+    # Correlation of hourly returns in the last week vs the 90-day window: a rise
+    # of 0.15 means diversification is disappearing.
+    spike_bars: int = 7 * ind.HOURS_PER_DAY
+    correlation_spike: float = 0.15
+    # De-risk trades are framed over a day: stop one daily VaR above, target one below.
+    stop_vars: float = 1.0
+    target_vars: float = 1.0
+    # Tightened stops sit half a daily VaR under the price (normally a full one).
+    tight_stop_vars: float = 0.5
+    confidence_floor: float = 0.5
+
+
+DEFAULTS = Params()
+
+
+@dataclass(frozen=True, slots=True)
+class RiskReport:
+    tail: pf.TailRisk
+    drawdown: float
+    correlation_recent: float
+    correlation_base: float
+    contributions: np.ndarray  # each holding's share of the CVaR loss
+    asset_vars: np.ndarray  # each holding's own one-day VaR
+
+    def breached(self, params: Params) -> bool:
+        return self.tail.var > params.var_limit or self.drawdown > params.drawdown_limit
+
+    def spiked(self, params: Params) -> bool:
+        return self.correlation_recent - self.correlation_base > params.correlation_spike
+
+
+def report_of(snapshot: MarketSnapshot, holdings: pf.Holdings, params: Params) -> RiskReport:
+    daily = pf.close_matrix(snapshot, holdings.symbols, params.lookback_days + 1, ind.HOURS_PER_DAY)
+    asset_returns = np.expm1(pf.log_returns(daily))
+    portfolio_values = daily @ holdings.quantities
+    portfolio_returns = np.diff(portfolio_values) / portfolio_values[:-1]
+    tail = pf.historical_tail(portfolio_returns, params.confidence)
+    tail_pnl = -(asset_returns[tail.tail_days] * holdings.values).mean(axis=0)
+    hourly = pf.log_returns(pf.close_matrix(snapshot, holdings.symbols, params.lookback_days * ind.HOURS_PER_DAY))
+    asset_vars = np.array([pf.historical_tail(asset_returns[:, i], params.confidence).var
+                           for i in range(len(holdings.symbols))])
+    return RiskReport(
+        tail=tail, drawdown=pf.drawdown(portfolio_values),
+        correlation_recent=pf.mean_correlation(hourly[-params.spike_bars:]),
+        correlation_base=pf.mean_correlation(hourly),
+        contributions=tail_pnl / tail_pnl.sum() if tail_pnl.sum() > 0 else np.zeros(len(tail_pnl)),
+        asset_vars=asset_vars,
+    )
+
+
+def summary(report: RiskReport, params: Params) -> str:
+    return (f"portfolio 1-day VaR{params.confidence:.0%} {report.tail.var:.1%} (limit {params.var_limit:.0%}), "
+            f"CVaR {report.tail.cvar:.1%}, drawdown {report.drawdown:.1%} (limit {params.drawdown_limit:.0%}), "
+            f"mean correlation {report.correlation_recent:.2f} this week vs {report.correlation_base:.2f}")
+
+
+def derisk(snapshot: MarketSnapshot, holdings: pf.Holdings, report: RiskReport, params: Params) -> list[Opportunity]:
+    """Sell the holdings carrying more than their equal share of the tail loss."""
+    fair_share = 1.0 / len(holdings.symbols)
+    found = []
+    for index in np.flatnonzero(report.contributions > fair_share):
+        entry, var = float(holdings.prices[index]), max(float(report.asset_vars[index]), report.tail.var)
+        found.append(make_opportunity(
+            strategy=NAME, symbol=holdings.symbols[index], side="short", entry=entry,
+            stop=entry * (1.0 + params.stop_vars * var), target=entry * (1.0 - params.target_vars * var),
+            confidence=blend(params.confidence_floor, float(report.contributions[index])),
+            horizon="now (de-risk)",
+            rationale=(f"de-risk: {summary(report, params)}; {holdings.symbols[index]} carries "
+                       f"{report.contributions[index]:.0%} of the tail loss"),
+            data_source=snapshot.source, as_of=ind.iso_of(snapshot.as_of_ms),
+        ))
+    return found
+
+
+def tighten(snapshot: MarketSnapshot, holdings: pf.Holdings, report: RiskReport, params: Params) -> list[Opportunity]:
+    """Keep every holding but move its stop to half a daily VaR under the price."""
+    spike = report.correlation_recent - report.correlation_base
+    found = []
+    for index, symbol in enumerate(holdings.symbols):
+        entry, var = float(holdings.prices[index]), float(report.asset_vars[index])
+        found.append(make_opportunity(
+            strategy=NAME, symbol=symbol, side="long", entry=entry,
+            stop=entry * (1.0 - params.tight_stop_vars * var), target=entry * (1.0 + var),
+            confidence=blend(params.confidence_floor, spike / (2 * params.correlation_spike)),
+            horizon="until correlations normalise",
+            rationale=f"tighten the stop to {entry * (1.0 - params.tight_stop_vars * var):.6g}: {summary(report, params)}",
+            data_source=snapshot.source, as_of=ind.iso_of(snapshot.as_of_ms),
+        ))
+    return found
+
+
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
+    holdings = pf.holdings_of(snapshot)
+    if holdings is None:
+        return []
+    report = report_of(snapshot, holdings, params)
+    if report.breached(params):
+        return derisk(snapshot, holdings, report, params)
+    if report.spiked(params):
+        return tighten(snapshot, holdings, report, params)
+    return []
+
+

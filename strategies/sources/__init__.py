@@ -1,0 +1,1 @@
+"""Market-data sources. Each returns the same ccxt-shaped :class:`MarketSnapshot`."""

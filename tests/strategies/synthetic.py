@@ -1,0 +1,97 @@
+"""Constructed market data for strategy tests, and the checks every opportunity must pass."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from strategies.market_data import MarketSnapshot
+from strategies.opportunity import Opportunity
+
+HOUR_MS = 3_600_000
+FIVE_MIN_MS = 300_000
+END_MS = 1_764_547_200_000
+SOURCE = "test-constructed"
+DEFAULT_VOLUME = 1000.0
+
+
+def candles(
+    closes: Sequence[float] | np.ndarray,
+    *,
+    half_range: float | np.ndarray = 0.5,
+    volume: float | np.ndarray = DEFAULT_VOLUME,
+    step_ms: int = HOUR_MS,
+    end_ms: int = END_MS,
+) -> np.ndarray:
+    """ccxt rows [ms, o, h, l, c, v]: open at the previous close, high/low ``half_range`` around close.
+
+    With every close-to-close step at most ``half_range`` the true range of each
+    bar is exactly ``2 * half_range``, so ATR is known without computing it.
+    """
+    close = np.asarray(closes, dtype=np.float64)
+    open_ = np.concatenate([[close[0]], close[:-1]])
+    spread = np.broadcast_to(np.asarray(half_range, dtype=np.float64), close.shape)
+    high = np.maximum(close + spread, open_)
+    low = np.minimum(close - spread, open_)
+    stamps = end_ms - step_ms * np.arange(close.size)[::-1]
+    volumes = np.broadcast_to(np.asarray(volume, dtype=np.float64), close.shape)
+    return np.column_stack([stamps, open_, high, low, close, volumes])
+
+
+def path(*legs: tuple[int, float], start: float = 100.0) -> np.ndarray:
+    """Closes made of legs of (bars, step per bar)."""
+    steps = np.concatenate([np.full(bars, step) for bars, step in legs])
+    return start + np.concatenate([[0.0], np.cumsum(steps)])
+
+
+def zigzag(bars: int, amplitude: float, level: float = 100.0) -> np.ndarray:
+    """A range-bound series alternating ``level`` and ``level + amplitude``."""
+    return level + amplitude * (np.arange(bars) % 2)
+
+
+def snapshot(
+    candles_1h: dict[str, np.ndarray] | None = None,
+    **fields: object,
+) -> MarketSnapshot:
+    series = candles_1h or {}
+    symbols = tuple(series) or tuple(fields.get("candles_5m", {}) or ())  # type: ignore[arg-type]
+    return MarketSnapshot(
+        source=SOURCE, as_of_ms=END_MS, symbols=symbols, candles_1h=series, **fields
+    )  # type: ignore[arg-type]
+
+
+def wilder_atr(bars: np.ndarray, period: int = 14) -> np.ndarray:
+    """Reference ATR (Wilder 1978): a plain loop, independent of TA-Lib."""
+    high, low, close = bars[:, 2], bars[:, 3], bars[:, 4]
+    true_range = np.maximum(high[1:], close[:-1]) - np.minimum(low[1:], close[:-1])
+    out = np.full(len(close), np.nan)
+    value = true_range[:period].mean()
+    out[period] = value
+    for t in range(period + 1, len(close)):
+        value = (value * (period - 1) + true_range[t - 1]) / period
+        out[t] = value
+    return out
+
+
+def assert_well_formed(opportunity: Opportunity) -> None:
+    """The invariants every opportunity of every strategy must satisfy."""
+    numbers = (
+        opportunity.entry,
+        opportunity.stop,
+        opportunity.target,
+        opportunity.confidence,
+        opportunity.expected_return,
+        opportunity.risk_reward,
+    )
+    assert all(math.isfinite(n) for n in numbers), opportunity
+    assert 0.0 <= opportunity.confidence <= 1.0, opportunity
+    assert opportunity.entry > 0, opportunity
+    if opportunity.side == "long":
+        assert opportunity.stop < opportunity.entry < opportunity.target, opportunity
+    else:
+        assert opportunity.side == "short", opportunity
+        assert opportunity.target < opportunity.entry < opportunity.stop, opportunity
+    assert opportunity.expected_return >= 0 and opportunity.risk_reward > 0, opportunity
+    assert opportunity.rationale and opportunity.horizon and opportunity.as_of, opportunity

@@ -1,0 +1,56 @@
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from strategies.errors import UnknownSymbol
+from strategies.providers import build_provider
+from strategies.sources.bundled import SOURCE_NAME
+
+TEN_PAIRS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT",
+             "ADA/USDT", "DOGE/USDT", "AVAX/USDT", "LINK/USDT", "LTC/USDT")
+HOURS_PER_YEAR = 365 * 24
+FIVE_MIN_BARS_PER_TWO_WEEKS = 14 * 24 * 12
+
+
+async def test_bundled_snapshot_has_the_documented_shape() -> None:
+    provider = build_provider("bundled", latency_ms=0, files_dir=None)
+    assert provider.symbols() == TEN_PAIRS
+    snap = await provider.snapshot(())
+    assert snap.source == SOURCE_NAME and snap.symbols == TEN_PAIRS
+    for symbol in TEN_PAIRS:
+        bars = snap.candles_1h[symbol]
+        assert bars.shape == (HOURS_PER_YEAR, 6)
+        assert bars[-1, 0] == snap.as_of_ms
+        assert np.all(np.diff(bars[:, 0]) == 3_600_000)
+        assert np.all(bars[:, 2] >= np.maximum(bars[:, 1], bars[:, 4]) * (1 - 1e-6))
+        assert np.all(bars[:, 3] <= np.minimum(bars[:, 1], bars[:, 4]) * (1 + 1e-6))
+        assert snap.funding[symbol].shape[1] == 2 and snap.perp_1h[symbol].shape[0] == HOURS_PER_YEAR
+        assert {"maker", "taker", "precision", "limits"} <= set(snap.markets[symbol])
+    assert set(snap.candles_5m) == {"BTC/USDT", "ETH/USDT"}
+    assert all(bars.shape == (FIVE_MIN_BARS_PER_TWO_WEEKS, 6) for bars in snap.candles_5m.values())
+    assert snap.holdings
+
+
+async def test_snapshots_share_the_loaded_arrays_read_only() -> None:
+    provider = build_provider("bundled", latency_ms=0, files_dir=None)
+    first, second = await provider.snapshot(["BTC/USDT"]), await provider.snapshot(["BTC/USDT", "ETH/USDT"])
+    assert first.candles_1h["BTC/USDT"] is second.candles_1h["BTC/USDT"]
+    assert first.as_of_ms == second.as_of_ms
+    with pytest.raises(ValueError, match="read-only"):
+        first.candles_1h["BTC/USDT"][0, 4] = 1.0
+
+
+async def test_unknown_symbol_lists_the_valid_ones() -> None:
+    provider = build_provider("bundled", latency_ms=0, files_dir=None)
+    with pytest.raises(UnknownSymbol) as raised:
+        await provider.snapshot(["BTC/USDT", "NOPE/USDT"])
+    assert raised.value.symbols == ["NOPE/USDT"] and raised.value.valid == TEN_PAIRS
+
+
+async def test_latency_is_simulated_per_fetch() -> None:
+    provider = build_provider("bundled", latency_ms=50, files_dir=None)
+    started = time.monotonic()
+    await asyncio.gather(provider.snapshot(["BTC/USDT"]), provider.snapshot(["ETH/USDT"]))
+    assert 0.045 <= time.monotonic() - started < 1.0
