@@ -23,6 +23,7 @@ from coordinator.errors import CoordinatorError
 from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
 from coordinator.mailbox import Mailbox
+from coordinator.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.periodic import run_periodic
 from coordinator.publisher import Publisher
 from coordinator.scan_actor import ActorDeps, ScanActor
@@ -143,6 +144,7 @@ class Coordinator:
 
     async def renew_leases(self) -> None:
         actors = list(self.actors.values())
+        ACTIVE_SCANS.set(len(actors))
         lost = await self.leases.renew_all([actor.lease for actor in actors])
         lost_ids = {lease.scan_id for lease in lost}
         for actor in actors:
@@ -165,6 +167,7 @@ class Coordinator:
                 return
             for task in await self.work.reclaim(bucket, self._free_slots):
                 log.info("strategy_task_reclaimed", entry=task.entry_id, delivery=task.delivery)
+                RECLAIMED_TASKS.inc()
                 await self.start_task(task)
 
     async def refresh_work(self) -> None:

@@ -19,6 +19,7 @@ from config.settings import Settings
 from coordinator import keys
 from coordinator.clock import now_iso, now_ms
 from coordinator.errors import LeaseLost
+from coordinator.metrics import TAKEOVERS
 from coordinator.scripts import Scripts
 
 log = structlog.get_logger(__name__)
@@ -77,6 +78,8 @@ class LeaseStore:
                 await self._redis.zrem(keys.lease_index(self.bucket(scan_id)), scan_id)
             return None
         epoch = int(reply[1])
+        if epoch > 1:
+            TAKEOVERS.inc()
         lease = Lease(scan_id, token, epoch, self.deadline_from(sent_at))
         await self._index(scan_id, now_ms() + s.lease_ttl_ms)
         return Acquired(lease, reply[2], reply[3], int(reply[4]), reply[5])

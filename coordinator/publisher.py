@@ -11,6 +11,7 @@ from coordinator.codec import json_encoder, msgpack_encoder
 from coordinator.errors import LeaseLost
 from coordinator.fold import ScanView, progress_of
 from coordinator.lease import Lease
+from coordinator.metrics import FENCED_WRITES
 from coordinator.records import Tombstone
 from coordinator.scripts import Scripts
 
@@ -44,6 +45,7 @@ class Publisher:
         )
         code = int(reply)
         if code < 0:
+            FENCED_WRITES.labels(FENCE_REASONS.get(code, str(code))).inc()
             snapshot.version = expected_version
             raise LeaseLost(lease.scan_id, lease.epoch, FENCE_REASONS.get(code, str(code)))
         view.events.clear()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from redis.asyncio import Redis
@@ -23,6 +24,7 @@ from coordinator.codec import actor_state_decoder, results_decoder, snapshot_dec
 from coordinator.errors import LeaseLost
 from coordinator.lease import Acquired, Lease
 from coordinator.mailbox import READ_BATCH, Mailbox
+from coordinator.metrics import SCAN_DURATION, SCANS_FINISHED
 from coordinator.publisher import Publisher
 from coordinator.records import ScanStatus
 from coordinator.scripts import Scripts
@@ -123,6 +125,8 @@ class ScanActor:
         snapshot = self.view.snapshot
         settings = self._deps.settings
         log.info("scan_finished", status=snapshot.status.value)
+        SCANS_FINISHED.labels(snapshot.status.value).inc()
+        SCAN_DURATION.observe(seconds_between(snapshot.created_at, snapshot.finished_at))
         async with self._deps.redis.pipeline(transaction=False) as pipe:
             pipe.zrem(
                 keys.lease_index(keys.bucket_of(self.scan_id, settings.index_buckets)), self.scan_id
@@ -131,3 +135,9 @@ class ScanActor:
                 keys=[keys.user_active(snapshot.user_id)], args=[self.scan_id], client=pipe
             )
             await pipe.execute()
+
+
+def seconds_between(start_iso: str, end_iso: str | None) -> float:
+    if end_iso is None:
+        return 0.0
+    return (datetime.fromisoformat(end_iso) - datetime.fromisoformat(start_iso)).total_seconds()

@@ -22,6 +22,7 @@ from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound
 from coordinator.fold import progress_of
 from coordinator.generation import GenerationGuard
 from coordinator.mailbox import Mailbox
+from coordinator.metrics import SCANS_STARTED
 from coordinator.records import (
     TERMINAL_SCAN_STATUSES,
     ActorState,
@@ -141,6 +142,7 @@ class Scans:
                 snapshot.scan_id, Cancel(by=user_id, at_ms=now_ms(), reason=SUPERSEDED_REASON)
             )
             return Created(await self.read(winner_id, user_id), created=False)
+        SCANS_STARTED.inc()
         body = json_encoder.encode(snapshot)
         return Created(
             SnapshotRead(snapshot.scan_id, body, snapshot.version, snapshot.status), True

@@ -16,6 +16,7 @@ from config.settings import Settings
 from coordinator import keys
 from coordinator.clock import now_ms
 from coordinator.mailbox import Mailbox
+from coordinator.metrics import STRATEGY_DURATION
 from coordinator.records import (
     TERMINAL_SCAN_STATUSES,
     Report,
@@ -124,6 +125,7 @@ class StrategyRunner:
         as_of_ms: int | None = None,
         source: str | None = None,
     ) -> None:
+        STRATEGY_DURATION.labels(item.strategy).observe(duration_ms / MS_PER_S)
         message = Report(
             report_id=f"{item.strategy}:{attempt}",
             strategy=item.strategy,

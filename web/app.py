@@ -16,12 +16,13 @@ from coordinator.redis_client import connect
 from coordinator.scans import Scans
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
-from web import compat, handlers, health, websocket
+from web import compat, handlers, health, page, websocket
 from web.admin import create_admin_app
 from web.auth import VERIFIER, TokenVerifier, auth_middleware
 from web.errors import error_middleware
 from web.feed import FeedHub
 from web.keys import COORDINATOR, REDIS, SCANS, SETTINGS
+from web.metrics import metrics_endpoint, metrics_middleware
 
 ROUTES = [
     web.post("/api/v1/scans", handlers.create_scan),
@@ -34,8 +35,12 @@ ROUTES = [
     web.post("/api/v1/opportunities/discover", compat.discover),
     web.get("/api/v1/opportunities/status/{scan_id}", compat.status),
     web.get("/api/v1/opportunities/results/{scan_id}", compat.results),
+    web.get("/", page.index),
+    web.static("/static", page.STATIC_DIR),
+    web.post("/api/v1/dev/token", page.dev_token),
     web.get("/healthz", health.healthz),
     web.get("/readyz", health.readyz),
+    web.get("/metrics", metrics_endpoint),
 ]
 
 
@@ -103,7 +108,8 @@ def create_app(
 ) -> web.Application:
     """The application; tests may inject a strategy registry and market-data provider."""
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware], client_max_size=settings.max_body_bytes
+        middlewares=[metrics_middleware, error_middleware, auth_middleware],
+        client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[VERIFIER] = TokenVerifier(settings)

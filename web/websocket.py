@@ -14,6 +14,7 @@ from coordinator.errors import ScanExpired, ScanNotFound
 from web.auth import principal_of
 from web.feed import FeedHub, Subscriber, following, is_terminal, version_decoder
 from web.keys import SCANS
+from web.metrics import OPEN_WEBSOCKETS
 
 # Ping every this many seconds; a client that misses the pong is dropped.
 HEARTBEAT_S = 20.0
@@ -30,6 +31,16 @@ async def scan_feed(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, protocols=SUBPROTOCOLS, compress=False)
     await ws.prepare(request)
     request.config_dict[SOCKETS].add(ws)
+    OPEN_WEBSOCKETS.inc()
+    try:
+        return await serve_feed(request, ws, scan_id, user)
+    finally:
+        OPEN_WEBSOCKETS.dec()
+
+
+async def serve_feed(
+    request: web.Request, ws: web.WebSocketResponse, scan_id: str, user: str
+) -> web.WebSocketResponse:
     async with following(request.config_dict[FEED], scan_id) as subscriber:
         try:
             first = await request.config_dict[SCANS].read(scan_id, user)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
 import pytest
 
 from tests.integration.client import ScanClient
@@ -53,3 +54,19 @@ async def test_200_scans_polled_from_fresh_connections(start_service) -> None:  
     assert log.backwards == []
     owners = {line["worker_id"] for line in service.log_lines("scan_actor_started")}
     assert len(owners) == 3, f"scans were owned by {owners}; expected all 3 workers"
+    # Metrics are merged across the gunicorn workers (multiprocess mode): any
+    # worker's /metrics counts every scan.
+    metrics = await fetch_metrics(service.base_url)
+    assert metrics["oppscan_scans_started_total"] == SCANS
+    assert metrics['oppscan_scans_finished_total{status="completed"}'] == SCANS
+
+
+async def fetch_metrics(base_url: str) -> dict[str, float]:
+    async with aiohttp.ClientSession() as session, session.get(f"{base_url}/metrics") as response:
+        text = await response.text()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values

@@ -1,0 +1,33 @@
+"""Gunicorn settings of the `web` process type.
+
+Prometheus multiprocess mode must be configured before prometheus_client is
+imported anywhere, since its value class is chosen at import time and workers
+are forked from the master: hence the environment is set at the top here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if not os.environ.get(MULTIPROC_ENV):
+    os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="oppscan-metrics-")
+
+from prometheus_client import multiprocess  # noqa: E402 - must follow the environment
+
+worker_class = "aiohttp.GunicornWebWorker"
+# Time a worker gets on SIGTERM to release its leases and close its sockets.
+graceful_timeout = 10
+
+
+def on_starting(server: object) -> None:
+    """A fresh metrics directory per master: stale files would double-count."""
+    directory = os.environ[MULTIPROC_ENV]
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server: object, worker: object) -> None:
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

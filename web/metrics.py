@@ -1,0 +1,78 @@
+"""HTTP metrics, the canonical request log line, and the /metrics endpoint."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import structlog
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from web.errors import Handler
+
+log = structlog.get_logger(__name__)
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Request latency buckets: a cached status read is ~1 ms; anything past 2.5 s is an outage.
+REQUEST_SECONDS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+UNMATCHED_ROUTE = "unmatched"
+
+HTTP_REQUESTS = Counter(
+    "oppscan_http_requests_total", "HTTP requests", ["route", "method", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "oppscan_http_request_duration_seconds",
+    "HTTP request latency",
+    ["route", "method"],
+    buckets=REQUEST_SECONDS_BUCKETS,
+)
+OPEN_WEBSOCKETS = Gauge(
+    "oppscan_open_websockets", "Open websocket feeds", multiprocess_mode="livesum"
+)
+
+
+def route_of(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else UNMATCHED_ROUTE
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time every request, and write its one canonical log line."""
+    started = time.perf_counter()
+    response = await handler(request)
+    elapsed = time.perf_counter() - started
+    route = route_of(request)
+    HTTP_REQUESTS.labels(route, request.method, str(response.status)).inc()
+    HTTP_LATENCY.labels(route, request.method).observe(elapsed)
+    log.info(
+        "http_request",
+        method=request.method,
+        route=route,
+        status=response.status,
+        duration_ms=round(elapsed * 1000, 3),
+    )
+    return response
+
+
+def registry() -> CollectorRegistry:
+    """Merged across gunicorn workers in multiprocess mode, else this process's."""
+    if not os.environ.get(MULTIPROC_ENV):
+        return REGISTRY
+    merged = CollectorRegistry()
+    multiprocess.MultiProcessCollector(merged)
+    return merged
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    body = generate_latest(registry())
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,43 @@
+"""The live page at `/` (static HTML/JS/CSS, no build step) and, in development
+mode only, a token-minting endpoint the page uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+from aiohttp import web
+
+from web.auth import mint_token
+from web.errors import ApiError
+from web.keys import SETTINGS
+from web.requests import IDEMPOTENCY_KEY_MAX_CHARS
+
+STATIC_DIR = Path(__file__).with_name("static")
+# A page token lasts a working session.
+DEV_TOKEN_TTL_S = 8 * 3600
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
+class DevTokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    user: str = "dev-user"
+    admin: bool = False
+
+
+async def dev_token(request: web.Request) -> web.Response:
+    settings = request.config_dict[SETTINGS]
+    if not settings.dev_mode:
+        raise ApiError(404, "not_found", "token minting exists only in development mode")
+    try:
+        body = msgspec.json.decode(await request.read() or b"{}", type=DevTokenRequest)
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, "invalid_body", str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, "malformed_json", str(exc)) from None
+    if not body.user or len(body.user) > IDEMPOTENCY_KEY_MAX_CHARS:
+        raise ApiError(422, "invalid_user", "user must be 1-128 characters")
+    token = mint_token(settings, body.user, admin=body.admin, ttl_s=DEV_TOKEN_TTL_S)
+    return web.json_response({"token": token, "user": body.user, "expires_in_s": DEV_TOKEN_TTL_S})
