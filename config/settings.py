@@ -63,6 +63,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # How often the sweeper looks for lapsed leases. Small, because takeover
     # time is lease TTL plus this.
     sweep_interval_ms: int = 200
+    # How often each worker publishes its heartbeat for the admin worker listing.
+    worker_heartbeat_interval_ms: int = 1000
     # How often the generation marker is checked (fail closed after data loss).
     generation_check_interval_ms: int = 500
     # The longest a scan actor waits for a doorbell before re-reading its

@@ -18,7 +18,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import keys
+from coordinator import keys, worker_registry
+from coordinator.clock import now_ms
 from coordinator.errors import CoordinatorError
 from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
@@ -31,6 +32,7 @@ from coordinator.scripts import Scripts
 from coordinator.strategy_actor import StrategyRunner
 from coordinator.sweeper import Sweeper
 from coordinator.work import Task, WorkQueue
+from coordinator.worker_registry import WorkerBeat
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry
 
@@ -69,6 +71,7 @@ class Coordinator:
         self._slot_freed = asyncio.Event()
         self._stop = asyncio.Event()
         self._scheduler: aiojobs.Scheduler | None = None
+        self._started_ms = now_ms()
         self._background: set[asyncio.Future[object]] = set()
 
     # ---- lifecycle ----
@@ -84,6 +87,7 @@ class Coordinator:
             ("reclaim_work", s.reclaim_interval_s, self.reclaim_work),
             ("refresh_work", s.work_heartbeat_interval_s, self.refresh_work),
             ("check_generation", s.generation_check_interval_ms / MS_PER_S, self.check_generation),
+            ("heartbeat", s.worker_heartbeat_interval_ms / MS_PER_S, self.heartbeat),
         ]
         for name, interval_s, duty in duties:
             await self._scheduler.spawn(run_periodic(name, interval_s, duty, self._stop))
@@ -104,6 +108,7 @@ class Coordinator:
             for actor in actors:
                 await self.leases.release(actor.lease)
             await self.work.hand_back(tasks)
+            await worker_registry.leave(self.redis, self.settings.worker_id)
         log.info("coordinator_stopped", released=len(actors), handed_back=len(tasks))
 
     async def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -152,6 +157,18 @@ class Coordinator:
                 log.warning("lease_lost", scan_id=actor.scan_id, epoch=actor.lease.epoch)
                 actor.lease.local_deadline = 0.0  # fences every later write at once
                 actor.wake()
+
+    async def heartbeat(self) -> None:
+        beat = WorkerBeat(
+            worker_id=self.settings.worker_id,
+            pid=self.settings.pid,
+            started_at_ms=self._started_ms,
+            heartbeat_ms=now_ms(),
+            scans=len(self.actors),
+            strategy_tasks=len(self.tasks),
+            generation=self.generation.expected,
+        )
+        await worker_registry.heartbeat(self.redis, self.settings, beat)
 
     async def sweep(self) -> None:
         await self.sweeper.sweep()

@@ -90,6 +90,15 @@ def work_stream(bucket: int) -> str:
     return f"{PREFIX}:{{work:{bucket}}}:stream"
 
 
+def workers_index() -> str:
+    """Sorted set of worker ids scored by their last heartbeat (ms)."""
+    return f"{PREFIX}:workers"
+
+
+def worker_info(worker_id: str) -> str:
+    return f"{PREFIX}:worker:{worker_id}"
+
+
 def bucket_of(scan_id: str, buckets: int) -> int:
     return zlib.crc32(scan_id.encode()) % buckets
 
@@ -119,6 +128,14 @@ def tombstone_ttl_ms(settings: Settings) -> int:
 
 def live_tombstone_ttl_ms(settings: Settings) -> int:
     return active_ttl_ms(settings) + settings.tombstone_retention_s * 1000
+
+
+def worker_info_ttl_ms(settings: Settings) -> int:
+    """A worker that stops heartbeating disappears after a few missed beats."""
+    return settings.worker_heartbeat_interval_ms * WORKER_MISSED_BEATS
+
+
+WORKER_MISSED_BEATS = 5
 
 
 def user_keys_ttl_ms(settings: Settings) -> int:

@@ -238,11 +238,20 @@ class Scans:
             self._work.enqueue_in(pipe, items)
             await pipe.execute()
 
+    async def owner_of(self, scan_id: str) -> str:
+        """The user a scan belongs to (operators only); ScanNotFound when unknown."""
+        self._generation.ensure_ok()
+        owner = await self._redis.hget(keys.scan(scan_id), "user") if is_scan_id(scan_id) else None
+        if owner is None:
+            raise ScanNotFound(scan_id)
+        return str(owner.decode())
+
     async def cancel(self, scan_id: str, user_id: str, by: str) -> SnapshotRead:
         """Ask the owner to cancel; a scan that already ended is returned as it is."""
         current = await self.read(scan_id, user_id)
         if current.status not in TERMINAL_SCAN_STATUSES:
-            await self._mailbox.append(scan_id, Cancel(by=by, at_ms=now_ms()))
+            reason = "cancelled by user" if by == user_id else f"cancelled by {by}"
+            await self._mailbox.append(scan_id, Cancel(by=by, at_ms=now_ms(), reason=reason))
         return current
 
     # ---- reads ----

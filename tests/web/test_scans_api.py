@@ -172,7 +172,9 @@ async def test_admin_lease_listing_shows_the_owner_of_a_running_scan(
             await api.get("/api/v1/admin/leases", headers=auth("root", admin=True))
         ).json()
         entries = [entry for entry in body["leases"] if entry["scan_id"] == created["scan_id"]]
-        return entries[0] if entries and entries[0]["epoch"] else None
+        # The lease is taken a moment before the owner's first publish says "running".
+        ready = entries and entries[0]["epoch"] and entries[0]["status"] == "running"
+        return entries[0] if ready else None
 
     entry = await eventually(listed, what="the scan's lease in the admin listing")
     assert entry["user_id"] == "alice" and entry["status"] == "running"

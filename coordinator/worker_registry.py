@@ -1,0 +1,82 @@
+"""Live workers for the admin listing: each coordinator heartbeats its load."""
+
+from __future__ import annotations
+
+import msgspec
+from redis.asyncio import Redis
+
+from config.settings import Settings
+from coordinator import keys
+from coordinator.clock import now_ms
+
+worker_encoder = msgspec.json.Encoder()
+
+
+class WorkerBeat(msgspec.Struct):
+    worker_id: str
+    pid: int
+    started_at_ms: int
+    heartbeat_ms: int
+    scans: int
+    strategy_tasks: int
+    generation: str | None
+
+
+class WorkerView(msgspec.Struct):
+    worker_id: str
+    pid: int
+    heartbeat_age_ms: int
+    uptime_s: float
+    scans: int
+    strategy_tasks: int
+
+
+worker_decoder = msgspec.json.Decoder(WorkerBeat)
+MS_PER_S = 1000
+
+
+async def heartbeat(redis: Redis, settings: Settings, beat: WorkerBeat) -> None:
+    stale_before = beat.heartbeat_ms - keys.worker_info_ttl_ms(settings)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(
+            keys.worker_info(beat.worker_id),
+            worker_encoder.encode(beat),
+            px=keys.worker_info_ttl_ms(settings),
+        )
+        pipe.zadd(keys.workers_index(), {beat.worker_id: beat.heartbeat_ms})
+        pipe.zremrangebyscore(keys.workers_index(), "-inf", stale_before)
+        await pipe.execute()
+
+
+async def leave(redis: Redis, worker_id: str) -> None:
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.delete(keys.worker_info(worker_id))
+        pipe.zrem(keys.workers_index(), worker_id)
+        await pipe.execute()
+
+
+async def live_workers(redis: Redis) -> list[WorkerView]:
+    ids = [raw.decode() for raw in await redis.zrange(keys.workers_index(), 0, -1)]
+    if not ids:
+        return []
+    async with redis.pipeline(transaction=False) as pipe:  # not MGET: keys span Cluster slots
+        for worker_id in ids:
+            pipe.get(keys.worker_info(worker_id))
+        bodies = await pipe.execute()
+    now = now_ms()
+    views = []
+    for body in bodies:
+        if body is None:
+            continue
+        beat = worker_decoder.decode(body)
+        views.append(
+            WorkerView(
+                worker_id=beat.worker_id,
+                pid=beat.pid,
+                heartbeat_age_ms=now - beat.heartbeat_ms,
+                uptime_s=round((now - beat.started_at_ms) / MS_PER_S, 3),
+                scans=beat.scans,
+                strategy_tasks=beat.strategy_tasks,
+            )
+        )
+    return views
