@@ -42,7 +42,7 @@ def normal_cdf(x: float) -> float:
 
 
 def mackinnon_p(t_stat: float) -> float:
-    """MacKinnon's approximate asymptotic p-value of an Engle–Granger t statistic (N=2, constant)."""
+    """MacKinnon's asymptotic p-value of an Engle–Granger t statistic (N=2, constant)."""
     if t_stat > TAU_MAX:
         return 1.0
     if t_stat < TAU_MIN:
@@ -65,7 +65,9 @@ def adf_t_stat(series: np.ndarray, lags: int) -> float:
     """ADF t statistic without constant or trend, with exactly ``lags`` lagged differences."""
     diffs = np.diff(series)
     rows = len(diffs) - lags
-    columns = [series[lags:-1]] + [diffs[lags - lag: lags - lag + rows] for lag in range(1, lags + 1)]
+    columns = [series[lags:-1]] + [
+        diffs[lags - lag : lags - lag + rows] for lag in range(1, lags + 1)
+    ]
     coefficients, errors, _ = ols(diffs[lags:], np.column_stack(columns))
     return float(coefficients[0] / errors[0])
 

@@ -28,3 +28,23 @@ class UnknownSource(StrategyError):
         self.source = source
         self.valid = valid
         super().__init__(f"unknown market-data source {source!r}; valid: {', '.join(valid)}")
+
+
+class MissingDependency(StrategyError):
+    """An optional package a configured source needs is not installed."""
+
+    def __init__(self, package: str, needed_for: str, hint: str) -> None:
+        self.package = package
+        self.needed_for = needed_for
+        super().__init__(
+            f"{needed_for} needs the {package!r} package, which is not installed; {hint}"
+        )
+
+
+class MarketDataUnavailable(StrategyError):
+    """A source could not produce data (missing directory, unreadable file, no bars)."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"market data source {source!r}: {reason}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import talib
@@ -21,6 +22,11 @@ HOURS_PER_DAY = 24
 CS_DENOMINATOR = 3.0 - 2.0 * np.sqrt(2.0)
 # Garman–Klass (1980) weight of the open-to-close term: 2·ln 2 - 1.
 GK_CLOSE_WEIGHT = 2.0 * np.log(2.0) - 1.0
+
+
+def as_floats(values: Any) -> np.ndarray:
+    """``values`` as a float64 array (no copy when it already is one)."""
+    return np.asarray(values, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,7 @@ class Bands:
     @property
     def width(self) -> np.ndarray:
         """Band width as a fraction of the middle band (scale-free across coins)."""
-        return (self.upper - self.lower) / self.middle
+        return as_floats((self.upper - self.lower) / self.middle)
 
 
 def bars_of(candles: np.ndarray) -> Bars:
@@ -86,19 +92,28 @@ def adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int = 14) 
 
 
 def macd(
-    close: np.ndarray, fast: int = 12, slow: int = 26, signal: int = 9,
+    close: np.ndarray,
+    fast: int = 12,
+    slow: int = 26,
+    signal: int = 9,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MACD line, signal line and histogram."""
-    line, signal_line, histogram = talib.MACD(close, fastperiod=fast, slowperiod=slow, signalperiod=signal)
+    line, signal_line, histogram = talib.MACD(
+        close, fastperiod=fast, slowperiod=slow, signalperiod=signal
+    )
     return line, signal_line, histogram
 
 
-def macd_histogram(close: np.ndarray, fast: int = 12, slow: int = 26, signal: int = 9) -> np.ndarray:
+def macd_histogram(
+    close: np.ndarray, fast: int = 12, slow: int = 26, signal: int = 9
+) -> np.ndarray:
     return macd(close, fast, slow, signal)[2]
 
 
 def bollinger(close: np.ndarray, period: int = 20, deviations: float = 2.0) -> Bands:
-    upper, middle, lower = talib.BBANDS(close, timeperiod=period, nbdevup=deviations, nbdevdn=deviations)
+    upper, middle, lower = talib.BBANDS(
+        close, timeperiod=period, nbdevup=deviations, nbdevdn=deviations
+    )
     return Bands(upper, middle, lower)
 
 
@@ -117,7 +132,7 @@ def rolling_sum(values: np.ndarray, period: int) -> np.ndarray:
 def rolling_vwap(bars: Bars, period: int) -> np.ndarray:
     """Volume-weighted typical price over the last ``period`` bars."""
     typical = (bars.high + bars.low + bars.close) / 3.0
-    return rolling_sum(typical * bars.volume, period) / rolling_sum(bars.volume, period)
+    return as_floats(rolling_sum(typical * bars.volume, period) / rolling_sum(bars.volume, period))
 
 
 def log_returns(close: np.ndarray) -> np.ndarray:
@@ -127,7 +142,7 @@ def log_returns(close: np.ndarray) -> np.ndarray:
 def garman_klass_variance(bars: Bars) -> np.ndarray:
     """Per-bar Garman–Klass variance estimate from open, high, low and close."""
     range_term = 0.5 * np.log(bars.high / bars.low) ** 2
-    return range_term - GK_CLOSE_WEIGHT * np.log(bars.close / bars.open) ** 2
+    return as_floats(range_term - GK_CLOSE_WEIGHT * np.log(bars.close / bars.open) ** 2)
 
 
 def corwin_schultz_spread(high: np.ndarray, low: np.ndarray) -> np.ndarray:
@@ -141,7 +156,7 @@ def corwin_schultz_spread(high: np.ndarray, low: np.ndarray) -> np.ndarray:
     gamma = np.log(np.maximum(high[:-1], high[1:]) / np.minimum(low[:-1], low[1:])) ** 2
     alpha = (np.sqrt(2.0 * beta) - np.sqrt(beta)) / CS_DENOMINATOR - np.sqrt(gamma / CS_DENOMINATOR)
     spread = 2.0 * (np.exp(alpha) - 1.0) / (1.0 + np.exp(alpha))
-    return np.maximum(spread, 0.0)
+    return as_floats(np.maximum(spread, 0.0))
 
 
 def resample(bars: Bars, bars_per_group: int) -> Bars:
@@ -159,8 +174,10 @@ def resample(bars: Bars, bars_per_group: int) -> Bars:
     return Bars(
         time=np.ascontiguousarray(shaped(bars.time)[:, -1]),
         open=np.ascontiguousarray(shaped(bars.open)[:, 0]),
-        high=shaped(bars.high).max(axis=1), low=shaped(bars.low).min(axis=1),
-        close=np.ascontiguousarray(shaped(bars.close)[:, -1]), volume=shaped(bars.volume).sum(axis=1),
+        high=shaped(bars.high).max(axis=1),
+        low=shaped(bars.low).min(axis=1),
+        close=np.ascontiguousarray(shaped(bars.close)[:, -1]),
+        volume=shaped(bars.volume).sum(axis=1),
     )
 
 

@@ -16,8 +16,12 @@ class MarketSnapshot:
     """ccxt-shaped market data for a set of symbols, read-only and shared.
 
     ``candles_1h``/``candles_5m`` map a symbol to rows ``[ms, o, h, l, c, v]``
-    (a numpy array of shape (n, 6) in the bundled source); ``funding`` maps a
-    symbol to ccxt funding-rate records; ``markets`` to ccxt market metadata.
+    (a read-only numpy array of shape (n, 6) in every source); ``funding`` maps a
+    symbol to ccxt funding-rate records as rows ``[ms, rate]``; ``perp_1h`` to
+    the hourly closes of its linear perpetual as rows ``[ms, close]``;
+    ``markets`` to ccxt market metadata (``maker``, ``taker``, ``precision``,
+    ``limits``); ``holdings`` to the quantity the user holds. No row of any
+    series is later than ``as_of_ms``.
     """
 
     source: str

@@ -15,6 +15,10 @@ from strategies import indicators as ind
 from strategies.market_data import MarketSnapshot
 
 CLOSE = ind.CLOSE
+# Newton's method on the risk-parity problem converges quadratically: 50 steps
+# is far more than it needs, and 1e-10 relative change is exact for weights.
+RISK_PARITY_MAX_STEPS = 50
+RISK_PARITY_TOLERANCE = 1e-10
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +31,7 @@ class Holdings:
 
     @property
     def values(self) -> np.ndarray:
-        return self.quantities * self.prices
+        return ind.as_floats(self.quantities * self.prices)
 
     @property
     def total(self) -> float:
@@ -47,7 +51,11 @@ class TailRisk:
 
 def holdings_of(snapshot: MarketSnapshot) -> Holdings | None:
     """The priced, positive holdings, or None when there is nothing to manage."""
-    held = [s for s in snapshot.symbols if snapshot.holdings.get(s, 0.0) > 0 and s in snapshot.candles_1h]
+    held = [
+        s
+        for s in snapshot.symbols
+        if snapshot.holdings.get(s, 0.0) > 0 and s in snapshot.candles_1h
+    ]
     if not held:
         return None
     quantities = np.array([snapshot.holdings[s] for s in held], dtype=np.float64)
@@ -55,7 +63,9 @@ def holdings_of(snapshot: MarketSnapshot) -> Holdings | None:
     return Holdings(tuple(held), quantities, prices)
 
 
-def close_matrix(snapshot: MarketSnapshot, symbols: tuple[str, ...], bars: int, step: int = 1) -> np.ndarray:
+def close_matrix(
+    snapshot: MarketSnapshot, symbols: tuple[str, ...], bars: int, step: int = 1
+) -> np.ndarray:
     """Closes of ``symbols`` as columns: the last ``bars`` samples taken every ``step`` hours.
 
     Samples are counted back from the last bar so every column ends at the
@@ -109,6 +119,27 @@ def minimum_variance(covariance: np.ndarray) -> np.ndarray:
     return weights
 
 
+def risk_parity(covariance: np.ndarray) -> np.ndarray:
+    """Equal-risk-contribution weights (summing to 1), by Newton's method.
+
+    Minimises ½yᵀΣy - Σ log(y)/n, whose minimiser normalised to sum 1 gives
+    every asset the same share of the portfolio variance (Spinu 2013); the
+    problem is strictly convex, so Newton converges in a few steps.
+    """
+    budget = np.full(len(covariance), 1.0 / len(covariance))
+    y = budget / np.sqrt(np.diag(covariance))
+    for _ in range(RISK_PARITY_MAX_STEPS):
+        gradient = covariance @ y - budget / y
+        step = np.linalg.solve(covariance + np.diag(budget / y**2), gradient)
+        # Halve the step until y stays positive (the log barrier's domain).
+        while np.any(y - step <= 0):
+            step /= 2
+        y -= step
+        if np.max(np.abs(step / y)) < RISK_PARITY_TOLERANCE:
+            break
+    return ind.as_floats(y / y.sum())
+
+
 def historical_tail(returns: np.ndarray, confidence: float) -> TailRisk:
     """Historical VaR and CVaR of a return series at ``confidence`` (e.g. 0.95)."""
     losses = -returns
@@ -126,7 +157,7 @@ def betas(returns: np.ndarray, market: np.ndarray) -> np.ndarray:
     """OLS beta of each column of ``returns`` to ``market``."""
     market_centred = market - market.mean()
     centred = returns - returns.mean(axis=0)
-    return (market_centred @ centred) / (market_centred @ market_centred)
+    return ind.as_floats((market_centred @ centred) / (market_centred @ market_centred))
 
 
 def mean_correlation(returns: np.ndarray) -> float:

@@ -39,12 +39,16 @@ class Params:
 DEFAULTS = Params()
 
 
-def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS) -> Opportunity | None:
+def evaluate(
+    symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS
+) -> Opportunity | None:
     bars = ind.bars_of(candles)
     if len(bars) <= params.band_period + params.donchian_period:
         return None
     width = ind.bollinger(bars.close, params.band_period, params.band_deviations).width
-    threshold = float(np.nanpercentile(width[-params.squeeze_lookback_bars:], params.squeeze_percentile))
+    threshold = float(
+        np.nanpercentile(width[-params.squeeze_lookback_bars :], params.squeeze_percentile)
+    )
     # The squeeze is judged on the bar before the breakout bar, which widens the bands.
     squeezed = width[-2] <= threshold
     prior_high = ind.donchian_high(bars.high, params.donchian_period)[-2]
@@ -54,18 +58,29 @@ def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = 
         return None
     range_ = ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1]
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side="long", entry=entry,
-        stop=entry - params.stop_atr * range_, target=entry + params.target_atr * range_,
-        confidence=blend(params.confidence_floor, (surge - params.volume_surge) / params.surge_full_excess),
+        strategy=NAME,
+        symbol=symbol,
+        side="long",
+        entry=entry,
+        stop=entry - params.stop_atr * range_,
+        target=entry + params.target_atr * range_,
+        confidence=blend(
+            params.confidence_floor, (surge - params.volume_surge) / params.surge_full_excess
+        ),
         horizon="1-2 days",
-        rationale=(f"Bollinger width {width[-2]:.4f} in its lowest {params.squeeze_percentile:g}% "
-                   f"(<= {threshold:.4f}), close {entry:.6g} above the {params.donchian_period}-bar high "
-                   f"{prior_high:.6g} on {surge:.1f}x average volume"),
-        data_source=source, as_of=bars.as_of,
+        rationale=(
+            f"Bollinger width {width[-2]:.4f} in its lowest {params.squeeze_percentile:g}% "
+            f"(<= {threshold:.4f}), close {entry:.6g} above the {params.donchian_period}-bar high "
+            f"{prior_high:.6g} on {surge:.1f}x average volume"
+        ),
+        data_source=source,
+        as_of=bars.as_of,
     )
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (evaluate(symbol, candles, source=snapshot.source, params=params)
-             for symbol, candles in snapshot.candles_1h.items())
+    found = (
+        evaluate(symbol, candles, source=snapshot.source, params=params)
+        for symbol, candles in snapshot.candles_1h.items()
+    )
     return [opportunity for opportunity in found if opportunity is not None]

@@ -54,30 +54,42 @@ def ranked(snapshot: MarketSnapshot, params: Params) -> list[Ranked]:
     for symbol, candles in snapshot.candles_1h.items():
         if len(candles) <= params.lookback_bars:
             continue
-        close = np.asarray(candles[-(params.lookback_bars + 1):, ind.CLOSE], dtype=np.float64)
+        close = np.asarray(candles[-(params.lookback_bars + 1) :, ind.CLOSE], dtype=np.float64)
         returns = ind.log_returns(close)
         sigma = float(returns.std(ddof=1))
         total = float(returns.sum())
         if sigma > 0:
             score = total / (sigma * math.sqrt(params.lookback_bars))
-            rows.append(Ranked(symbol, score, total, sigma, float(close[-1]), ind.iso_of(candles[-1, ind.TIME])))
+            rows.append(
+                Ranked(
+                    symbol, score, total, sigma, float(close[-1]), ind.iso_of(candles[-1, ind.TIME])
+                )
+            )
     return sorted(rows, key=lambda row: row.score, reverse=True)
 
 
-def opportunity_for(row: Ranked, rank: int, universe: int, direction: int, source: str,
-                    params: Params) -> Opportunity:
+def opportunity_for(
+    row: Ranked, rank: int, universe: int, direction: int, source: str, params: Params
+) -> Opportunity:
     horizon_sigma = row.hourly_sigma * math.sqrt(params.holding_bars)
     entry = row.close
     return make_opportunity(
-        strategy=NAME, symbol=row.symbol, side=side_of(direction), entry=entry,
+        strategy=NAME,
+        symbol=row.symbol,
+        side=side_of(direction),
+        entry=entry,
         stop=entry * math.exp(-direction * params.stop_sigmas * horizon_sigma),
         target=entry * math.exp(direction * params.target_sigmas * horizon_sigma),
         confidence=blend(params.confidence_floor, abs(row.score) / params.full_score),
-        horizon="1 week",
-        rationale=(f"ranked {rank} of {universe} by 30-day return/volatility: return "
-                   f"{math.expm1(row.total_return):+.1%} over volatility "
-                   f"{row.hourly_sigma * math.sqrt(params.lookback_bars):.1%} (score {row.score:+.2f})"),
-        data_source=source, as_of=row.as_of,
+        horizon=f"{params.holding_bars // ind.HOURS_PER_DAY} days",
+        rationale=(
+            f"ranked {rank} of {universe} by {params.lookback_bars // ind.HOURS_PER_DAY}-day "
+            f"return/volatility: return "
+            f"{math.expm1(row.total_return):+.1%} over volatility "
+            f"{row.hourly_sigma * math.sqrt(params.lookback_bars):.1%} (score {row.score:+.2f})"
+        ),
+        data_source=source,
+        as_of=row.as_of,
     )
 
 
@@ -86,8 +98,14 @@ def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity
     if len(rows) < params.min_universe:
         return []
     tail = max(1, int(len(rows) * params.tail_fraction))
-    found = [opportunity_for(row, rank, len(rows), LONG, snapshot.source, params)
-             for rank, row in enumerate(rows[:tail], start=1) if row.score > 0]
-    found += [opportunity_for(row, len(rows) - tail + rank, len(rows), SHORT, snapshot.source, params)
-              for rank, row in enumerate(rows[-tail:], start=1) if row.score < 0]
+    found = [
+        opportunity_for(row, rank, len(rows), LONG, snapshot.source, params)
+        for rank, row in enumerate(rows[:tail], start=1)
+        if row.score > 0
+    ]
+    found += [
+        opportunity_for(row, len(rows) - tail + rank, len(rows), SHORT, snapshot.source, params)
+        for rank, row in enumerate(rows[-tail:], start=1)
+        if row.score < 0
+    ]
     return found

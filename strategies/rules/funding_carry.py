@@ -18,6 +18,8 @@ NAME = "funding_carry"
 DAYS_PER_YEAR = 365
 FUNDING_TIME, FUNDING_RATE = 0, 1
 PERP_TIME, PERP_CLOSE = 0, 1
+# A z-score needs a mean and a spread: two samples at the very least.
+MIN_PREMIUM_SAMPLES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,48 +55,74 @@ class Carry:
     premium_z: float
     premium_sigma: float
 
+    def pays(self, params: Params) -> bool:
+        return self.net_annual > params.min_net_annual or self.premium_z > params.premium_z
+
+    def expected_gain(self, params: Params) -> float:
+        """The larger of the net carry over the holding and a rich premium's return to its mean."""
+        carry = max(self.net_annual, 0.0) * params.holding_days / DAYS_PER_YEAR
+        return max(carry, max(self.premium_z, 0.0) * self.premium_sigma)
+
+    def adverse_move(self, params: Params) -> float:
+        """The premium blow-out (as a fraction of price) that ends the trade."""
+        return params.stop_premium_sigmas * max(self.premium_sigma, abs(self.premium))
+
 
 def premium_series(spot: np.ndarray, perp: np.ndarray) -> np.ndarray:
     """perp/spot - 1 on the hours both series have."""
     _, spot_at, perp_at = np.intersect1d(spot[:, ind.TIME], perp[:, PERP_TIME], return_indices=True)
-    return perp[perp_at, PERP_CLOSE] / spot[spot_at, ind.CLOSE] - 1.0
+    return ind.as_floats(perp[perp_at, PERP_CLOSE] / spot[spot_at, ind.CLOSE] - 1.0)
 
 
-def carry_of(spot: np.ndarray, perp: np.ndarray, funding: np.ndarray, taker: float, params: Params) -> Carry | None:
-    premium = premium_series(spot, perp)[-params.premium_lookback_bars:]
-    if len(premium) < 2 or len(funding) == 0:
+def carry_of(
+    spot: np.ndarray, perp: np.ndarray, funding: np.ndarray, taker: float, params: Params
+) -> Carry | None:
+    premium = premium_series(spot, perp)[-params.premium_lookback_bars :]
+    if len(premium) < MIN_PREMIUM_SAMPLES or len(funding) == 0:
         return None
-    funding_annual = float(np.mean(funding[-params.funding_records:, FUNDING_RATE])) * params.funding_per_day * DAYS_PER_YEAR
+    funding_annual = (
+        float(np.mean(funding[-params.funding_records :, FUNDING_RATE]))
+        * params.funding_per_day
+        * DAYS_PER_YEAR
+    )
     fees_annual = params.fee_legs * taker * DAYS_PER_YEAR / params.holding_days
     sigma = float(premium.std(ddof=1))
     z = float((premium[-1] - premium.mean()) / sigma) if sigma > 0 else 0.0
     return Carry(funding_annual, funding_annual - fees_annual, float(premium[-1]), z, sigma)
 
 
-def evaluate(symbol: str, snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Opportunity | None:
-    spot, perp, funding = (getattr(snapshot, name).get(symbol) for name in ("candles_1h", "perp_1h", "funding"))
+def evaluate(
+    symbol: str, snapshot: MarketSnapshot, params: Params = DEFAULTS
+) -> Opportunity | None:
+    spot, perp, funding = (
+        getattr(snapshot, name).get(symbol) for name in ("candles_1h", "perp_1h", "funding")
+    )
     if spot is None or perp is None or funding is None:
         return None
     market: dict[str, Any] = snapshot.markets.get(symbol, {})
-    carry = carry_of(spot, perp, funding, float(market.get("taker", params.default_taker_fee)), params)
-    if carry is None or not (carry.net_annual > params.min_net_annual or carry.premium_z > params.premium_z):
+    carry = carry_of(
+        spot, perp, funding, float(market.get("taker", params.default_taker_fee)), params
+    )
+    if carry is None or not carry.pays(params) or not 0 < carry.adverse_move(params) < 1:
         return None
     entry = float(spot[-1, ind.CLOSE])
-    net_over_holding = max(carry.net_annual, 0.0) * params.holding_days / DAYS_PER_YEAR
-    premium_gain = max(carry.premium_z, 0.0) * carry.premium_sigma  # a rich premium converging to its mean
-    expected = max(net_over_holding, premium_gain)
-    adverse = params.stop_premium_sigmas * max(carry.premium_sigma, abs(carry.premium))
-    if not 0 < adverse < 1:
-        return None
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side="long", entry=entry, target=entry * (1.0 + expected),
-        stop=entry * (1.0 - adverse),
+        strategy=NAME,
+        symbol=symbol,
+        side="long",
+        entry=entry,
+        target=entry * (1.0 + carry.expected_gain(params)),
+        stop=entry * (1.0 - carry.adverse_move(params)),
         confidence=blend(params.confidence_floor, carry.net_annual / params.full_net_annual),
         horizon=f"{params.holding_days:g} days",
-        rationale=(f"long spot / short perp: funding {carry.funding_annual:.1%} a year, "
-                   f"{carry.net_annual:.1%} after {params.fee_legs} taker fees over "
-                   f"{params.holding_days:g} days; perp premium {carry.premium:.3%} (z {carry.premium_z:+.2f})"),
-        data_source=snapshot.source, as_of=ind.iso_of(spot[-1, ind.TIME]),
+        rationale=(
+            f"long spot / short perp: funding {carry.funding_annual:.1%} a year, "
+            f"{carry.net_annual:.1%} after {params.fee_legs} taker fees over "
+            f"{params.holding_days:g} days; perp premium {carry.premium:.3%} "
+            f"(z {carry.premium_z:+.2f})"
+        ),
+        data_source=snapshot.source,
+        as_of=ind.iso_of(spot[-1, ind.TIME]),
     )
 
 

@@ -16,6 +16,8 @@ from strategies.opportunity import Opportunity, make_opportunity
 from strategies.scoring import LONG, SHORT, blend, side_of
 
 NAME = "grid"
+# ADX needs two periods of bars to start and one more to settle.
+ADX_WARMUP_PERIODS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,44 +63,85 @@ class Grid:
 
 def grid_of(low: float, high: float, price: float, maker_fee: float, params: Params) -> Grid | None:
     min_step = price * params.fee_count * maker_fee * params.fee_cushion
-    levels = min(params.max_levels, int((high - low) / min_step)) if min_step > 0 else params.max_levels
+    levels = (
+        min(params.max_levels, int((high - low) / min_step)) if min_step > 0 else params.max_levels
+    )
     return Grid(low, high, levels) if levels >= params.min_levels else None
 
 
-def evaluate(symbol: str, candles: np.ndarray, market: dict[str, Any], *, source: str,
-             params: Params = DEFAULTS) -> list[Opportunity]:
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What one symbol's grid is built from."""
+
+    grid: Grid
+    close: float
+    strength: float  # ADX
+    atr: float
+    as_of: str
+
+
+def order(symbol: str, setup: Setup, direction: int, source: str, params: Params) -> Opportunity:
+    """The grid order nearest the price on one side: buy below it, or sell above it."""
+    grid = setup.grid
+    entry = grid.below(setup.close) if direction == LONG else grid.above(setup.close)
+    edge = grid.low if direction == LONG else grid.high
+    return make_opportunity(
+        strategy=NAME,
+        symbol=symbol,
+        side=side_of(direction),
+        entry=entry,
+        target=entry + direction * grid.step,
+        stop=edge - direction * params.stop_atr * setup.atr,
+        confidence=blend(params.confidence_floor, 1.0 - setup.strength / params.adx_max),
+        horizon="days, while the range holds",
+        rationale=(
+            f"ADX{params.adx_period} {setup.strength:.1f} < {params.adx_max:g} inside the "
+            f"{params.channel_bars}-bar channel {grid.low:.6g}-{grid.high:.6g}: {grid.levels} "
+            f"levels, step {grid.step:.4g} ({grid.step / setup.close:.2%}) clears "
+            f"{params.fee_count} fees; {'buy' if direction == LONG else 'sell'} at {entry:.6g}"
+        ),
+        data_source=source,
+        as_of=setup.as_of,
+    )
+
+
+def setup_of(candles: np.ndarray, market: dict[str, Any], params: Params) -> Setup | None:
     bars = ind.bars_of(candles)
-    if len(bars) <= max(params.channel_bars, 3 * params.adx_period):
-        return []
-    strength = ind.adx(bars.high, bars.low, bars.close, params.adx_period)[-1]
+    if len(bars) <= max(params.channel_bars, ADX_WARMUP_PERIODS * params.adx_period):
+        return None
+    strength = float(ind.adx(bars.high, bars.low, bars.close, params.adx_period)[-1])
     # The channel of the 100 bars before the last, so the last close can be tested against it.
     high = float(ind.donchian_high(bars.high, params.channel_bars)[-2])
     low = float(ind.donchian_low(bars.low, params.channel_bars)[-2])
     close = float(bars.close[-1])
     if not (strength < params.adx_max and low < close < high):
-        return []
+        return None
     grid = grid_of(low, high, close, float(market.get("maker", params.default_maker_fee)), params)
     if grid is None:
+        return None
+    atr = float(ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1])
+    return Setup(grid, close, strength, atr, bars.as_of)
+
+
+def evaluate(
+    symbol: str,
+    candles: np.ndarray,
+    market: dict[str, Any],
+    *,
+    source: str,
+    params: Params = DEFAULTS,
+) -> list[Opportunity]:
+    setup = setup_of(candles, market, params)
+    if setup is None:
         return []
-    range_ = ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1]
-    confidence = blend(params.confidence_floor, 1.0 - strength / params.adx_max)
-    found = []
-    for direction, entry in ((LONG, grid.below(close)), (SHORT, grid.above(close))):
-        edge = grid.low if direction == LONG else grid.high
-        found.append(make_opportunity(
-            strategy=NAME, symbol=symbol, side=side_of(direction), entry=entry,
-            target=entry + direction * grid.step, stop=edge - direction * params.stop_atr * range_,
-            confidence=confidence, horizon="days, while the range holds",
-            rationale=(f"ADX{params.adx_period} {strength:.1f} < {params.adx_max:g} inside the "
-                       f"{params.channel_bars}-bar channel {grid.low:.6g}-{grid.high:.6g}: {grid.levels} "
-                       f"levels, step {grid.step:.4g} ({grid.step / close:.2%}) clears two fees; "
-                       f"{'buy' if direction == LONG else 'sell'} at {entry:.6g}"),
-            data_source=source, as_of=bars.as_of,
-        ))
-    return found
+    return [order(symbol, setup, direction, source, params) for direction in (LONG, SHORT)]
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    return [opportunity for symbol, candles in snapshot.candles_1h.items()
-            for opportunity in evaluate(symbol, candles, snapshot.markets.get(symbol, {}),
-                                        source=snapshot.source, params=params)]
+    return [
+        opportunity
+        for symbol, candles in snapshot.candles_1h.items()
+        for opportunity in evaluate(
+            symbol, candles, snapshot.markets.get(symbol, {}), source=snapshot.source, params=params
+        )
+    ]

@@ -35,6 +35,14 @@ class Params:
 DEFAULTS = Params()
 
 
+def perp_price(snapshot: MarketSnapshot) -> float:
+    """The BTC perpetual's last price, or BTC spot's where the source has no perp."""
+    perp = snapshot.perp_1h.get(BENCHMARK)
+    if perp is not None and len(perp):
+        return float(perp[-1, PERP_CLOSE])
+    return float(snapshot.candles_1h[BENCHMARK][-1, ind.CLOSE])
+
+
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
     holdings = pf.holdings_of(snapshot)
     if holdings is None or BENCHMARK not in snapshot.candles_1h:
@@ -46,20 +54,30 @@ def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity
     portfolio_beta = float(betas @ holdings.weights)
     if not portfolio_beta > params.max_beta:
         return []
-    perp = snapshot.perp_1h.get(BENCHMARK)
-    benchmark = perp[-1, PERP_CLOSE] if perp is not None else snapshot.candles_1h[BENCHMARK][-1, ind.CLOSE]
-    entry = float(benchmark)
+    entry = perp_price(snapshot)
     daily_sigma = float(returns[:, -1].std(ddof=1)) * math.sqrt(ind.HOURS_PER_DAY)
     hedge_notional = portfolio_beta * exposure
     move = params.review_sigmas * daily_sigma
-    return [make_opportunity(
-        strategy=NAME, symbol=BENCHMARK_PERP, side="short", entry=entry,
-        stop=entry * (1.0 + move), target=entry * (1.0 - move),
-        confidence=blend(params.confidence_floor, (portfolio_beta - params.max_beta) / params.full_excess_beta),
-        horizon="while the holdings are held",
-        rationale=(f"portfolio beta to BTC {portfolio_beta:.2f} > {params.max_beta:g} on ${exposure:,.0f} "
-                   f"exposure ({', '.join(f'{s} {b:.2f}' for s, b in zip(holdings.symbols, betas, strict=True))}): "
-                   f"short {hedge_notional / entry:.4g} BTC perp (${hedge_notional:,.0f} = beta x exposure)"),
-        data_source=snapshot.source, as_of=ind.iso_of(snapshot.as_of_ms),
-    )]
-
+    each_beta = ", ".join(f"{s} {b:.2f}" for s, b in zip(holdings.symbols, betas, strict=True))
+    return [
+        make_opportunity(
+            strategy=NAME,
+            symbol=BENCHMARK_PERP,
+            side="short",
+            entry=entry,
+            stop=entry * (1.0 + move),
+            target=entry * (1.0 - move),
+            confidence=blend(
+                params.confidence_floor,
+                (portfolio_beta - params.max_beta) / params.full_excess_beta,
+            ),
+            horizon="while the holdings are held",
+            rationale=(
+                f"portfolio beta to BTC {portfolio_beta:.2f} > {params.max_beta:g} on "
+                f"${exposure:,.0f} exposure ({each_beta}): short {hedge_notional / entry:.4g} "
+                f"BTC perp (${hedge_notional:,.0f} = beta x exposure)"
+            ),
+            data_source=snapshot.source,
+            as_of=ind.iso_of(snapshot.as_of_ms),
+        )
+    ]

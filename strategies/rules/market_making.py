@@ -55,24 +55,37 @@ def quote_of(bars: ind.Bars, market: dict[str, Any], params: Params) -> Quote:
     return Quote(spread / 2.0, maker, params.volatility_margin_sigmas * sigma, sigma)
 
 
-def side_opportunity(symbol: str, mid: float, quote: Quote, direction: int, as_of: str, source: str,
-                     params: Params) -> Opportunity:
+def side_opportunity(
+    symbol: str, mid: float, quote: Quote, direction: int, as_of: str, source: str, params: Params
+) -> Opportunity:
     entry = mid * (1.0 - direction * quote.half_spread)  # bid for the long side, ask for the short
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side=side_of(direction), entry=entry,
+        strategy=NAME,
+        symbol=symbol,
+        side=side_of(direction),
+        entry=entry,
         target=mid * (1.0 + direction * quote.half_spread),
         stop=entry * math.exp(-direction * params.stop_sigmas * quote.sigma),
         confidence=blend(params.confidence_floor, quote.edge / quote.half_spread),
         horizon="minutes (resting quote)",
-        rationale=(f"Corwin-Schultz half-spread {quote.half_spread:.3%} exceeds maker fee "
-                   f"{quote.maker_fee:.3%} plus volatility margin {quote.margin:.3%}: quote "
-                   f"{'bid' if direction == LONG else 'ask'} {entry:.6g} around mid {mid:.6g}"),
-        data_source=source, as_of=as_of,
+        rationale=(
+            f"Corwin-Schultz half-spread {quote.half_spread:.3%} exceeds maker fee "
+            f"{quote.maker_fee:.3%} plus volatility margin {quote.margin:.3%}: quote "
+            f"{'bid' if direction == LONG else 'ask'} {entry:.6g} around mid {mid:.6g}"
+        ),
+        data_source=source,
+        as_of=as_of,
     )
 
 
-def evaluate(symbol: str, candles: np.ndarray, market: dict[str, Any], *, source: str,
-             params: Params = DEFAULTS) -> list[Opportunity]:
+def evaluate(
+    symbol: str,
+    candles: np.ndarray,
+    market: dict[str, Any],
+    *,
+    source: str,
+    params: Params = DEFAULTS,
+) -> list[Opportunity]:
     bars = ind.bars_of(candles)
     if len(bars) <= params.window_bars:
         return []
@@ -80,11 +93,17 @@ def evaluate(symbol: str, candles: np.ndarray, market: dict[str, Any], *, source
     if not quote.edge > 0:
         return []
     mid = bars.close[-1]
-    return [side_opportunity(symbol, mid, quote, direction, bars.as_of, source, params)
-            for direction in (LONG, SHORT)]
+    return [
+        side_opportunity(symbol, mid, quote, direction, bars.as_of, source, params)
+        for direction in (LONG, SHORT)
+    ]
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    return [opportunity for symbol, candles in snapshot.candles_5m.items()
-            for opportunity in evaluate(symbol, candles, snapshot.markets.get(symbol, {}),
-                                        source=snapshot.source, params=params)]
+    return [
+        opportunity
+        for symbol, candles in snapshot.candles_5m.items()
+        for opportunity in evaluate(
+            symbol, candles, snapshot.markets.get(symbol, {}), source=snapshot.source, params=params
+        )
+    ]

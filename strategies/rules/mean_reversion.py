@@ -44,7 +44,9 @@ def direction_of(close: float, bands: ind.Bands, strength: float, params: Params
     return None
 
 
-def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS) -> Opportunity | None:
+def evaluate(
+    symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS
+) -> Opportunity | None:
     bars = ind.bars_of(candles)
     if len(bars) <= max(params.band_period, params.rsi_period, params.atr_period):
         return None
@@ -55,21 +57,34 @@ def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = 
     if direction is None:
         return None
     range_ = ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1]
-    extreme = (params.rsi_oversold - strength) if direction == LONG else (strength - params.rsi_overbought)
+    extreme = (
+        (params.rsi_oversold - strength)
+        if direction == LONG
+        else (strength - params.rsi_overbought)
+    )
     band, edge = ("lower", bands.lower[-1]) if direction == LONG else ("upper", bands.upper[-1])
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side=side_of(direction), entry=entry,
-        stop=entry - direction * params.stop_atr * range_, target=bands.middle[-1],
+        strategy=NAME,
+        symbol=symbol,
+        side=side_of(direction),
+        entry=entry,
+        stop=entry - direction * params.stop_atr * range_,
+        target=bands.middle[-1],
         confidence=blend(params.confidence_floor, extreme / params.rsi_full_extreme),
         horizon="4-24 hours",
-        rationale=(f"close {entry:.6g} beyond the {band} Bollinger band {edge:.6g} with "
-                   f"RSI{params.rsi_period} {strength:.1f}; target the middle band "
-                   f"{bands.middle[-1]:.6g}, stop {params.stop_atr:g} ATR ({range_:.4g})"),
-        data_source=source, as_of=bars.as_of,
+        rationale=(
+            f"close {entry:.6g} beyond the {band} Bollinger band {edge:.6g} with "
+            f"RSI{params.rsi_period} {strength:.1f}; target the middle band "
+            f"{bands.middle[-1]:.6g}, stop {params.stop_atr:g} ATR ({range_:.4g})"
+        ),
+        data_source=source,
+        as_of=bars.as_of,
     )
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (evaluate(symbol, candles, source=snapshot.source, params=params)
-             for symbol, candles in snapshot.candles_1h.items())
+    found = (
+        evaluate(symbol, candles, source=snapshot.source, params=params)
+        for symbol, candles in snapshot.candles_1h.items()
+    )
     return [opportunity for opportunity in found if opportunity is not None]

@@ -1,6 +1,12 @@
-"""portfolio_optimization: long-only minimum-variance weights from a
-Ledoit–Wolf-shrunk covariance of daily returns, against the user's holdings;
-trade each holding whose weight is more than 2 % off its target."""
+"""portfolio_optimization: target weights from a Ledoit–Wolf-shrunk covariance
+of daily returns (risk parity by default, long-only minimum variance on
+request), against the user's holdings; trade each holding whose weight is
+more than 2 % off its target.
+
+Risk parity is the default because crypto returns share one dominant factor:
+minimum variance then piles everything into the least volatile coin (100 %
+BTC on the bundled data), which is a corner solution, not advice.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +24,14 @@ from strategies.scoring import LONG, SHORT, blend, side_of
 NAME = "portfolio_optimization"
 
 
+# A portfolio of one coin has nothing to rebalance.
+MIN_ASSETS = 2
+METHODS = {"risk_parity": pf.risk_parity, "minimum_variance": pf.minimum_variance}
+
+
 @dataclass(frozen=True, slots=True)
 class Params:
+    method: str = "risk_parity"
     # Ninety daily returns: a quarter of history, enough for a 10-coin covariance once shrunk.
     lookback_days: int = 90
     # Rebalance only weights more than 2 percentage points off target (the catalogue's band).
@@ -37,37 +49,64 @@ class Params:
 DEFAULTS = Params()
 
 
-def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Target weights for the holdings and what they were derived from."""
+
+    holdings: pf.Holdings
+    targets: np.ndarray
+    daily_sigmas: np.ndarray
+    shrinkage: float
+
+
+def plan_of(snapshot: MarketSnapshot, params: Params) -> Plan | None:
     holdings = pf.holdings_of(snapshot)
-    if holdings is None or len(holdings.symbols) < 2:
-        return []
-    closes = pf.close_matrix(snapshot, holdings.symbols, params.lookback_days + 1, ind.HOURS_PER_DAY)
-    returns = pf.log_returns(closes)
-    if len(returns) < len(holdings.symbols) + 1:
-        return []
+    if holdings is None or len(holdings.symbols) < MIN_ASSETS:
+        return None
+    days = params.lookback_days + 1
+    returns = pf.log_returns(pf.close_matrix(snapshot, holdings.symbols, days, ind.HOURS_PER_DAY))
+    if len(returns) <= len(holdings.symbols):
+        return None  # fewer days than coins: no covariance worth the name
     covariance, shrinkage = pf.ledoit_wolf(returns)
-    targets = pf.minimum_variance(covariance)
-    current = holdings.weights
-    daily_sigmas = np.sqrt(np.diag(covariance))
-    as_of = ind.iso_of(snapshot.candles_1h[holdings.symbols[0]][-1, ind.TIME])
-    found = []
-    for index, symbol in enumerate(holdings.symbols):
-        drift = float(targets[index] - current[index])
-        if abs(drift) <= params.drift_threshold:
-            continue
-        direction = LONG if drift > 0 else SHORT
-        entry = float(holdings.prices[index])
-        sigma = float(daily_sigmas[index]) * math.sqrt(params.review_days)
-        found.append(make_opportunity(
-            strategy=NAME, symbol=symbol, side=side_of(direction), entry=entry,
-            stop=entry * math.exp(-direction * params.stop_sigmas * sigma),
-            target=entry * math.exp(direction * params.target_sigmas * sigma),
-            confidence=blend(params.confidence_floor, abs(drift) / params.full_drift),
-            horizon=f"rebalance now, review in {params.review_days} days",
-            rationale=(f"minimum-variance weight {targets[index]:.1%} vs held {current[index]:.1%} "
-                       f"({drift:+.1%}, beyond ±{params.drift_threshold:.0%}) from a {params.lookback_days}-day "
-                       f"covariance shrunk {shrinkage:.0%} toward its average variance: "
-                       f"{'buy' if direction == LONG else 'sell'} about ${abs(drift) * holdings.total:,.0f}"),
-            data_source=snapshot.source, as_of=as_of,
-        ))
-    return found
+    targets = METHODS[params.method](covariance)
+    return Plan(holdings, targets, np.sqrt(np.diag(covariance)), shrinkage)
+
+
+def trade(plan: Plan, index: int, as_of: str, source: str, params: Params) -> Opportunity:
+    holdings = plan.holdings
+    target, held = float(plan.targets[index]), float(holdings.weights[index])
+    drift = target - held
+    direction = LONG if drift > 0 else SHORT
+    entry = float(holdings.prices[index])
+    sigma = float(plan.daily_sigmas[index]) * math.sqrt(params.review_days)
+    return make_opportunity(
+        strategy=NAME,
+        symbol=holdings.symbols[index],
+        side=side_of(direction),
+        entry=entry,
+        stop=entry * math.exp(-direction * params.stop_sigmas * sigma),
+        target=entry * math.exp(direction * params.target_sigmas * sigma),
+        confidence=blend(params.confidence_floor, abs(drift) / params.full_drift),
+        horizon=f"rebalance now, review in {params.review_days} days",
+        rationale=(
+            f"{params.method.replace('_', ' ')} weight {target:.1%} vs held {held:.1%} "
+            f"({drift:+.1%}, beyond ±{params.drift_threshold:.0%}) from a "
+            f"{params.lookback_days}-day covariance shrunk {plan.shrinkage:.0%} toward its "
+            f"average variance: {'buy' if direction == LONG else 'sell'} about "
+            f"${abs(drift) * holdings.total:,.0f}"
+        ),
+        data_source=source,
+        as_of=as_of,
+    )
+
+
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
+    plan = plan_of(snapshot, params)
+    if plan is None:
+        return []
+    drifts = np.abs(plan.targets - plan.holdings.weights)
+    as_of = ind.iso_of(snapshot.as_of_ms)
+    return [
+        trade(plan, int(index), as_of, snapshot.source, params)
+        for index in np.flatnonzero(drifts > params.drift_threshold)
+    ]

@@ -4,7 +4,6 @@ holdings that drive the tail; a correlation spike alone -> tighten stops."""
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +31,8 @@ class Params:
     # of 0.15 means diversification is disappearing.
     spike_bars: int = 7 * ind.HOURS_PER_DAY
     correlation_spike: float = 0.15
+    # A rise of 0.3 (e.g. 0.5 -> 0.8) is as complete a loss of diversification as it gets.
+    full_spike: float = 0.30
     # De-risk trades are framed over a day: stop one daily VaR above, target one below.
     stop_vars: float = 1.0
     target_vars: float = 1.0
@@ -66,12 +67,19 @@ def report_of(snapshot: MarketSnapshot, holdings: pf.Holdings, params: Params) -
     portfolio_returns = np.diff(portfolio_values) / portfolio_values[:-1]
     tail = pf.historical_tail(portfolio_returns, params.confidence)
     tail_pnl = -(asset_returns[tail.tail_days] * holdings.values).mean(axis=0)
-    hourly = pf.log_returns(pf.close_matrix(snapshot, holdings.symbols, params.lookback_days * ind.HOURS_PER_DAY))
-    asset_vars = np.array([pf.historical_tail(asset_returns[:, i], params.confidence).var
-                           for i in range(len(holdings.symbols))])
+    hourly = pf.log_returns(
+        pf.close_matrix(snapshot, holdings.symbols, params.lookback_days * ind.HOURS_PER_DAY)
+    )
+    asset_vars = np.array(
+        [
+            pf.historical_tail(asset_returns[:, i], params.confidence).var
+            for i in range(len(holdings.symbols))
+        ]
+    )
     return RiskReport(
-        tail=tail, drawdown=pf.drawdown(portfolio_values),
-        correlation_recent=pf.mean_correlation(hourly[-params.spike_bars:]),
+        tail=tail,
+        drawdown=pf.drawdown(portfolio_values),
+        correlation_recent=pf.mean_correlation(hourly[-params.spike_bars :]),
         correlation_base=pf.mean_correlation(hourly),
         contributions=tail_pnl / tail_pnl.sum() if tail_pnl.sum() > 0 else np.zeros(len(tail_pnl)),
         asset_vars=asset_vars,
@@ -79,43 +87,70 @@ def report_of(snapshot: MarketSnapshot, holdings: pf.Holdings, params: Params) -
 
 
 def summary(report: RiskReport, params: Params) -> str:
-    return (f"portfolio 1-day VaR{params.confidence:.0%} {report.tail.var:.1%} (limit {params.var_limit:.0%}), "
-            f"CVaR {report.tail.cvar:.1%}, drawdown {report.drawdown:.1%} (limit {params.drawdown_limit:.0%}), "
-            f"mean correlation {report.correlation_recent:.2f} this week vs {report.correlation_base:.2f}")
+    return (
+        f"portfolio 1-day VaR{params.confidence:.0%} {report.tail.var:.1%} "
+        f"(limit {params.var_limit:.0%}), CVaR {report.tail.cvar:.1%}, drawdown "
+        f"{report.drawdown:.1%} (limit {params.drawdown_limit:.0%}), mean correlation "
+        f"{report.correlation_recent:.2f} this week vs {report.correlation_base:.2f}"
+    )
 
 
-def derisk(snapshot: MarketSnapshot, holdings: pf.Holdings, report: RiskReport, params: Params) -> list[Opportunity]:
+def derisk(
+    snapshot: MarketSnapshot, holdings: pf.Holdings, report: RiskReport, params: Params
+) -> list[Opportunity]:
     """Sell the holdings carrying more than their equal share of the tail loss."""
     fair_share = 1.0 / len(holdings.symbols)
     found = []
     for index in np.flatnonzero(report.contributions > fair_share):
-        entry, var = float(holdings.prices[index]), max(float(report.asset_vars[index]), report.tail.var)
-        found.append(make_opportunity(
-            strategy=NAME, symbol=holdings.symbols[index], side="short", entry=entry,
-            stop=entry * (1.0 + params.stop_vars * var), target=entry * (1.0 - params.target_vars * var),
-            confidence=blend(params.confidence_floor, float(report.contributions[index])),
-            horizon="now (de-risk)",
-            rationale=(f"de-risk: {summary(report, params)}; {holdings.symbols[index]} carries "
-                       f"{report.contributions[index]:.0%} of the tail loss"),
-            data_source=snapshot.source, as_of=ind.iso_of(snapshot.as_of_ms),
-        ))
+        entry, var = (
+            float(holdings.prices[index]),
+            max(float(report.asset_vars[index]), report.tail.var),
+        )
+        found.append(
+            make_opportunity(
+                strategy=NAME,
+                symbol=holdings.symbols[index],
+                side="short",
+                entry=entry,
+                stop=entry * (1.0 + params.stop_vars * var),
+                target=entry * (1.0 - params.target_vars * var),
+                confidence=blend(params.confidence_floor, float(report.contributions[index])),
+                horizon="now (de-risk)",
+                rationale=(
+                    f"de-risk: {summary(report, params)}; {holdings.symbols[index]} carries "
+                    f"{report.contributions[index]:.0%} of the tail loss"
+                ),
+                data_source=snapshot.source,
+                as_of=ind.iso_of(snapshot.as_of_ms),
+            )
+        )
     return found
 
 
-def tighten(snapshot: MarketSnapshot, holdings: pf.Holdings, report: RiskReport, params: Params) -> list[Opportunity]:
+def tighten(
+    snapshot: MarketSnapshot, holdings: pf.Holdings, report: RiskReport, params: Params
+) -> list[Opportunity]:
     """Keep every holding but move its stop to half a daily VaR under the price."""
     spike = report.correlation_recent - report.correlation_base
     found = []
     for index, symbol in enumerate(holdings.symbols):
         entry, var = float(holdings.prices[index]), float(report.asset_vars[index])
-        found.append(make_opportunity(
-            strategy=NAME, symbol=symbol, side="long", entry=entry,
-            stop=entry * (1.0 - params.tight_stop_vars * var), target=entry * (1.0 + var),
-            confidence=blend(params.confidence_floor, spike / (2 * params.correlation_spike)),
-            horizon="until correlations normalise",
-            rationale=f"tighten the stop to {entry * (1.0 - params.tight_stop_vars * var):.6g}: {summary(report, params)}",
-            data_source=snapshot.source, as_of=ind.iso_of(snapshot.as_of_ms),
-        ))
+        stop = entry * (1.0 - params.tight_stop_vars * var)
+        found.append(
+            make_opportunity(
+                strategy=NAME,
+                symbol=symbol,
+                side="long",
+                entry=entry,
+                stop=stop,
+                target=entry * (1.0 + params.target_vars * var),
+                confidence=blend(params.confidence_floor, spike / params.full_spike),
+                horizon="until correlations normalise",
+                rationale=f"tighten the stop to {stop:.6g}: {summary(report, params)}",
+                data_source=snapshot.source,
+                as_of=ind.iso_of(snapshot.as_of_ms),
+            )
+        )
     return found
 
 
@@ -129,5 +164,3 @@ def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity
     if report.spiked(params):
         return tighten(snapshot, holdings, report, params)
     return []
-
-

@@ -40,8 +40,19 @@ DEFAULTS = Params()
 
 
 def crossed(close: np.ndarray, vwap: np.ndarray, direction: int, window: int) -> bool:
-    above = (close[-(window + 1):] - vwap[-(window + 1):]) * direction > 0
+    above = (close[-(window + 1) :] - vwap[-(window + 1) :]) * direction > 0
     return bool(above[-1] and not above[:-1].all())
+
+
+def direction_of(
+    close: np.ndarray, vwap: np.ndarray, fast: float, slow: float, params: Params
+) -> int | None:
+    """LONG on a cross above VWAP with the fast EMA above the slow; SHORT mirrored."""
+    for direction in (LONG, SHORT):
+        trend_agrees = (fast - slow) * direction > 0
+        if trend_agrees and crossed(close, vwap, direction, params.cross_window_bars):
+            return direction
+    return None
 
 
 def round_trip_cost(entry: float, market: dict[str, Any], params: Params) -> float:
@@ -51,18 +62,21 @@ def round_trip_cost(entry: float, market: dict[str, Any], params: Params) -> flo
     return entry * 2.0 * fee + 2.0 * tick
 
 
-def evaluate(symbol: str, candles: np.ndarray, market: dict[str, Any], *, source: str,
-             params: Params = DEFAULTS) -> Opportunity | None:
+def evaluate(
+    symbol: str,
+    candles: np.ndarray,
+    market: dict[str, Any],
+    *,
+    source: str,
+    params: Params = DEFAULTS,
+) -> Opportunity | None:
     bars = ind.bars_of(candles)
     if len(bars) <= params.vwap_bars:
         return None
     vwap = ind.rolling_vwap(bars, params.vwap_bars)
     fast, slow = ind.ema(bars.close, params.fast_ema)[-1], ind.ema(bars.close, params.slow_ema)[-1]
-    if fast > slow and crossed(bars.close, vwap, LONG, params.cross_window_bars):
-        direction = LONG
-    elif fast < slow and crossed(bars.close, vwap, SHORT, params.cross_window_bars):
-        direction = SHORT
-    else:
+    direction = direction_of(bars.close, vwap, fast, slow, params)
+    if direction is None:
         return None
     entry = bars.close[-1]
     range_ = ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1]
@@ -70,19 +84,30 @@ def evaluate(symbol: str, candles: np.ndarray, market: dict[str, Any], *, source
     if not cost < params.max_cost_atr * range_:
         return None
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side=side_of(direction), entry=entry,
-        stop=entry - direction * params.stop_atr * range_, target=entry + direction * params.target_atr * range_,
+        strategy=NAME,
+        symbol=symbol,
+        side=side_of(direction),
+        entry=entry,
+        stop=entry - direction * params.stop_atr * range_,
+        target=entry + direction * params.target_atr * range_,
         confidence=blend(params.confidence_floor, 1.0 - cost / (params.max_cost_atr * range_)),
         horizon="15-60 minutes",
-        rationale=(f"5m close {entry:.6g} crossed {'above' if direction == LONG else 'below'} VWAP "
-                   f"{vwap[-1]:.6g} with EMA{params.fast_ema} {fast:.6g} vs EMA{params.slow_ema} "
-                   f"{slow:.6g}; round-trip cost {cost:.4g} is {cost / range_:.2f} ATR (< "
-                   f"{params.max_cost_atr:g}, ATR {range_:.4g})"),
-        data_source=source, as_of=bars.as_of,
+        rationale=(
+            f"5m close {entry:.6g} crossed {'above' if direction == LONG else 'below'} VWAP "
+            f"{vwap[-1]:.6g} with EMA{params.fast_ema} {fast:.6g} vs EMA{params.slow_ema} "
+            f"{slow:.6g}; round-trip cost {cost:.4g} is {cost / range_:.2f} ATR (< "
+            f"{params.max_cost_atr:g}, ATR {range_:.4g})"
+        ),
+        data_source=source,
+        as_of=bars.as_of,
     )
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (evaluate(symbol, candles, snapshot.markets.get(symbol, {}), source=snapshot.source, params=params)
-             for symbol, candles in snapshot.candles_5m.items())
+    found = (
+        evaluate(
+            symbol, candles, snapshot.markets.get(symbol, {}), source=snapshot.source, params=params
+        )
+        for symbol, candles in snapshot.candles_5m.items()
+    )
     return [opportunity for opportunity in found if opportunity is not None]

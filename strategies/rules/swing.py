@@ -39,14 +39,16 @@ class Params:
 DEFAULTS = Params()
 
 
-def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS) -> Opportunity | None:
+def evaluate(
+    symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS
+) -> Opportunity | None:
     days = ind.resample(ind.bars_of(candles), ind.HOURS_PER_DAY)
     if len(days) <= params.trend_ema:
         return None
     trend = ind.ema(days.close, params.trend_ema)[-1]
     support = ind.ema(days.close, params.pullback_ema)[-1]
     strength = ind.rsi(days.close, params.rsi_period)
-    entry, recent_low = days.close[-1], days.low[-params.touch_days:].min()
+    entry, recent_low = days.close[-1], days.low[-params.touch_days :].min()
     touched = recent_low <= support * (1.0 + params.touch_tolerance)
     turning_up = params.rsi_low <= strength[-2] <= params.rsi_high and strength[-1] > strength[-2]
     if not (entry > trend and entry > support and touched and turning_up):
@@ -54,18 +56,27 @@ def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = 
     range_ = ind.atr(days.high, days.low, days.close, params.atr_period)[-1]
     stop = support - params.stop_atr * range_
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side="long", entry=entry, stop=stop,
+        strategy=NAME,
+        symbol=symbol,
+        side="long",
+        entry=entry,
+        stop=stop,
         target=entry + params.target_r * (entry - stop),
         confidence=blend(params.confidence_floor, (entry / trend - 1.0) / params.full_trend_margin),
         horizon="1-3 weeks",
-        rationale=(f"daily close {entry:.6g} above EMA{params.trend_ema} {trend:.6g}, pulled back to "
-                   f"EMA{params.pullback_ema} {support:.6g} (low {recent_low:.6g}) with RSI{params.rsi_period} "
-                   f"turning up {strength[-2]:.1f} -> {strength[-1]:.1f}"),
-        data_source=source, as_of=days.as_of,
+        rationale=(
+            f"daily close {entry:.6g} above EMA{params.trend_ema} {trend:.6g}, pulled back to "
+            f"EMA{params.pullback_ema} {support:.6g} (low {recent_low:.6g}) with "
+            f"RSI{params.rsi_period} turning up {strength[-2]:.1f} -> {strength[-1]:.1f}"
+        ),
+        data_source=source,
+        as_of=days.as_of,
     )
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (evaluate(symbol, candles, source=snapshot.source, params=params)
-             for symbol, candles in snapshot.candles_1h.items())
+    found = (
+        evaluate(symbol, candles, source=snapshot.source, params=params)
+        for symbol, candles in snapshot.candles_1h.items()
+    )
     return [opportunity for opportunity in found if opportunity is not None]

@@ -40,7 +40,7 @@ DEFAULTS = Params()
 
 def crossed(histogram: np.ndarray, direction: int, window: int) -> bool:
     """The histogram crossed 0 in ``direction`` within the last ``window`` bars and stayed."""
-    recent = histogram[-(window + 1):] * direction
+    recent = histogram[-(window + 1) :] * direction
     return bool(np.any((recent[:-1] <= 0) & (recent[1:] > 0)) and recent[-1] > 0)
 
 
@@ -52,7 +52,9 @@ def direction_of(fast: float, slow: float, histogram: np.ndarray, params: Params
     return None
 
 
-def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS) -> Opportunity | None:
+def evaluate(
+    symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS
+) -> Opportunity | None:
     bars = ind.bars_of(candles)
     if len(bars) < params.slow_ema + params.adx_period * 2:
         return None
@@ -66,19 +68,30 @@ def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = 
     range_ = ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1]
     above = "above" if direction == LONG else "below"
     return make_opportunity(
-        strategy=NAME, symbol=symbol, side=side_of(direction), entry=entry,
-        stop=entry - direction * params.stop_atr * range_, target=entry + direction * params.target_atr * range_,
-        confidence=blend(params.confidence_floor, (strength - params.adx_min) / params.adx_full_strength),
+        strategy=NAME,
+        symbol=symbol,
+        side=side_of(direction),
+        entry=entry,
+        stop=entry - direction * params.stop_atr * range_,
+        target=entry + direction * params.target_atr * range_,
+        confidence=blend(
+            params.confidence_floor, (strength - params.adx_min) / params.adx_full_strength
+        ),
         horizon="1-3 days",
-        rationale=(f"EMA{params.fast_ema} {fast:.6g} {above} EMA{params.slow_ema} {slow:.6g}, "
-                   f"MACD histogram crossed {above} 0 ({histogram[-1]:.3g}) with "
-                   f"ADX{params.adx_period} {strength:.1f} > {params.adx_min:g}; "
-                   f"stop {params.stop_atr:g} ATR, target {params.target_atr:g} ATR (ATR {range_:.4g})"),
-        data_source=source, as_of=bars.as_of,
+        rationale=(
+            f"EMA{params.fast_ema} {fast:.6g} {above} EMA{params.slow_ema} {slow:.6g}, "
+            f"MACD histogram crossed {above} 0 ({histogram[-1]:.3g}) with "
+            f"ADX{params.adx_period} {strength:.1f} > {params.adx_min:g}; "
+            f"stop {params.stop_atr:g} ATR, target {params.target_atr:g} ATR (ATR {range_:.4g})"
+        ),
+        data_source=source,
+        as_of=bars.as_of,
     )
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (evaluate(symbol, candles, source=snapshot.source, params=params)
-             for symbol, candles in snapshot.candles_1h.items())
+    found = (
+        evaluate(symbol, candles, source=snapshot.source, params=params)
+        for symbol, candles in snapshot.candles_1h.items()
+    )
     return [opportunity for opportunity in found if opportunity is not None]

@@ -39,15 +39,17 @@ DEFAULTS = Params()
 
 def realised_volatility(bars: ind.Bars, window: int) -> np.ndarray:
     """Garman–Klass volatility of each rolling ``window`` of bars (per bar, not annualised)."""
-    return np.sqrt(np.maximum(ind.sma(ind.garman_klass_variance(bars), window), 0.0))
+    return ind.as_floats(np.sqrt(np.maximum(ind.sma(ind.garman_klass_variance(bars), window), 0.0)))
 
 
-def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS) -> list[Opportunity]:
+def evaluate(
+    symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS
+) -> list[Opportunity]:
     bars = ind.bars_of(candles)
     if len(bars) < params.window_bars + params.atr_period:
         return []
     volatility = realised_volatility(bars, params.window_bars)
-    percentile = ind.percentile_rank(volatility[-params.history_bars:], float(volatility[-1]))
+    percentile = ind.percentile_rank(volatility[-params.history_bars :], float(volatility[-1]))
     if not percentile <= params.low_percentile:
         return []
     close = bars.close[-1]
@@ -56,18 +58,32 @@ def evaluate(symbol: str, candles: np.ndarray, *, source: str, params: Params = 
     found = []
     for direction in (LONG, SHORT):
         entry = close + direction * params.trigger_atr * range_
-        found.append(make_opportunity(
-            strategy=NAME, symbol=symbol, side=side_of(direction), entry=entry,
-            stop=entry - direction * params.stop_atr * range_, target=entry + direction * params.target_atr * range_,
-            confidence=confidence, horizon="1-3 days",
-            rationale=(f"Garman-Klass volatility {volatility[-1]:.3%}/h is at the {percentile:.0f}th "
-                       f"percentile of 180 days: {'buy' if direction == LONG else 'sell'} stop at "
-                       f"{entry:.6g}, {params.trigger_atr:g} ATR from {close:.6g}"),
-            data_source=source, as_of=bars.as_of,
-        ))
+        found.append(
+            make_opportunity(
+                strategy=NAME,
+                symbol=symbol,
+                side=side_of(direction),
+                entry=entry,
+                stop=entry - direction * params.stop_atr * range_,
+                target=entry + direction * params.target_atr * range_,
+                confidence=confidence,
+                horizon="1-3 days",
+                rationale=(
+                    f"Garman-Klass volatility {volatility[-1]:.3%}/h is at the {percentile:.0f}th "
+                    f"percentile of {params.history_bars // ind.HOURS_PER_DAY} days: "
+                    f"{'buy' if direction == LONG else 'sell'} stop at {entry:.6g}, "
+                    f"{params.trigger_atr:g} ATR from {close:.6g}"
+                ),
+                data_source=source,
+                as_of=bars.as_of,
+            )
+        )
     return found
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    return [opportunity for symbol, candles in snapshot.candles_1h.items()
-            for opportunity in evaluate(symbol, candles, source=snapshot.source, params=params)]
+    return [
+        opportunity
+        for symbol, candles in snapshot.candles_1h.items()
+        for opportunity in evaluate(symbol, candles, source=snapshot.source, params=params)
+    ]

@@ -67,10 +67,15 @@ class BundledProvider:
         if unknown:
             raise UnknownSymbol(unknown, self.symbols())
         meta = self._data["meta"]
-        fields = {field: {s: self._data[kind][s] for s in symbols if s in self._data[kind]}
-                  for kind, field in KINDS.items()}
+        fields = {
+            field: {s: self._data[kind][s] for s in symbols if s in self._data[kind]}
+            for kind, field in KINDS.items()
+        }
         return MarketSnapshot(
-            source=SOURCE_NAME, as_of_ms=int(meta["as_of_ms"]), symbols=symbols,
+            source=SOURCE_NAME,
+            as_of_ms=int(meta["as_of_ms"]),
+            symbols=symbols,
             markets={s: meta["markets"][s] for s in symbols},
-            holdings={s: q for s, q in meta["holdings"].items() if s in symbols}, **fields,
+            holdings={s: q for s, q in meta["holdings"].items() if s in symbols},
+            **fields,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ def candles(
     step_ms: int = HOUR_MS,
     end_ms: int = END_MS,
 ) -> np.ndarray:
-    """ccxt rows [ms, o, h, l, c, v]: open at the previous close, high/low ``half_range`` around close.
+    """ccxt rows [ms, o, h, l, c, v]: open at the previous close, high/low ``half_range`` off close.
 
     With every close-to-close step at most ``half_range`` the true range of each
     bar is exactly ``2 * half_range``, so ATR is known without computing it.
@@ -53,13 +54,24 @@ def zigzag(bars: int, amplitude: float, level: float = 100.0) -> np.ndarray:
 
 def snapshot(
     candles_1h: dict[str, np.ndarray] | None = None,
-    **fields: object,
+    *,
+    perp_1h: dict[str, Any] | None = None,
+    funding: dict[str, Any] | None = None,
+    markets: dict[str, dict[str, Any]] | None = None,
+    holdings: dict[str, float] | None = None,
 ) -> MarketSnapshot:
+    """A snapshot of constructed hourly series (and whatever else a test gives)."""
     series = candles_1h or {}
-    symbols = tuple(series) or tuple(fields.get("candles_5m", {}) or ())  # type: ignore[arg-type]
     return MarketSnapshot(
-        source=SOURCE, as_of_ms=END_MS, symbols=symbols, candles_1h=series, **fields
-    )  # type: ignore[arg-type]
+        source=SOURCE,
+        as_of_ms=END_MS,
+        symbols=tuple(series),
+        candles_1h=series,
+        perp_1h=perp_1h or {},
+        funding=funding or {},
+        markets=markets or {},
+        holdings=holdings or {},
+    )
 
 
 def wilder_atr(bars: np.ndarray, period: int = 14) -> np.ndarray:
@@ -95,3 +107,14 @@ def assert_well_formed(opportunity: Opportunity) -> None:
         assert opportunity.target < opportunity.entry < opportunity.stop, opportunity
     assert opportunity.expected_return >= 0 and opportunity.risk_reward > 0, opportunity
     assert opportunity.rationale and opportunity.horizon and opportunity.as_of, opportunity
+
+
+def from_log_returns(returns: np.ndarray, start: float = 100.0) -> np.ndarray:
+    """Hourly candles whose closes follow ``returns`` (tight ranges)."""
+    closes = start * np.exp(np.concatenate([[0.0], np.cumsum(returns)]))
+    return candles(closes, half_range=closes * 1e-4)
+
+
+def daily_closes(hourly: np.ndarray, days: int) -> np.ndarray:
+    """The close of every 24th hour back from the last bar (as the strategies sample days)."""
+    return hourly[::-1][::24][::-1, 4][-days:]

@@ -8,7 +8,7 @@ QUIET_VOLUME = 1000.0
 
 
 def squeeze_then_breakout(surge_volume: float) -> np.ndarray:
-    """Wide swings, a long quiet squeeze, then one bar closing above the range on ``surge_volume``."""
+    """Wide swings, a long quiet squeeze, then a close above the range on ``surge_volume``."""
     closes = np.concatenate([zigzag(300, 2.0), zigzag(120, 0.05), [100.6]])
     half_range = np.concatenate([np.full(300, 1.0), np.full(121, 0.1)])
     volume = np.concatenate([np.full(420, QUIET_VOLUME), [surge_volume]])
@@ -32,10 +32,16 @@ def test_fires_long_on_a_volume_breakout_from_a_squeeze() -> None:
 
 
 def test_silent_without_volume() -> None:
-    assert breakout.evaluate("AAA/USDT", squeeze_then_breakout(surge_volume=1200.0), source=SOURCE) is None
+    assert (
+        breakout.evaluate("AAA/USDT", squeeze_then_breakout(surge_volume=1200.0), source=SOURCE)
+        is None
+    )
 
 
 def test_silent_without_a_squeeze() -> None:
     closes = np.concatenate([zigzag(420, 2.0), [103.0]])
     volume = np.concatenate([np.full(420, QUIET_VOLUME), [3000.0]])
-    assert breakout.evaluate("AAA/USDT", candles(closes, half_range=1.0, volume=volume), source=SOURCE) is None
+    assert (
+        breakout.evaluate("AAA/USDT", candles(closes, half_range=1.0, volume=volume), source=SOURCE)
+        is None
+    )

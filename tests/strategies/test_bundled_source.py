@@ -1,15 +1,28 @@
 import asyncio
+import importlib.util
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from strategies.errors import UnknownSymbol
 from strategies.providers import build_provider
-from strategies.sources.bundled import SOURCE_NAME
+from strategies.sources.bundled import DATA_PATH, SOURCE_NAME
 
-TEN_PAIRS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT",
-             "ADA/USDT", "DOGE/USDT", "AVAX/USDT", "LINK/USDT", "LTC/USDT")
+TEN_PAIRS = (
+    "BTC/USDT",
+    "ETH/USDT",
+    "SOL/USDT",
+    "BNB/USDT",
+    "XRP/USDT",
+    "ADA/USDT",
+    "DOGE/USDT",
+    "AVAX/USDT",
+    "LINK/USDT",
+    "LTC/USDT",
+)
 HOURS_PER_YEAR = 365 * 24
 FIVE_MIN_BARS_PER_TWO_WEEKS = 14 * 24 * 12
 
@@ -26,7 +39,9 @@ async def test_bundled_snapshot_has_the_documented_shape() -> None:
         assert np.all(np.diff(bars[:, 0]) == 3_600_000)
         assert np.all(bars[:, 2] >= np.maximum(bars[:, 1], bars[:, 4]) * (1 - 1e-6))
         assert np.all(bars[:, 3] <= np.minimum(bars[:, 1], bars[:, 4]) * (1 + 1e-6))
-        assert snap.funding[symbol].shape[1] == 2 and snap.perp_1h[symbol].shape[0] == HOURS_PER_YEAR
+        assert (
+            snap.funding[symbol].shape[1] == 2 and snap.perp_1h[symbol].shape[0] == HOURS_PER_YEAR
+        )
         assert {"maker", "taker", "precision", "limits"} <= set(snap.markets[symbol])
     assert set(snap.candles_5m) == {"BTC/USDT", "ETH/USDT"}
     assert all(bars.shape == (FIVE_MIN_BARS_PER_TWO_WEEKS, 6) for bars in snap.candles_5m.values())
@@ -35,7 +50,10 @@ async def test_bundled_snapshot_has_the_documented_shape() -> None:
 
 async def test_snapshots_share_the_loaded_arrays_read_only() -> None:
     provider = build_provider("bundled", latency_ms=0, files_dir=None)
-    first, second = await provider.snapshot(["BTC/USDT"]), await provider.snapshot(["BTC/USDT", "ETH/USDT"])
+    first, second = (
+        await provider.snapshot(["BTC/USDT"]),
+        await provider.snapshot(["BTC/USDT", "ETH/USDT"]),
+    )
     assert first.candles_1h["BTC/USDT"] is second.candles_1h["BTC/USDT"]
     assert first.as_of_ms == second.as_of_ms
     with pytest.raises(ValueError, match="read-only"):
@@ -54,3 +72,24 @@ async def test_latency_is_simulated_per_fetch() -> None:
     started = time.monotonic()
     await asyncio.gather(provider.snapshot(["BTC/USDT"]), provider.snapshot(["ETH/USDT"]))
     assert 0.045 <= time.monotonic() - started < 1.0
+
+
+def test_the_seeded_generator_reproduces_the_committed_dataset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    script = Path(__file__).resolve().parents[2] / "scripts" / "generate_market_data.py"
+    spec = importlib.util.spec_from_file_location("generate_market_data", script)
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, generator)  # dataclasses look their module up
+    spec.loader.exec_module(generator)
+    regenerated = generator.series(np.random.default_rng(generator.SEED))
+    with np.load(DATA_PATH) as committed:
+        assert set(committed.files) == {*regenerated, "meta"}
+        for name, table in regenerated.items():
+            # Stored as float32 values without the (regular) time column.
+            np.testing.assert_array_equal(committed[name], table[:, 1:].astype(np.float32))
+
+
+def test_dataset_stays_small() -> None:
+    assert DATA_PATH.stat().st_size <= 3_000_000

@@ -3,7 +3,15 @@ import pytest
 
 from strategies import indicators as ind
 from strategies.rules import mean_reversion
-from tests.strategies.synthetic import SOURCE, assert_well_formed, candles, path, snapshot, wilder_atr, zigzag
+from tests.strategies.synthetic import (
+    SOURCE,
+    assert_well_formed,
+    candles,
+    path,
+    snapshot,
+    wilder_atr,
+    zigzag,
+)
 
 
 def flat_then_selloff() -> np.ndarray:
@@ -47,9 +55,14 @@ def test_silent_inside_the_bands() -> None:
 
 def test_silent_when_rsi_is_not_extreme() -> None:
     strict = mean_reversion.Params(rsi_oversold=1.0)
-    assert mean_reversion.evaluate("AAA/USDT", flat_then_selloff(), source=SOURCE, params=strict) is None
+    assert (
+        mean_reversion.evaluate("AAA/USDT", flat_then_selloff(), source=SOURCE, params=strict)
+        is None
+    )
 
 
 def test_run_returns_only_the_triggered_symbols() -> None:
-    found = mean_reversion.run(snapshot({"A/USDT": candles(zigzag(80, 0.1)), "B/USDT": flat_then_selloff()}))
+    found = mean_reversion.run(
+        snapshot({"A/USDT": candles(zigzag(80, 0.1)), "B/USDT": flat_then_selloff()})
+    )
     assert [o.symbol for o in found] == ["B/USDT"]

@@ -29,7 +29,8 @@ def test_fires_long_with_atr_levels() -> None:
     entry = bars[-1, 4]
     # Every step is within the half range, so each true range is exactly 1 and ATR is 1.
     assert wilder_atr(bars)[-1] == pytest.approx(1.0)
-    assert (found.side, found.entry) == ("long", pytest.approx(entry))
+    assert found.side == "long"
+    assert found.entry == pytest.approx(entry)
     assert found.stop == pytest.approx(entry - 2.0)
     assert found.target == pytest.approx(entry + 3.0)
     assert found.risk_reward == pytest.approx(1.5)
@@ -49,11 +50,9 @@ def test_fires_short_on_the_mirror_image() -> None:
     found = trend_momentum.evaluate("AAA/USDT", mirrored, source=SOURCE)
     assert found is not None
     entry = mirrored[-1, 4]
-    assert (found.side, found.stop, found.target) == (
-        "short",
-        pytest.approx(entry + 2.0),
-        pytest.approx(entry - 3.0),
-    )
+    assert found.side == "short"
+    assert found.stop == pytest.approx(entry + 2.0)
+    assert found.target == pytest.approx(entry - 3.0)
     assert_well_formed(found)
 
 

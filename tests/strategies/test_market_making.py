@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from strategies.rules import market_making
+from tests.strategies.synthetic import END_MS, FIVE_MIN_MS, assert_well_formed
+
+SPREAD, BOUNCE, MID, BARS = 0.004, 0.0005, 100.0, 400
+
+
+def quoted_bars() -> np.ndarray:
+    """Highs at the ask, lows at the bid of a fixed mid: Corwin–Schultz finds the spread exactly."""
+    close = MID * (1 + BOUNCE * (-1.0) ** np.arange(BARS))
+    open_ = np.concatenate([[MID], close[:-1]])
+    stamps = END_MS - FIVE_MIN_MS * np.arange(BARS)[::-1]
+    return np.column_stack(
+        [
+            stamps,
+            open_,
+            np.full(BARS, MID * (1 + SPREAD / 2)),
+            np.full(BARS, MID * (1 - SPREAD / 2)),
+            close,
+            np.full(BARS, 10.0),
+        ]
+    )
+
+
+def test_quotes_both_sides_when_the_spread_pays() -> None:
+    bars = quoted_bars()
+    bid, ask = market_making.evaluate("A/USDT", bars, {"maker": 0.001}, source="t")
+    sigma = np.std(np.diff(np.log(bars[-289:, 4])), ddof=1)
+    half, margin = SPREAD / 2, 0.25 * sigma
+    mid = bars[-1, 4]
+    assert (bid.side, ask.side) == ("long", "short")
+    assert bid.entry == pytest.approx(mid * (1 - half)) and bid.target == pytest.approx(
+        mid * (1 + half)
+    )
+    assert ask.entry == pytest.approx(mid * (1 + half)) and ask.target == pytest.approx(
+        mid * (1 - half)
+    )
+    assert bid.stop == pytest.approx(bid.entry * np.exp(-3 * sigma))
+    assert bid.confidence == pytest.approx(0.3 + 0.7 * (half - 0.001 - margin) / half, abs=1e-4)
+    assert "half-spread 0.200%" in bid.rationale
+    for opportunity in (bid, ask):
+        assert_well_formed(opportunity)
+
+
+def test_silent_when_the_maker_fee_exceeds_the_half_spread() -> None:
+    assert market_making.evaluate("A/USDT", quoted_bars(), {"maker": 0.0025}, source="t") == []
