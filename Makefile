@@ -21,5 +21,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+bench: $(STAMP)
+	$(PY) bench/strategy_bench.py
+
 clean:
 	rm -rf $(VENV) .data .pytest_cache
