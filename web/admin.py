@@ -13,6 +13,7 @@ from web.errors import ApiError
 from web.handlers import JSON, snapshot_response
 from web.keys import REDIS, SCANS, SETTINGS
 from web.requests import int_query
+from web.schemas import WorkerList
 
 LEASES_LIMIT_DEFAULT = 100
 LEASES_LIMIT_MAX = 1000
@@ -46,7 +47,7 @@ async def list_leases(request: web.Request) -> web.Response:
 async def list_workers(request: web.Request) -> web.Response:
     workers = await live_workers(request.config_dict[REDIS])
     return web.Response(
-        body=encoder.encode({"workers": workers, "count": len(workers)}), content_type=JSON
+        body=encoder.encode(WorkerList(workers, len(workers))), content_type=JSON
     )
 
 

@@ -9,23 +9,14 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from coordinator.codec import snapshot_decoder
+from coordinator.codec import results_decoder, snapshot_decoder
 from coordinator.errors import ScanNotFound
-from coordinator.records import TERMINAL_SCAN_STATUSES, Progress, ScanSnapshot
+from coordinator.records import TERMINAL_SCAN_STATUSES, ScanSnapshot, ScanStatus
 from web.auth import principal_of
 from web.handlers import JSON
 from web.keys import COORDINATOR, SCANS
 from web.requests import read_scan_request
-
-
-class OldStatus(msgspec.Struct):
-    success: bool
-    scan_id: str
-    status: str
-    final_status: str | None = None
-    progress: Progress | None = None
-    message: str | None = None
-
+from web.schemas import OldResults, OldStatus
 
 encoder = msgspec.json.Encoder()
 
@@ -41,7 +32,7 @@ def old_status_of(snapshot: ScanSnapshot) -> OldStatus:
     )
 
 
-def respond(body: msgspec.Struct | dict[str, object], status: int = 200) -> web.Response:
+def respond(body: msgspec.Struct, status: int = 200) -> web.Response:
     return web.Response(body=encoder.encode(body), status=status, content_type=JSON)
 
 
@@ -77,14 +68,14 @@ async def results(request: web.Request) -> web.Response:
     snapshot = snapshot_decoder.decode(found.body)
     old = old_status_of(snapshot)
     return respond(
-        {
-            "success": True,
-            "scan_id": scan_id,
-            "status": old.status,
-            "final_status": old.final_status,
-            "partial": snapshot.status.value != "completed",
-            "progress": snapshot.progress,
-            "market_data_as_of": snapshot.market_data_as_of,
-            "opportunities": msgspec.Raw(raw),
-        }
+        OldResults(
+            success=True,
+            scan_id=scan_id,
+            status=old.status,
+            final_status=old.final_status,
+            partial=snapshot.status != ScanStatus.COMPLETED,
+            progress=snapshot.progress,
+            market_data_as_of=snapshot.market_data_as_of,
+            opportunities=results_decoder.decode(raw),
+        )
     )

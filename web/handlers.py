@@ -5,12 +5,13 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from coordinator.codec import snapshot_decoder
+from coordinator.codec import results_decoder, snapshot_decoder
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from coordinator.scans import SnapshotRead
 from web.auth import principal_of
 from web.keys import COORDINATOR, SCANS
 from web.requests import LIMIT_DEFAULT, idempotency_key, int_query, read_scan_request
+from web.schemas import Lifecycle, ResultsEnvelope, ScanList
 
 JSON = "application/json"
 LIST_LIMIT_MAX = 100
@@ -53,16 +54,6 @@ async def get_scan(request: web.Request) -> web.Response:
     return snapshot_response(found)
 
 
-class ResultsEnvelope(msgspec.Struct):
-    scan_id: str
-    status: ScanStatus
-    partial: bool
-    version: int
-    market_data_as_of: str | None
-    data_source: str | None
-    opportunities: msgspec.Raw
-
-
 async def get_results(request: web.Request) -> web.Response:
     found, raw = await request.config_dict[SCANS].read_results(
         request.match_info["scan_id"], principal_of(request).user_id
@@ -75,7 +66,7 @@ async def get_results(request: web.Request) -> web.Response:
         version=snapshot.version,
         market_data_as_of=snapshot.market_data_as_of,
         data_source=snapshot.data_source,
-        opportunities=msgspec.Raw(raw),
+        opportunities=results_decoder.decode(raw),
     )
     return web.Response(
         body=json_encoder.encode(envelope),
@@ -93,12 +84,11 @@ async def cancel_scan(request: web.Request) -> web.Response:
 async def list_scans(request: web.Request) -> web.Response:
     limit = int_query(request, "limit", LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
     bodies = await request.config_dict[SCANS].recent(principal_of(request).user_id, limit)
-    return web.Response(body=b'{"scans":[' + b",".join(bodies) + b"]}", content_type=JSON)
+    scans = ScanList([snapshot_decoder.decode(body) for body in bodies])
+    return web.Response(body=json_encoder.encode(scans), content_type=JSON)
 
 
 async def get_lifecycle(request: web.Request) -> web.Response:
     scan_id = request.match_info["scan_id"]
     events = await request.config_dict[SCANS].lifecycle(scan_id, principal_of(request).user_id)
-    return web.Response(
-        body=json_encoder.encode({"scan_id": scan_id, "events": events}), content_type=JSON
-    )
+    return web.Response(body=json_encoder.encode(Lifecycle(scan_id, events)), content_type=JSON)

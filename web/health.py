@@ -5,11 +5,21 @@ from __future__ import annotations
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from web.handlers import JSON
 from web.keys import COORDINATOR, REDIS
+from web.schemas import Health, Readiness, encoder
+
+RECOVERY_HINT = (
+    "Redis lost its data (generation marker missing); run `python -m coordinator.recover`"
+)
+
+
+def respond(body: Health | Readiness, status: int = 200) -> web.Response:
+    return web.Response(body=encoder.encode(body), status=status, content_type=JSON)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return respond(Health(status="ok"))
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -18,16 +28,7 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         await request.config_dict[REDIS].ping()
     except (RedisError, OSError) as exc:
-        return web.json_response(
-            {"ready": False, "reason": f"redis unreachable: {exc}"}, status=503
-        )
+        return respond(Readiness(ready=False, reason=f"redis unreachable: {exc}"), 503)
     if coordinator.generation.lost:
-        return web.json_response(
-            {
-                "ready": False,
-                "reason": "Redis lost its data (generation marker missing); "
-                "run `python -m coordinator.recover`",
-            },
-            status=503,
-        )
-    return web.json_response({"ready": True, "worker_id": coordinator.settings.worker_id})
+        return respond(Readiness(ready=False, reason=RECOVERY_HINT), 503)
+    return respond(Readiness(ready=True, worker_id=coordinator.settings.worker_id))

@@ -12,6 +12,7 @@ from web.auth import mint_token
 from web.errors import ApiError
 from web.keys import SETTINGS
 from web.requests import IDEMPOTENCY_KEY_MAX_CHARS
+from web.schemas import DevToken, encoder
 
 STATIC_DIR = Path(__file__).with_name("static")
 # A page token lasts a working session.
@@ -40,4 +41,5 @@ async def dev_token(request: web.Request) -> web.Response:
     if not body.user or len(body.user) > IDEMPOTENCY_KEY_MAX_CHARS:
         raise ApiError(422, "invalid_user", "user must be 1-128 characters")
     token = mint_token(settings, body.user, admin=body.admin, ttl_s=DEV_TOKEN_TTL_S)
-    return web.json_response({"token": token, "user": body.user, "expires_in_s": DEV_TOKEN_TTL_S})
+    body_out = DevToken(token=token, user=body.user, expires_in_s=DEV_TOKEN_TTL_S)
+    return web.Response(body=encoder.encode(body_out), content_type="application/json")

@@ -1,0 +1,75 @@
+"""Response bodies of the API as msgspec Structs: the handlers encode these, and
+the OpenAPI document is generated from the very same types."""
+
+from __future__ import annotations
+
+import msgspec
+
+from coordinator.records import LifecycleEvent, Progress, ScanSnapshot, ScanStatus
+from coordinator.worker_registry import WorkerView
+from strategies.opportunity import Opportunity
+
+
+class ResultsEnvelope(msgspec.Struct):
+    scan_id: str
+    status: ScanStatus
+    partial: bool
+    version: int
+    market_data_as_of: str | None
+    data_source: str | None
+    opportunities: list[Opportunity]
+
+
+class ScanList(msgspec.Struct):
+    scans: list[ScanSnapshot]
+
+
+class Lifecycle(msgspec.Struct):
+    scan_id: str
+    events: list[LifecycleEvent]
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    ready: bool
+    worker_id: str | None = None
+    reason: str | None = None
+
+
+class DevToken(msgspec.Struct):
+    token: str
+    user: str
+    expires_in_s: int
+
+
+class WorkerList(msgspec.Struct):
+    workers: list[WorkerView]
+    count: int
+
+
+class OldStatus(msgspec.Struct):
+    """The replaced system's status shape (compatibility routes)."""
+
+    success: bool
+    scan_id: str
+    status: str  # scanning | complete | not_found
+    final_status: str | None = None
+    progress: Progress | None = None
+    message: str | None = None
+
+
+class OldResults(msgspec.Struct):
+    success: bool
+    scan_id: str
+    status: str
+    final_status: str | None
+    partial: bool
+    progress: Progress
+    market_data_as_of: str | None
+    opportunities: list[Opportunity]
+
+
+encoder = msgspec.json.Encoder()
