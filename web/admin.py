@@ -46,9 +46,7 @@ async def list_leases(request: web.Request) -> web.Response:
 
 async def list_workers(request: web.Request) -> web.Response:
     workers = await live_workers(request.config_dict[REDIS])
-    return web.Response(
-        body=encoder.encode(WorkerList(workers, len(workers))), content_type=JSON
-    )
+    return web.Response(body=encoder.encode(WorkerList(workers, len(workers))), content_type=JSON)
 
 
 async def cancel_any_scan(request: web.Request) -> web.Response:

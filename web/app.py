@@ -16,13 +16,14 @@ from coordinator.redis_client import connect
 from coordinator.scans import Scans
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
-from web import compat, handlers, health, page, websocket
+from web import compat, handlers, health, openapi, page, websocket
 from web.admin import create_admin_app
 from web.auth import VERIFIER, TokenVerifier, auth_middleware
 from web.errors import error_middleware
 from web.feed import FeedHub
 from web.keys import COORDINATOR, REDIS, SCANS, SETTINGS
 from web.metrics import metrics_endpoint, metrics_middleware
+from web.schemas import encoder as json_encoder
 
 ROUTES = [
     web.post("/api/v1/scans", handlers.create_scan),
@@ -41,6 +42,7 @@ ROUTES = [
     web.get("/healthz", health.healthz),
     web.get("/readyz", health.readyz),
     web.get("/metrics", metrics_endpoint),
+    web.get("/api/v1/openapi.json", openapi.openapi_json),
 ]
 
 
@@ -86,6 +88,8 @@ async def run_coordinator(
     await coordinator.start()
     app[COORDINATOR] = coordinator
     app[SCANS] = Scans(app[REDIS], settings, registry, provider.symbols(), coordinator.generation)
+    document = openapi.build_document(settings, registry.names(), provider.symbols())
+    app[openapi.OPENAPI] = json_encoder.encode(document)
     yield
     await coordinator.stop()
 

@@ -18,9 +18,13 @@ from web.errors import ApiError, Handler
 
 ALGORITHM = "HS256"
 ADMIN_ROLE = "admin"
+# Longest accepted user id (`sub`): it becomes part of Redis key names.
+USER_ID_MAX_CHARS = 128
 # Distinct tokens remembered per process; the oldest is forgotten first.
 TOKEN_CACHE_SIZE = 10_000
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/api/v1/dev/token"})
+PUBLIC_PATHS = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/", "/api/v1/dev/token", "/api/v1/openapi.json"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,7 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             raise ApiError(401, "invalid_token", f"bearer token rejected: {exc}") from None
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject or len(subject) > 128:
+        if not isinstance(subject, str) or not subject or len(subject) > USER_ID_MAX_CHARS:
             raise ApiError(401, "invalid_token", "token `sub` must be a non-empty string")
         remaining_s = float(claims["exp"]) - time.time()
         valid_until = time.monotonic() + min(self._cache_ttl_s, remaining_s)
@@ -108,11 +112,7 @@ def principal_of(request: web.Request) -> Principal:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if (
-        request.path in PUBLIC_PATHS
-        or request.path.startswith("/static/")
-        or request.method == "OPTIONS"
-    ):
+    if request.path in PUBLIC_PATHS or request.path.startswith("/static/"):
         return await handler(request)
     request[PRINCIPAL] = request.config_dict[VERIFIER].verify(bearer_token(request))
     return await handler(request)

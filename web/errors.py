@@ -6,6 +6,7 @@ Never a 500 for bad input, never a stack trace in a response.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import msgspec
 import structlog
@@ -40,7 +41,7 @@ class ApiError(Exception):
 class ErrorBody(msgspec.Struct):
     code: str
     message: str
-    details: dict[str, object] | None = None
+    details: dict[str, Any] | None = None
 
 
 class ErrorEnvelope(msgspec.Struct):

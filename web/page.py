@@ -4,14 +4,14 @@ mode only, a token-minting endpoint the page uses."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 from aiohttp import web
 
-from web.auth import mint_token
+from web.auth import USER_ID_MAX_CHARS, mint_token
 from web.errors import ApiError
 from web.keys import SETTINGS
-from web.requests import IDEMPOTENCY_KEY_MAX_CHARS
 from web.schemas import DevToken, encoder
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -24,7 +24,7 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 class DevTokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    user: str = "dev-user"
+    user: Annotated[str, msgspec.Meta(min_length=1, max_length=USER_ID_MAX_CHARS)] = "dev-user"
     admin: bool = False
 
 
@@ -38,8 +38,6 @@ async def dev_token(request: web.Request) -> web.Response:
         raise ApiError(422, "invalid_body", str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ApiError(400, "malformed_json", str(exc)) from None
-    if not body.user or len(body.user) > IDEMPOTENCY_KEY_MAX_CHARS:
-        raise ApiError(422, "invalid_user", "user must be 1-128 characters")
     token = mint_token(settings, body.user, admin=body.admin, ttl_s=DEV_TOKEN_TTL_S)
     body_out = DevToken(token=token, user=body.user, expires_in_s=DEV_TOKEN_TTL_S)
     return web.Response(body=encoder.encode(body_out), content_type="application/json")

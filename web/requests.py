@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 from aiohttp import web
 
@@ -9,6 +11,8 @@ from web.errors import ApiError
 
 # An Idempotency-Key is an opaque client token; bounded so it cannot bloat keys.
 IDEMPOTENCY_KEY_MAX_CHARS = 128
+IDEMPOTENCY_KEY_PATTERN = f"^[A-Za-z0-9._:-]{{1,{IDEMPOTENCY_KEY_MAX_CHARS}}}$"
+IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 LIMIT_DEFAULT = 20
 
 
@@ -36,11 +40,11 @@ def idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX_CHARS or not key.isprintable():
+    if not IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise ApiError(
             400,
             "invalid_idempotency_key",
-            f"Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX_CHARS} printable characters",
+            f"Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX_CHARS} of A-Z a-z 0-9 . _ : -",
         )
     return key
 

@@ -96,3 +96,7 @@ class ScanClient:
                 return body
             await asyncio.sleep(interval_s)
         raise AssertionError(f"scan {scan_id} not terminal within {timeout_s} s")
+
+
+def token_for_admin(user: str) -> str:
+    return mint_token(Settings(jwt_secret=TEST_SECRET), user, admin=True)

@@ -1,0 +1,323 @@
+"""The OpenAPI 3.1 document, generated from the msgspec Structs the handlers use.
+
+Each operation names its request and response types; msgspec writes their JSON
+Schemas. The only hand-written parts are the operation table itself and the
+vocabulary the registry knows (strategy and symbol names become enums, so a
+fuzzer's "valid" requests are valid).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from config.settings import Settings
+from coordinator.lease_listing import LeasePage
+from coordinator.records import ScanSnapshot, ScanStatus
+from web.errors import ErrorEnvelope
+from web.page import DevTokenRequest
+from web.requests import IDEMPOTENCY_KEY_PATTERN, ScanRequest
+from web.schemas import (
+    DevToken,
+    Health,
+    Lifecycle,
+    OldResults,
+    OldStatus,
+    Readiness,
+    ResultsEnvelope,
+    ScanList,
+    WorkerList,
+)
+
+REF_TEMPLATE = "#/components/schemas/{name}"
+SCAN_ID = {
+    "name": "scan_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+}
+ERROR_TEXT = {
+    400: "malformed request",
+    401: "missing, expired or forged token",
+    403: "not allowed",
+    404: "unknown, or not yours",
+    405: "method not allowed",
+    410: "retention over (tombstone)",
+    413: "body too large",
+    422: "invalid request",
+    503: "Redis unavailable or lost its data",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    responses: dict[int, type | None]
+    request: type | None = None
+    errors: tuple[int, ...] = ()
+    auth: bool = True
+    parameters: tuple[dict[str, Any], ...] = ()
+    headers: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+
+
+def query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+LIMIT_100 = query("limit", {"type": "integer", "minimum": 1, "maximum": 100})
+IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+}
+SCAN_LINKS = {
+    "GetScan": "getScan",
+    "GetResults": "getResults",
+    "GetLifecycle": "getLifecycle",
+    "CancelScan": "cancelScan",
+}
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "post",
+        "/api/v1/scans",
+        "createScan",
+        "Start a scan (or get your active one)",
+        {202: ScanSnapshot, 200: ScanSnapshot},
+        ScanRequest,
+        (400, 413, 422),
+        parameters=(IDEMPOTENCY,),
+        headers={202: ("Location", "ETag"), 200: ("Location",)},
+        links=SCAN_LINKS,
+    ),
+    Operation(
+        "get",
+        "/api/v1/scans",
+        "listScans",
+        "Your recent scans",
+        {200: ScanList},
+        errors=(400, 422),
+        parameters=(LIMIT_100,),
+    ),
+    Operation(
+        "get",
+        "/api/v1/scans/{scan_id}",
+        "getScan",
+        "The published snapshot",
+        {200: ScanSnapshot, 304: None},
+        errors=(404, 410),
+        parameters=(SCAN_ID,),
+        headers={200: ("ETag",)},
+    ),
+    Operation(
+        "delete",
+        "/api/v1/scans/{scan_id}",
+        "cancelScan",
+        "Cancel a scan",
+        {202: ScanSnapshot, 200: ScanSnapshot},
+        errors=(404, 410),
+        parameters=(SCAN_ID,),
+    ),
+    Operation(
+        "get",
+        "/api/v1/scans/{scan_id}/results",
+        "getResults",
+        "Opportunities so far",
+        {200: ResultsEnvelope},
+        errors=(404, 410),
+        parameters=(SCAN_ID,),
+    ),
+    Operation(
+        "get",
+        "/api/v1/scans/{scan_id}/lifecycle",
+        "getLifecycle",
+        "The scan's timeline",
+        {200: Lifecycle},
+        errors=(404, 410),
+        parameters=(SCAN_ID,),
+    ),
+    Operation(
+        "post",
+        "/api/v1/opportunities/discover",
+        "discover",
+        "Compatibility: start a scan",
+        {202: OldStatus, 200: OldStatus},
+        ScanRequest,
+        (400, 413, 422),
+    ),
+    Operation(
+        "get",
+        "/api/v1/opportunities/status/{scan_id}",
+        "oldStatus",
+        "Compatibility: status",
+        {200: OldStatus, 404: OldStatus},
+        errors=(410,),
+        parameters=(SCAN_ID,),
+    ),
+    Operation(
+        "get",
+        "/api/v1/opportunities/results/{scan_id}",
+        "oldResults",
+        "Compatibility: results",
+        {200: OldResults, 404: OldStatus},
+        errors=(410,),
+        parameters=(SCAN_ID,),
+    ),
+    Operation(
+        "get",
+        "/api/v1/admin/leases",
+        "adminLeases",
+        "Admin: live scans and their leases",
+        {200: LeasePage},
+        errors=(400, 403, 422),
+        parameters=(
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+            query("cursor", {"type": "string"}),
+            query("user", {"type": "string"}),
+            query("worker", {"type": "string"}),
+            query("status", {"enum": [status.value for status in ScanStatus]}),
+        ),
+    ),
+    Operation(
+        "get",
+        "/api/v1/admin/workers",
+        "adminWorkers",
+        "Admin: live workers",
+        {200: WorkerList},
+        errors=(403,),
+    ),
+    Operation(
+        "post",
+        "/api/v1/admin/scans/{scan_id}/cancel",
+        "adminCancel",
+        "Admin: cancel any scan",
+        {202: ScanSnapshot, 200: ScanSnapshot},
+        errors=(403, 404, 410),
+        parameters=(SCAN_ID,),
+    ),
+    Operation(
+        "post",
+        "/api/v1/dev/token",
+        "devToken",
+        "Development mode: mint a token",
+        {200: DevToken},
+        DevTokenRequest,
+        (400, 404, 422),
+        auth=False,
+    ),
+    Operation("get", "/healthz", "healthz", "Liveness", {200: Health}, auth=False),
+    Operation(
+        "get", "/readyz", "readyz", "Readiness", {200: Readiness, 503: Readiness}, auth=False
+    ),
+)
+
+
+def build_document(
+    settings: Settings, strategies: Sequence[str], symbols: Sequence[str]
+) -> dict[str, Any]:
+    types = {t for op in OPERATIONS for t in (op.request, *op.responses.values()) if t is not None}
+    _top_level, components = msgspec.json.schema_components(
+        [*sorted(types, key=lambda t: t.__name__), ErrorEnvelope], ref_template=REF_TEMPLATE
+    )
+    constrain_scan_request(components, strategies, symbols, settings.max_symbols_per_scan)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = operation_object(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Opportunity Scanner", "version": "1.0.0"},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }
+
+
+def operation_object(op: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, body in op.responses.items():
+        responses[str(status)] = response_object(status, body, op)
+    for status in (*op.errors, *((401,) if op.auth else ()), 503):
+        responses.setdefault(str(status), error_object(status))
+    document: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "responses": responses,
+        "parameters": list(op.parameters),
+    }
+    if op.request is not None:
+        document["requestBody"] = {
+            "required": False,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": REF_TEMPLATE.format(name=op.request.__name__)}
+                }
+            },
+        }
+    document["security"] = [{"bearer": []}] if op.auth else []
+    return document
+
+
+def response_object(status: int, body: type | None, op: Operation) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": f"{status}"}
+    if body is not None:
+        response["content"] = {
+            "application/json": {"schema": {"$ref": REF_TEMPLATE.format(name=body.__name__)}}
+        }
+    names = op.headers.get(status, ())
+    if names:
+        response["headers"] = {name: {"schema": {"type": "string"}} for name in names}
+    if op.links and status in (200, 202):
+        response["links"] = {
+            name: {"operationId": target, "parameters": {"scan_id": "$response.body#/scan_id"}}
+            for name, target in op.links.items()
+        }
+    return response
+
+
+def error_object(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": ERROR_TEXT.get(status, str(status)),
+        "content": {
+            "application/json": {"schema": {"$ref": REF_TEMPLATE.format(name="ErrorEnvelope")}}
+        },
+    }
+    if status == 503:
+        response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
+    return response
+
+
+def constrain_scan_request(
+    components: dict[str, Any], strategies: Sequence[str], symbols: Sequence[str], max_symbols: int
+) -> None:
+    """Name the registry's vocabulary in the ScanRequest schema."""
+    properties = components["ScanRequest"]["properties"]
+    for name, values, most in (
+        ("strategies", strategies, len(strategies)),
+        ("symbols", symbols, max_symbols),
+    ):
+        properties[name] = {
+            "anyOf": [
+                {"type": "array", "items": {"enum": list(values)}, "maxItems": most},
+                {"type": "null"},
+            ]
+        }
+
+
+OPENAPI = web.AppKey("openapi_document", bytes)
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.Response(body=request.config_dict[OPENAPI], content_type="application/json")
