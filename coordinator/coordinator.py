@@ -183,7 +183,12 @@ class Coordinator:
             if self._free_slots <= 0:
                 return
             for task in await self.work.reclaim(bucket, self._free_slots):
-                log.info("strategy_task_reclaimed", entry=task.entry_id, delivery=task.delivery)
+                log.info(
+                    "strategy_task_reclaimed",
+                    scan_id=task.item.scan_id if task.item else None,
+                    entry=task.entry_id,
+                    delivery=task.delivery,
+                )
                 RECLAIMED_TASKS.inc()
                 await self.start_task(task)
 

@@ -54,10 +54,14 @@ class StrategyRunner:
 
     async def run(self, task: Task) -> None:
         item = task.item
-        if item is None or not await self.worth_running(item):
+        epoch = None if item is None else await self.epoch_if_worth_running(item)
+        if item is None or epoch is None:
             await self._work.ack(task)
             return
-        structlog.contextvars.bind_contextvars(scan_id=item.scan_id, strategy=item.strategy)
+        # The scan's current epoch, so a strategy's lines sort into the owner's timeline.
+        structlog.contextvars.bind_contextvars(
+            scan_id=item.scan_id, epoch=epoch, strategy=item.strategy
+        )
         if task.delivery > self._settings.max_strategy_deliveries:
             error = f"gave up after {task.delivery - 1} deliveries without a report"
             await self.report(item, task.delivery, StrategyStatus.FAILED, 0.0, error=error)
@@ -65,12 +69,15 @@ class StrategyRunner:
             await self.execute(item, task.delivery)
         await self._work.ack(task)
 
-    async def worth_running(self, item: WorkItem) -> bool:
-        """Skip work of scans that ended (cancelled, expired) or passed their deadline."""
-        status = await self._redis.hget(keys.scan(item.scan_id), "status")
+    async def epoch_if_worth_running(self, item: WorkItem) -> int | None:
+        """The scan's epoch, or None for work of a scan that ended (cancelled,
+        expired) or passed its deadline, which is skipped."""
+        status, epoch = await self._redis.hmget(keys.scan(item.scan_id), ["status", "epoch"])
         if status is None or ScanStatus(status.decode()) in TERMINAL_SCAN_STATUSES:
-            return False
-        return now_ms() < item.deadline_ms
+            return None
+        if now_ms() >= item.deadline_ms:
+            return None
+        return int(epoch or 0)
 
     async def execute(self, item: WorkItem, attempt: int) -> None:
         worker = self._settings.worker_id

@@ -58,6 +58,7 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         "http_request",
         method=request.method,
         route=route,
+        scan_id=request.match_info.get("scan_id"),
         status=response.status,
         duration_ms=round(elapsed * 1000, 3),
     )
