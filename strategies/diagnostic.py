@@ -19,6 +19,9 @@ CPU_BURN_S = 0.001
 # How long "hang" sleeps: far past its own timeout, to exercise timed_out.
 HANG_S = 5.0
 HANG_TIMEOUT_S = 0.3
+# A scan fans out to this many strategies in the benchmarks (the catalogue's size), and a
+# scan runs each strategy name once: hence numbered copies of the cost-model strategies.
+FANOUT_COPIES = 14
 
 
 def noop(snapshot: MarketSnapshot) -> list[Opportunity]:
@@ -63,7 +66,7 @@ def marker_opportunity(snapshot: MarketSnapshot, rationale: str) -> Opportunity:
     )
 
 
-DIAGNOSTIC: tuple[StrategySpec, ...] = (
+COST_MODELS: tuple[StrategySpec, ...] = (
     StrategySpec("noop", "does nothing", noop),
     StrategySpec("cpu_1ms", "burns 1 ms of CPU", cpu_1ms),
     StrategySpec("sleep_100ms", "waits 0.1 s, returns one marker", sleeper(0.1)),
@@ -71,4 +74,21 @@ DIAGNOSTIC: tuple[StrategySpec, ...] = (
     StrategySpec("sleep_2s", "waits 2 s, returns one marker", sleeper(2.0)),
     StrategySpec("explode", "always raises", explode),
     StrategySpec("hang", "sleeps past its timeout", sleeper(HANG_S), timeout_s=HANG_TIMEOUT_S),
+)
+
+
+def numbered_copies(spec: StrategySpec, copies: int) -> tuple[StrategySpec, ...]:
+    """``noop_01`` … ``noop_14``: the same work under distinct names, one scan's fan-out."""
+    return tuple(
+        StrategySpec(f"{spec.name}_{n:02d}", f"{spec.description} (copy {n})", spec.run)
+        for n in range(1, copies + 1)
+    )
+
+
+NOOP, CPU_1MS, SLEEP_100MS = COST_MODELS[:3]
+DIAGNOSTIC: tuple[StrategySpec, ...] = (
+    COST_MODELS
+    + numbered_copies(NOOP, FANOUT_COPIES)
+    + numbered_copies(CPU_1MS, FANOUT_COPIES)
+    + numbered_copies(SLEEP_100MS, FANOUT_COPIES)
 )
