@@ -101,6 +101,9 @@ class ScanActor:
 
     async def loop(self) -> None:
         while True:
+            # A lost lease (renewal refused, or our own deadline passed) ends the
+            # actor now, not at its next publish: with no mail it may never publish.
+            self.lease.check()
             try:
                 if await self.step():
                     await self.retire()
