@@ -20,7 +20,7 @@ from coordinator import keys
 from coordinator.clock import now_iso, now_ms
 from coordinator.errors import LeaseLost
 from coordinator.metrics import TAKEOVERS
-from coordinator.scripts import Scripts
+from coordinator.scripts import Scripts, queue_script
 
 log = structlog.get_logger(__name__)
 
@@ -93,10 +93,11 @@ class LeaseStore:
         expiry = now_ms() + s.lease_ttl_ms
         async with self._redis.pipeline(transaction=False) as pipe:
             for lease in leases:
-                await self._scripts.renew_lease(
-                    keys=[keys.lease(lease.scan_id)],
-                    args=[lease.token, s.lease_ttl_ms],
-                    client=pipe,
+                await queue_script(
+                    pipe,
+                    self._scripts.renew_lease,
+                    [keys.lease(lease.scan_id)],
+                    [lease.token, s.lease_ttl_ms],
                 )
                 pipe.zadd(
                     keys.lease_index(self.bucket(lease.scan_id)), {lease.scan_id: expiry}, xx=True

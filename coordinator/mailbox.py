@@ -15,7 +15,7 @@ from redis.asyncio.client import Pipeline
 from coordinator import keys
 from coordinator.codec import mailbox_decoder, msgpack_encoder
 from coordinator.records import MailboxMessage
-from coordinator.scripts import Scripts
+from coordinator.scripts import Scripts, queue_script
 
 # Entries folded per read; a scan has ~2 per strategy, so this is rarely reached.
 READ_BATCH = 256
@@ -41,10 +41,11 @@ class Mailbox:
         return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
     async def append_in(self, pipe: Pipeline, scan_id: str, message: MailboxMessage) -> None:
-        await self._scripts.append_mailbox(
-            keys=[keys.mailbox(scan_id), keys.lease(scan_id)],
-            args=[msgpack_encoder.encode(message), keys.DOORBELL_PREFIX, scan_id],
-            client=pipe,
+        await queue_script(
+            pipe,
+            self._scripts.append_mailbox,
+            [keys.mailbox(scan_id), keys.lease(scan_id)],
+            [msgpack_encoder.encode(message), keys.DOORBELL_PREFIX, scan_id],
         )
 
     async def read_after(self, scan_id: str, cursor: str) -> list[Entry]:

@@ -27,7 +27,7 @@ from coordinator.mailbox import READ_BATCH, Mailbox
 from coordinator.metrics import SCAN_DURATION, SCANS_FINISHED
 from coordinator.publisher import Publisher
 from coordinator.records import ScanStatus
-from coordinator.scripts import Scripts
+from coordinator.scripts import Scripts, queue_script
 
 log = structlog.get_logger(__name__)
 MS_PER_S = 1000
@@ -134,8 +134,11 @@ class ScanActor:
             pipe.zrem(
                 keys.lease_index(keys.bucket_of(self.scan_id, settings.index_buckets)), self.scan_id
             )
-            await self._deps.scripts.clear_user_active(
-                keys=[keys.user_active(snapshot.user_id)], args=[self.scan_id], client=pipe
+            await queue_script(
+                pipe,
+                self._deps.scripts.clear_user_active,
+                [keys.user_active(snapshot.user_id)],
+                [self.scan_id],
             )
             await pipe.execute()
 

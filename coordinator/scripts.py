@@ -6,7 +6,11 @@ back by themselves after a Redis restart.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterPipeline
 from redis.commands.core import AsyncScript
 
 from coordinator import keys
@@ -22,3 +26,17 @@ class Scripts:
         self.release_lease: AsyncScript = redis.register_script(keys.RELEASE_LEASE)
         self.publish_snapshot: AsyncScript = redis.register_script(keys.PUBLISH_SNAPSHOT)
         self.append_mailbox: AsyncScript = redis.register_script(keys.APPEND_MAILBOX)
+
+
+async def queue_script(
+    pipe: Pipeline, script: AsyncScript, keys: Sequence[str], args: Sequence[object]
+) -> None:
+    """Queue a script call on a pipeline.
+
+    A Cluster pipeline refuses EVALSHA (it could not reload a script a node
+    lost mid-pipeline), so there the script's text goes with EVAL instead.
+    """
+    if isinstance(pipe, ClusterPipeline):
+        pipe.eval(script.script, len(keys), *keys, *args)
+    else:
+        await script(keys=keys, args=args, client=pipe)

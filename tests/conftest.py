@@ -15,6 +15,7 @@ from coordinator.coordinator import Coordinator
 from coordinator.embedded_redis import EmbeddedRedis
 from coordinator.redis_client import connect
 from coordinator.scans import Scans
+from tests.redis_cluster import LocalCluster
 from tests.support import StaticProvider, diagnostic_registry, make_settings
 
 
@@ -32,6 +33,14 @@ def redis_server(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     server = EmbeddedRedis(tmp_path / "redis").start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
+    """A private three-master Redis Cluster on loopback (fails clearly without redis-cli)."""
+    cluster = LocalCluster(tmp_path / "cluster").start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture

@@ -7,16 +7,33 @@ import pytest
 
 from coordinator.embedded_redis import EmbeddedRedis
 from tests.integration.service import Service, WorkerProcess
+from tests.redis_cluster import CLUSTER, SINGLE, LocalCluster
 
 
 @pytest.fixture
-def start_service(redis_server: EmbeddedRedis, tmp_path: Path) -> Iterator[Callable[..., Service]]:
+def redis_topology(request: pytest.FixtureRequest) -> str:
+    """Which Redis the services run on; a test runs on both with
+    ``@pytest.mark.parametrize("redis_topology", TOPOLOGIES, indirect=True)``."""
+    return str(getattr(request, "param", SINGLE))
+
+
+@pytest.fixture
+def service_redis_url(redis_topology: str, request: pytest.FixtureRequest) -> str:
+    if redis_topology == CLUSTER:
+        cluster: LocalCluster = request.getfixturevalue("redis_cluster")
+        return cluster.url
+    server: EmbeddedRedis = request.getfixturevalue("redis_server")
+    return server.url
+
+
+@pytest.fixture
+def start_service(service_redis_url: str, tmp_path: Path) -> Iterator[Callable[..., Service]]:
     """Start the Procfile's web process type; every service started is stopped."""
     started: list[Service] = []
 
     def start(workers: int = 3, **env: str) -> Service:
         service = Service(
-            redis_server.url,
+            service_redis_url,
             tmp_path / f"service-{len(started)}.log",
             env_overrides=env,
             workers=workers,
@@ -30,14 +47,12 @@ def start_service(redis_server: EmbeddedRedis, tmp_path: Path) -> Iterator[Calla
 
 
 @pytest.fixture
-def start_worker(
-    redis_server: EmbeddedRedis, tmp_path: Path
-) -> Iterator[Callable[..., WorkerProcess]]:
+def start_worker(service_redis_url: str, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
     def start(**env: str) -> WorkerProcess:
         worker = WorkerProcess(
-            redis_server.url, tmp_path / f"worker-{len(started)}.log", env_overrides=env
+            service_redis_url, tmp_path / f"worker-{len(started)}.log", env_overrides=env
         )
         started.append(worker)
         return worker.start()

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from tests.integration.client import ScanClient
+from tests.redis_cluster import TOPOLOGIES
 
 pytestmark = pytest.mark.processes
 
@@ -20,7 +21,8 @@ STRATEGIES = ["noop", "cpu_1ms", "sleep_100ms"]
 DEADLINE_S = 30
 
 
-async def test_200_scans_polled_from_fresh_connections(start_service) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("redis_topology", TOPOLOGIES, indirect=True)
+async def test_200_scans_polled_from_fresh_connections(start_service, redis_topology) -> None:  # type: ignore[no-untyped-def]
     service = start_service(workers=3, SCAN_DEADLINE_S=str(DEADLINE_S), RESULT_RETENTION_S="600")
     client = ScanClient(service.base_url)
     gate = asyncio.Semaphore(CONCURRENCY)
@@ -45,7 +47,8 @@ async def test_200_scans_polled_from_fresh_connections(start_service) -> None:  
         await client.close()
     log = client.log
     print(
-        f"\n{SCANS} scans, {log.reads} reads, not_found={log.not_found}, 5xx={log.server_errors}, "
+        f"\n{redis_topology} Redis: {SCANS} scans, {log.reads} reads, "
+        f"not_found={log.not_found}, 5xx={log.server_errors}, "
         f"p50 {sorted(durations)[len(durations) // 2]:.3f}s max {max(durations):.3f}s"
     )
     assert log.not_found == 0

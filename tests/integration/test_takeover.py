@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.integration.client import ScanClient
+from tests.redis_cluster import TOPOLOGIES
 from tests.support import eventually
 
 pytestmark = pytest.mark.processes
@@ -64,7 +65,10 @@ async def check_completed_once(service, client: ScanClient, user: str, scan_id: 
     return final
 
 
-async def test_kill_9_of_the_owner_hands_the_scan_to_another_worker(start_service) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("redis_topology", TOPOLOGIES, indirect=True)
+async def test_kill_9_of_the_owner_hands_the_scan_to_another_worker(
+    start_service, redis_topology
+) -> None:  # type: ignore[no-untyped-def]
     service = start_service(workers=3, LEASE_TTL_MS=str(LEASE_TTL_MS))
     client = ScanClient(service.base_url)
     try:
@@ -78,7 +82,8 @@ async def test_kill_9_of_the_owner_hands_the_scan_to_another_worker(start_servic
         assert owner_pid(taken) != victim
         final = await check_completed_once(service, client, "alice", created["scan_id"])
         print(
-            f"\nkill -9 takeover after {takeover_s:.2f} s (lease {LEASE_TTL_MS} ms); "
+            f"\n{redis_topology} Redis: kill -9 takeover after {takeover_s:.2f} s "
+            f"(lease {LEASE_TTL_MS} ms); "
             f"final epoch {final['epoch']}"
         )
     finally:
