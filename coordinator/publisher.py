@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import structlog
+from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import keys
@@ -30,8 +33,17 @@ class Publisher:
         self._settings = settings
 
     async def publish(self, lease: Lease, view: ScanView) -> int:
-        """Write the view as the next snapshot version; raise LeaseLost if fenced."""
-        lease.check()
+        """Write the view as the next snapshot version; raise LeaseLost if fenced.
+
+        Every attempt logs one ``snapshot_publish`` line (outcome accepted, fenced,
+        self_fenced or unknown, with monotonic send/reply times): the write audit
+        the chaos suite's history checker reads.
+        """
+        try:
+            lease.check()
+        except LeaseLost:
+            self.audit(lease, view, "self_fenced", sent_mono=time.monotonic())
+            raise
         snapshot = view.snapshot
         expected_version = snapshot.version
         snapshot.version = expected_version + 1
@@ -39,19 +51,42 @@ class Publisher:
         snapshot.owner = self._settings.worker_id
         snapshot.updated_at = now_iso()
         snapshot.progress = progress_of(snapshot.strategies, len(view.results))
-        reply = await self._scripts.publish_snapshot(
-            keys=self.keys_of(lease.scan_id),
-            args=self.args_of(lease, view, expected_version),
-        )
+        sent_mono = time.monotonic()
+        try:
+            reply = await self._scripts.publish_snapshot(
+                keys=self.keys_of(lease.scan_id),
+                args=self.args_of(lease, view, expected_version),
+            )
+        except RedisError:
+            snapshot.version = expected_version
+            self.audit(lease, view, "unknown", sent_mono=sent_mono)
+            raise
         code = int(reply)
         if code < 0:
-            FENCED_WRITES.labels(FENCE_REASONS.get(code, str(code))).inc()
+            reason = FENCE_REASONS.get(code, str(code))
+            FENCED_WRITES.labels(reason).inc()
             snapshot.version = expected_version
-            raise LeaseLost(lease.scan_id, lease.epoch, FENCE_REASONS.get(code, str(code)))
+            self.audit(lease, view, "fenced", sent_mono=sent_mono, reason=reason)
+            raise LeaseLost(lease.scan_id, lease.epoch, reason)
+        self.audit(lease, view, "accepted", sent_mono=sent_mono, version=code)
         view.events.clear()
         view.results_changed = False
         view.dirty = False
         return code
+
+    def audit(
+        self, lease: Lease, view: ScanView, outcome: str, *, sent_mono: float, **extra: object
+    ) -> None:
+        log.info(
+            "snapshot_publish",
+            scan_id=lease.scan_id,
+            epoch=lease.epoch,
+            outcome=outcome,
+            status=view.snapshot.status.value,
+            sent_mono=sent_mono,
+            reply_mono=time.monotonic(),
+            **extra,
+        )
 
     def keys_of(self, scan_id: str) -> list[str]:
         return [

@@ -146,4 +146,6 @@ class StrategyRunner:
             market_data_as_of_ms=as_of_ms,
             data_source=source,
         )
-        await self._mailbox.append(item.scan_id, message)
+        entry = await self._mailbox.append(item.scan_id, message)
+        # The acknowledged append, for the chaos suite's "applied exactly once" check.
+        log.info("report_appended", report_id=message.report_id, attempt=attempt, entry=entry)
