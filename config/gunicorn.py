@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -31,3 +32,16 @@ def on_starting(server: object) -> None:
 
 def child_exit(server: object, worker: object) -> None:
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def post_worker_init(worker: object) -> None:
+    """SIGTERM wakes the aiohttp worker at once.
+
+    aiohttp's worker handles SIGTERM by only clearing its `alive` flag, which
+    its main loop reads on a one-second tick, so a SIGTERM'd worker kept its
+    scans for up to a second before releasing them. `handle_quit` is its
+    graceful stop that also wakes that loop; SIGTERM exists here to hand scans
+    over, so it gets the prompt path.
+    """
+    loop = worker.loop  # type: ignore[attr-defined]
+    loop.add_signal_handler(signal.SIGTERM, worker.handle_quit, signal.SIGTERM, None)  # type: ignore[attr-defined]

@@ -102,6 +102,7 @@ class Coordinator:
         self._stop.set()
         actors = list(self.actors.values())
         tasks = list(self.tasks.values())
+        log.info("coordinator_stopping", owned=len(actors), running=len(tasks))
         if self._scheduler is not None:
             await self._scheduler.close()
         with contextlib.suppress(RedisError):
