@@ -80,6 +80,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_owned_scans: int = 20000
     # Scans a user can list (newest first) in GET /api/v1/scans.
     user_history_limit: int = 50
+    # Scans one user may start per rate window (429 with Retry-After beyond).
+    # Reading back an active or idempotent scan does not count.
+    scan_starts_per_window: int = 30
+    rate_window_s: int = 60
     # Largest accepted request body, in bytes (413 beyond).
     max_body_bytes: int = 16 * 1024
     # Most symbols one scan may name.
@@ -149,6 +153,8 @@ ENV_NAMES: Mapping[str, str] = {
     "INDEX_BUCKETS": "index_buckets",
     "MAX_OWNED_SCANS": "max_owned_scans",
     "MAX_BODY_BYTES": "max_body_bytes",
+    "SCAN_STARTS_PER_WINDOW": "scan_starts_per_window",
+    "RATE_WINDOW_S": "rate_window_s",
     "LOG_LEVEL": "log_level",
 }
 

@@ -45,6 +45,17 @@ class GenerationLost(CoordinatorError):
         )
 
 
+class TooManyScans(CoordinatorError):
+    """The user started as many scans as one rate window allows."""
+
+    def __init__(self, user_id: str, limit: int, window_s: int, retry_after_ms: int) -> None:
+        self.retry_after_ms = retry_after_ms
+        super().__init__(
+            f"user {user_id} started {limit} scans in the last {window_s} s, the most allowed; "
+            f"retry in {retry_after_ms / 1000:.1f} s"
+        )
+
+
 class InvalidScanRequest(CoordinatorError):
     """A scan request names something that does not exist or breaks a limit."""
 

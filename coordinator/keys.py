@@ -81,6 +81,11 @@ def user_idempotency(user_id: str, idempotency_key: str) -> str:
     return f"{PREFIX}:{{user:{user_id}}}:idem:{idempotency_key}"
 
 
+def user_start_rate(user_id: str) -> str:
+    """Counter of the scans a user started in the current rate window."""
+    return f"{PREFIX}:{{user:{user_id}}}:starts"
+
+
 def lease_index(bucket: int) -> str:
     """Sorted set of live scan ids scored by lease expiry (ms); 0 = claimable now."""
     return f"{PREFIX}:{{idx:{bucket}}}:leases"
@@ -184,6 +189,20 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[4]) + 1))
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return ARGV[1]
+"""
+
+# KEYS: user_start_rate; ARGV: limit, window_ms
+# A fixed window: returns 0 when this start is allowed, else the ms until the
+# window ends (the start is not counted).
+TAKE_START_SLOT = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used >= tonumber(ARGV[1]) then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then left = tonumber(ARGV[2]) end
+  return left
+end
+if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 """
 
 # KEYS: user_active; ARGV: scan_id. Clears the pointer only if it is still this scan.

@@ -18,7 +18,7 @@ from config.settings import Settings
 from coordinator import keys
 from coordinator.clock import iso, now_ms
 from coordinator.codec import json_encoder, lifecycle_decoder, msgpack_encoder, tombstone_decoder
-from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound
+from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound, TooManyScans
 from coordinator.fold import progress_of
 from coordinator.generation import GenerationGuard
 from coordinator.mailbox import Mailbox
@@ -122,6 +122,7 @@ class Scans:
         existing, stale_active = await self.existing_scan(user_id, idempotency_key)
         if existing is not None:
             return Created(existing, created=False)
+        await self.take_start_slot(user_id)
         snapshot, state = self.new_scan(user_id, names, chosen)
         await self.write_new_scan(snapshot, state)
         winner = await self._scripts.claim_user_scan(
@@ -147,6 +148,15 @@ class Scans:
         return Created(
             SnapshotRead(snapshot.scan_id, body, snapshot.version, snapshot.status), True
         )
+
+    async def take_start_slot(self, user_id: str) -> None:
+        s = self._settings
+        window_ms = s.rate_window_s * 1000
+        retry_after_ms = await self._scripts.take_start_slot(
+            keys=[keys.user_start_rate(user_id)], args=[s.scan_starts_per_window, window_ms]
+        )
+        if int(retry_after_ms) > 0:
+            raise TooManyScans(user_id, s.scan_starts_per_window, s.rate_window_s, retry_after_ms)
 
     def user_keys(self, user_id: str, idempotency_key: str | None) -> list[str]:
         active = keys.user_active(user_id)

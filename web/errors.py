@@ -5,6 +5,7 @@ Never a 500 for bad input, never a stack trace in a response.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -13,10 +14,17 @@ import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from coordinator.errors import GenerationLost, InvalidScanRequest, ScanExpired, ScanNotFound
+from coordinator.errors import (
+    GenerationLost,
+    InvalidScanRequest,
+    ScanExpired,
+    ScanNotFound,
+    TooManyScans,
+)
 from web.keys import SETTINGS
 
 log = structlog.get_logger(__name__)
+MS_PER_S = 1000
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -85,6 +93,9 @@ def translate(exc: Exception, retry_after_s: int) -> ApiError | None:
             return ApiError(
                 422, "invalid_" + exc.field, str(exc), details={"valid": list(exc.valid)}
             )
+        case TooManyScans():
+            retry_after = {"Retry-After": str(math.ceil(exc.retry_after_ms / MS_PER_S))}
+            return ApiError(429, "too_many_scans", str(exc), headers=retry_after)
         case GenerationLost():
             return ApiError(503, "redis_data_lost", str(exc), headers=unavailable)
         case RedisError() | ConnectionError() | TimeoutError():

@@ -49,6 +49,7 @@ ERROR_TEXT = {
     410: "retention over (tombstone)",
     413: "body too large",
     422: "invalid request",
+    429: "too many scans started in the rate window",
     503: "Redis unavailable or lost its data",
 }
 
@@ -94,7 +95,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Start a scan (or get your active one)",
         {202: ScanSnapshot, 200: ScanSnapshot},
         ScanRequest,
-        (400, 413, 422),
+        (400, 413, 422, 429),
         parameters=(IDEMPOTENCY,),
         headers={202: ("Location", "ETag"), 200: ("Location",)},
         links=SCAN_LINKS,
@@ -152,7 +153,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Compatibility: start a scan",
         {202: OldStatus, 200: OldStatus},
         ScanRequest,
-        (400, 413, 422),
+        (400, 413, 422, 429),
     ),
     Operation(
         "get",
@@ -294,7 +295,7 @@ def error_object(status: int) -> dict[str, Any]:
             "application/json": {"schema": {"$ref": REF_TEMPLATE.format(name="ErrorEnvelope")}}
         },
     }
-    if status == 503:
+    if status in (429, 503):
         response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     return response
 
