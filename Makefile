@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m web.serve
+	$(VENV)/bin/oppscan serve
 
 test: $(STAMP)
 	$(PY) -m pytest

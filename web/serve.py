@@ -1,7 +1,11 @@
-"""`make run`: the service on 127.0.0.1:8080, with an embedded redis-server when
-REDIS_URL is unset, gunicorn running the Procfile's `web` command.
+"""`oppscan serve` (what `make run` runs): the service on HOST:PORT, gunicorn
+running the `web` process type, with an embedded redis-server when REDIS_URL is
+unset (kept in a data directory, append-only file on, so a restart keeps scans).
 
-Prints a development token and a curl line to start a scan.
+Prints a development token and the commands to start and follow a scan. On
+SIGTERM or SIGINT, gunicorn is asked to stop (its workers release their leases)
+and only then the embedded Redis, so nothing the workers write on the way out
+is lost.
 """
 
 from __future__ import annotations
@@ -11,15 +15,29 @@ import shlex
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+
+import msgspec
 
 from config.settings import Settings, load_settings
 from coordinator.embedded_redis import EmbeddedRedis
 from web.auth import mint_token
 
-DATA_DIR = Path(".data/redis")
+DEFAULT_DATA_DIR = Path(".data/redis")
+DEFAULT_URL = "http://127.0.0.1:8080"
 # A development token lasts a working day.
 DEV_TOKEN_TTL_S = 12 * 3600
+# The gunicorn settings module, by import path, so `serve` works from any directory.
+GUNICORN_CONFIG = "python:config.gunicorn"
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def development_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment `serve` and `token` work in: development mode unless set."""
+    env = dict(os.environ if environ is None else environ)
+    env.setdefault("DEV_MODE", "1")
+    return env
 
 
 def gunicorn_command(settings: Settings) -> list[str]:
@@ -29,7 +47,7 @@ def gunicorn_command(settings: Settings) -> list[str]:
         "gunicorn",
         "web.app:gunicorn_app",
         "--config",
-        "config/gunicorn.py",
+        GUNICORN_CONFIG,
         "--worker-class",
         "aiohttp.GunicornWebWorker",
         "--workers",
@@ -43,6 +61,7 @@ def banner(settings: Settings) -> str:
     token = mint_token(settings, "dev-user", ttl_s=DEV_TOKEN_TTL_S)
     admin = mint_token(settings, "dev-admin", admin=True, ttl_s=DEV_TOKEN_TTL_S)
     base = f"http://{settings.host}:{settings.port}"
+    url_export = "" if base == DEFAULT_URL else f"export OPPSCAN_URL={base}\n  "
     curl = (
         f"curl -s -X POST {base}/api/v1/scans -H {shlex.quote('Authorization: Bearer ' + token)}"
         f" -H 'Content-Type: application/json' -d '{{}}'"
@@ -51,36 +70,49 @@ def banner(settings: Settings) -> str:
         [
             f"Opportunity Scanner on {base} (redis: {settings.redis_url})",
             f"development token (user dev-user):\n  {token}",
-            f"admin token:\n  {admin}",
-            f"start a scan:\n  {curl}",
-            f"follow it:\n  curl -s {base}/api/v1/scans/<scan_id> "
-            f"-H 'Authorization: Bearer {token}'",
+            f"admin token (user dev-admin):\n  {admin}",
+            f"start and follow a scan:\n  {url_export}export OPPSCAN_TOKEN={token}\n"
+            "  oppscan scan --watch",
+            f"or with curl:\n  {curl}",
         ]
     )
 
 
-def exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(0)  # runs the finally below, which stops the embedded Redis
+def run_gunicorn(command: list[str], env: Mapping[str, str]) -> int:
+    """Run gunicorn until it exits, forwarding our stop signals to it."""
+    process = subprocess.Popen(command, env=dict(env))
 
+    def forward(signum: int, frame: object) -> None:
+        process.send_signal(signum)
 
-def main() -> None:
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    env = dict(os.environ)
-    env.setdefault("DEV_MODE", "1")
-    embedded: EmbeddedRedis | None = None
-    if not env.get("REDIS_URL"):
-        embedded = EmbeddedRedis(DATA_DIR).start()
-        env["REDIS_URL"] = embedded.url
-    settings = load_settings(env)
-    print(banner(settings), flush=True)
+    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
     try:
-        subprocess.run(gunicorn_command(settings), env=env, check=False)
-    except KeyboardInterrupt:
-        pass
+        return process.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through serve's finally: the embedded Redis stops
+
+
+def serve(*, workers: int | None, data_dir: Path) -> int:
+    """The service until it is stopped; returns gunicorn's exit code."""
+    for signum in FORWARDED_SIGNALS:  # until gunicorn runs and takes the signals over
+        signal.signal(signum, exit_on_signal)
+    env = development_env()
+    settings = load_settings(env)
+    if workers is not None:
+        settings = msgspec.structs.replace(settings, web_concurrency=workers)
+    embedded: EmbeddedRedis | None = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(data_dir).start()
+        env["REDIS_URL"] = embedded.url
+        settings = msgspec.structs.replace(settings, redis_url=embedded.url)
+    try:
+        print(banner(settings), flush=True)
+        return run_gunicorn(gunicorn_command(settings), env)
     finally:
         if embedded is not None:
             embedded.stop()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,170 @@
+"""What the command line shows: a live progress bar per strategy, the
+opportunities table and the admin lease table (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
+from rich.table import Table
+
+Json = dict[str, Any]
+STATUS_STYLES = {
+    "pending": "dim",
+    "queued": "dim",
+    "running": "cyan",
+    "completed": "green",
+    "partial": "yellow",
+    "timed_out": "yellow",
+    "failed": "red",
+    "cancelled": "magenta",
+}
+TERMINAL_STRATEGY_STATUSES = frozenset({"completed", "failed", "timed_out", "cancelled"})
+PERCENT = 100
+# One space between columns (not rich's two), so the table fits 80 columns.
+CELL_PADDING = (0, 1, 0, 0)
+# Names fold onto more lines, but never below this width.
+NAME_MIN_WIDTH = 9
+# Six significant digits tell levels apart at a glance; --json has all ten.
+PRICE_DIGITS_SHOWN = 6
+MS_PER_S = 1000
+
+
+def styled(status: str) -> str:
+    style = STATUS_STYLES.get(status, "")
+    return f"[{style}]{status}[/]" if style else status
+
+
+class ScanProgress:
+    """One bar for the scan and one per strategy, moved by each snapshot.
+
+    A running strategy pulses (its own progress is unknown); a finished one is full."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            SpinnerColumn(finished_text="•"),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[state]}"),
+            console=console,
+        )
+        self.scan_task: TaskID | None = None
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> ScanProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.progress.stop()
+
+    def update(self, snapshot: Json) -> None:
+        progress = snapshot["progress"]
+        state = (
+            f"{styled(snapshot['status'])} {progress['strategies_completed']}"
+            f"/{progress['total_strategies']}, {progress['opportunities_found_so_far']} found"
+        )
+        if self.scan_task is None:
+            self.scan_task = self.progress.add_task(
+                f"scan {escape(snapshot['scan_id'])}",
+                total=progress["total_strategies"],
+                state=state,
+            )
+        self.progress.update(
+            self.scan_task, completed=progress["strategies_completed"], state=state
+        )
+        for strategy in snapshot["strategies"]:
+            self.update_strategy(strategy)
+
+    def update_strategy(self, strategy: Json) -> None:
+        name, status = strategy["name"], strategy["status"]
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(f"  {escape(name)}", total=1, state="")
+        finished = status in TERMINAL_STRATEGY_STATUSES
+        state = styled(status)
+        if finished and strategy.get("duration_ms") is not None:
+            state += (
+                f" {strategy['duration_ms'] / MS_PER_S:.2f} s, {strategy['opportunities']} found"
+            )
+        self.progress.update(
+            self.tasks[name],
+            total=None if status == "running" else 1,
+            completed=1 if finished else 0,
+            state=state,
+        )
+
+
+def opportunities_table(results: Json) -> Table:
+    """The opportunities, best expected return first (horizon and rationale: --json)."""
+    found = sorted(results["opportunities"], key=lambda o: o["expected_return"], reverse=True)
+    table = Table(
+        title=f"{len(found)} opportunities · scan {escape(results['scan_id'])} · "
+        f"{styled(results['status'])}",
+        caption=f"market data as of {escape(results.get('market_data_as_of') or 'unknown')}"
+        f" ({escape(results.get('data_source') or 'unknown source')})",
+        box=box.SIMPLE_HEAD,
+        padding=CELL_PADDING,
+        show_edge=False,
+    )
+    table.add_column("strategy", overflow="fold", min_width=NAME_MIN_WIDTH)
+    table.add_column("symbol", overflow="fold", min_width=NAME_MIN_WIDTH)
+    table.add_column("side", no_wrap=True)
+    for header in ("return", "entry", "stop", "target", "R/R", "conf"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for item in found:
+        table.add_row(
+            escape(item["strategy"]),
+            escape(item["symbol"]),
+            escape(item["side"]),
+            f"{item['expected_return'] * PERCENT:.2f} %",
+            *(f"{item[level]:.{PRICE_DIGITS_SHOWN}g}" for level in ("entry", "stop", "target")),
+            f"{item['risk_reward']:.2f}",
+            f"{item['confidence']:.2f}",
+        )
+    return table
+
+
+def strategy_problems(snapshot: Json) -> list[str]:
+    """One line per strategy that did not complete, with its error."""
+    return [
+        f"{escape(s['name'])}: {styled(s['status'])}"
+        + (f" ({escape(s['error'])})" if s.get("error") else "")
+        for s in snapshot["strategies"]
+        if s["status"] != "completed"
+    ]
+
+
+def leases_table(page: Json) -> Table:
+    """Live scans; the scan id is never shortened (it is what an operator copies)."""
+    leases = page["leases"]
+    table = Table(
+        title=f"{page['count']} of {page['live_scans']} live scans",
+        caption=f"more after --cursor {page['next_cursor']}" if page.get("next_cursor") else None,
+        box=box.SIMPLE_HEAD,
+        padding=CELL_PADDING,
+        show_edge=False,
+    )
+    id_width = max((len(lease["scan_id"]) for lease in leases), default=0)
+    table.add_column("scan", no_wrap=True, min_width=id_width)
+    table.add_column("user", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("worker", overflow="fold")
+    for header in ("epoch", "lease", "done", "age"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for lease in leases:
+        progress = lease["progress"]
+        left_ms = lease.get("lease_expires_in_ms")
+        table.add_row(
+            escape(lease["scan_id"]),
+            escape(lease["user_id"]),
+            styled(lease["status"]),
+            escape(lease.get("worker_id") or "-"),
+            str(lease["epoch"]) if lease.get("epoch") is not None else "-",
+            f"{left_ms / MS_PER_S:.1f}s" if left_ms is not None else "-",
+            f"{progress['strategies_completed']}/{progress['total_strategies']}",
+            f"{lease['age_s']:.0f}s",
+        )
+    return table
