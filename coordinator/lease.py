@@ -109,6 +109,16 @@ class LeaseStore:
                 lease.local_deadline = self.deadline_from(sent_at)
             else:
                 lost.append(lease)
+        if lost:
+            # The refused renewal above pushed their index entries forward: mark
+            # them claimable now, so a lease expired early (a clock jump) is taken
+            # over at once, not a whole TTL later. Acquire still refuses a held one.
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for lease in lost:
+                    pipe.zadd(
+                        keys.lease_index(self.bucket(lease.scan_id)), {lease.scan_id: 0}, xx=True
+                    )
+                await pipe.execute()
         return lost
 
     async def release(self, lease: Lease) -> bool:

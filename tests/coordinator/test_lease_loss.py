@@ -1,7 +1,9 @@
-"""An owner whose lease was lost drops its actor at once, even with nothing to publish."""
+"""An owner whose lease was lost drops its actor at once, even with nothing to
+publish, and its scan is claimable at once, not a lease TTL later."""
 
 from __future__ import annotations
 
+import msgspec
 from redis.asyncio import Redis
 
 from coordinator import keys
@@ -36,3 +38,34 @@ async def test_owner_drops_the_actor_when_its_lease_is_taken_with_no_mail(
         return scan_id not in owner.actors
 
     await eventually(dropped, timeout_s=DROP_TIMEOUT_S, what="the ex-owner to drop its actor")
+
+
+# Renewed every 3 s: the old owner notices the loss within that, while the lease
+# index would only call the scan lapsed 9 s after the refused renewal.
+SLOW_LEASE_TTL_MS = 9000
+PROMPT_TAKEOVER_S = SLOW_LEASE_TTL_MS / 1000 / 2
+
+
+async def test_scan_whose_lease_expired_early_is_taken_over_without_waiting_a_ttl(
+    redis: Redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
+    slow = msgspec.structs.replace(settings, lease_ttl_ms=SLOW_LEASE_TTL_MS)
+    owner = await coordinator_factory(slow, run_strategies=False)
+    created = await scans_for(slow, owner).create("alice", ["sleep_2s"], None, None)
+    scan_id = created.snapshot.scan_id
+
+    async def owned() -> bool:
+        return scan_id in owner.actors or await owner.adopt(scan_id)
+
+    await eventually(owned, what="the first owner")
+    other = await coordinator_factory(
+        msgspec.structs.replace(slow, worker_id="b:2"), run_strategies=False
+    )
+    await redis.delete(keys.lease(scan_id))  # a clock jump on the Redis host
+
+    async def taken() -> bool:
+        # Either worker may win the next epoch (the old owner's sweeper too).
+        epoch = await redis.hget(keys.lease(scan_id), "epoch")
+        return epoch is not None and int(epoch) == 2 and scan_id in owner.actors | other.actors
+
+    await eventually(taken, timeout_s=PROMPT_TAKEOVER_S, what="a takeover before the TTL")
