@@ -1,0 +1,182 @@
+// Drawing the scan and its opportunities. Text only goes in through textContent,
+// so nothing a strategy writes can become markup.
+
+import { TERMINAL } from "./feed.js";
+
+const $ = (id) => document.getElementById(id);
+
+const STATUS_TEXT = {
+  queued: "Queued",
+  running: "Running",
+  completed: "Completed",
+  partial: "Partial",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  pending: "Pending",
+  timed_out: "Timed out",
+};
+// How full a strategy's bar is: it either waits, runs, or is done one way or another.
+const STRATEGY_FILL = { pending: 0, running: 50 };
+const FULL = 100;
+const MS_PER_S = 1000;
+
+export function statusText(status) {
+  return STATUS_TEXT[status] || status;
+}
+
+export function formatPercent(fraction) {
+  return `${(fraction * 100).toFixed(2)} %`;
+}
+
+function formatPrice(value) {
+  return Number(value).toLocaleString("en-US", { maximumSignificantDigits: 10 });
+}
+
+function formatTime(iso) {
+  return iso ? new Date(iso).toLocaleTimeString() : "";
+}
+
+export function showScan(snapshot) {
+  $("scan").hidden = false;
+  $("scan-id").textContent = snapshot.scan_id;
+  const symbols = snapshot.symbols.length;
+  const started = snapshot.started_at ? `, started ${formatTime(snapshot.started_at)}` : "";
+  const finished = snapshot.finished_at ? `, finished ${formatTime(snapshot.finished_at)}` : "";
+  $("scan-meta").textContent =
+    `${symbols} symbol${symbols === 1 ? "" : "s"}, created ${formatTime(snapshot.created_at)}` +
+    `${started}${finished}`;
+  const badge = $("scan-status");
+  badge.textContent = statusText(snapshot.status);
+  badge.dataset.status = snapshot.status;
+  const progress = snapshot.progress;
+  $("done-count").textContent = String(progress.strategies_completed);
+  $("total-count").textContent = String(progress.total_strategies);
+  $("found-count").textContent = String(progress.opportunities_found_so_far);
+  $("scan-version").textContent = String(snapshot.version);
+  $("percentage").textContent = `${progress.percentage} %`;
+  $("overall-fill").style.width = `${progress.percentage}%`;
+  $("overall-bar").setAttribute("aria-valuenow", String(progress.percentage));
+  $("overall-bar").dataset.status = snapshot.status;
+  showStrategies(snapshot.strategies);
+}
+
+function showStrategies(strategies) {
+  const list = $("strategy-list");
+  const template = $("strategy-template");
+  const rows = new Map([...list.children].map((row) => [row.dataset.strategy, row]));
+  for (const strategy of strategies) {
+    let row = rows.get(strategy.name);
+    if (!row) {
+      row = template.content.firstElementChild.cloneNode(true);
+      row.dataset.strategy = strategy.name;
+      row.querySelector(".strategy-name").textContent = strategy.name;
+      row.querySelector(".bar").setAttribute("aria-label", `${strategy.name} progress`);
+      list.append(row);
+    }
+    fillStrategy(row, strategy);
+  }
+}
+
+function fillStrategy(row, strategy) {
+  const fill = STRATEGY_FILL[strategy.status] ?? FULL;
+  row.dataset.status = strategy.status;
+  row.querySelector(".fill").style.width = `${fill}%`;
+  row.querySelector(".bar").setAttribute("aria-valuenow", String(fill));
+  const badge = row.querySelector(".strategy-status");
+  badge.textContent = statusText(strategy.status);
+  badge.dataset.status = strategy.status;
+  const found = row.querySelector(".strategy-found");
+  found.textContent = `${strategy.opportunities} found`;
+  found.dataset.count = String(strategy.opportunities);
+  const time = row.querySelector(".strategy-time");
+  time.textContent =
+    strategy.duration_ms == null ? "" : `${(strategy.duration_ms / MS_PER_S).toFixed(2)} s`;
+  row.title = strategy.error || "";
+}
+
+export function setStatusLine(text) {
+  $("status-line").textContent = text;
+}
+
+export function setTransport(mode, text) {
+  const badge = $("transport");
+  badge.dataset.mode = mode;
+  badge.textContent = text;
+}
+
+// Best expected return first; ties by confidence, then symbol and strategy, so
+// the order is the same on every render (and in the tests).
+export function byExpectedReturn(a, b) {
+  return (
+    b.expected_return - a.expected_return ||
+    b.confidence - a.confidence ||
+    a.symbol.localeCompare(b.symbol) ||
+    a.strategy.localeCompare(b.strategy)
+  );
+}
+
+export function showResults(envelope) {
+  const section = $("results");
+  section.hidden = false;
+  section.dataset.version = String(envelope.version);
+  const rows = [...envelope.opportunities].sort(byExpectedReturn);
+  $("results-count").textContent = String(rows.length);
+  $("results-empty").hidden = rows.length > 0;
+  const final = TERMINAL.has(envelope.status);
+  $("results-empty").textContent = final
+    ? "This scan found no opportunities."
+    : "No opportunities yet.";
+  const asOf = envelope.market_data_as_of
+    ? `Market data as of ${new Date(envelope.market_data_as_of).toLocaleString()}`
+    : "";
+  const source = envelope.data_source ? ` (${envelope.data_source})` : "";
+  const scope = final ? ` · final (${statusText(envelope.status).toLowerCase()})` : " · so far";
+  $("results-meta").textContent = `${asOf}${source}${scope}`;
+  $("results-body").replaceChildren(...rows.map(resultRow));
+}
+
+function resultRow(opportunity, index) {
+  const row = document.createElement("tr");
+  const cells = [
+    [String(index + 1)],
+    [opportunity.symbol],
+    [opportunity.side, "side"],
+    [strategyCell(opportunity), "idea"],
+    [formatPercent(opportunity.expected_return), "num", opportunity.expected_return],
+    [formatPercent(opportunity.confidence), "num", opportunity.confidence],
+    [opportunity.risk_reward.toFixed(2), "num", opportunity.risk_reward],
+    [formatPrice(opportunity.entry), "num", opportunity.entry],
+    [formatPrice(opportunity.stop), "num", opportunity.stop],
+    [formatPrice(opportunity.target), "num", opportunity.target],
+    [opportunity.horizon],
+  ];
+  for (const [content, className, value] of cells) {
+    const cell = document.createElement("td");
+    cell.append(content);
+    if (className) cell.className = className;
+    if (className === "side") cell.dataset.side = content;
+    if (value !== undefined) cell.dataset.value = String(value);
+    row.append(cell);
+  }
+  return row;
+}
+
+// The strategy's name, and under it the sentence saying why it fired.
+function strategyCell(opportunity) {
+  const wrapper = document.createElement("div");
+  const name = document.createElement("span");
+  name.className = "idea-strategy";
+  name.textContent = opportunity.strategy;
+  const why = document.createElement("span");
+  why.className = "idea-why";
+  why.textContent = opportunity.rationale;
+  wrapper.append(name, why);
+  return wrapper;
+}
+
+export function clearResults() {
+  $("results").hidden = true;
+  $("results").dataset.version = "0";
+  $("results-body").replaceChildren();
+  $("strategy-list").replaceChildren();
+}
