@@ -13,7 +13,7 @@ line of detail per occurrence. Each violation belongs to one invariant:
 3. ``version_regressed``: no reader sees a version lower than one it saw.
 4. ``terminal_not_once``, ``not_terminal``, ``changed_after_terminal``,
    ``reader_final_mismatch``: each scan reaches exactly one terminal state,
-   once, and every reader ends on it.
+   once, and every reader that follows the scan to its end ends on it.
 5. ``not_found``: a handed-out scan never reads 404 (or 410) while retained.
 """
 
@@ -193,14 +193,15 @@ def check_reader(
     outcome = history.outcomes.get(scan_id)
     last = next((read for read in reversed(seen) if read.version is not None), None)
     if (
-        outcome is not None
-        and last is not None
+        (reader, scan_id) in history.followers
+        and outcome is not None
         and outcome.status in TERMINAL
-        and (last.status, last.version) != (outcome.status, outcome.version)
+        and (last is None or (last.status, last.version) != (outcome.status, outcome.version))
     ):
+        ended = "nothing" if last is None else f"{last.status} v{last.version}"
         result.add(
             "reader_final_mismatch",
-            f"{reader} ended on {scan_id} {last.status} v{last.version}, "
+            f"{reader} ended on {scan_id} {ended}, "
             f"the scan ended {outcome.status} v{outcome.version}",
         )
 

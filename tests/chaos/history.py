@@ -95,6 +95,8 @@ class History:
     writes: list[OwnerWrite] = field(default_factory=list)
     acks: list[ReportAck] = field(default_factory=list)
     outcomes: dict[str, ScanOutcome] = field(default_factory=dict)
+    # (reader, scan_id) pairs that follow the scan to its end, so must end on its terminal state
+    followers: set[tuple[str, str]] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     # ---- client operations ----
@@ -125,6 +127,9 @@ class History:
         return Counter(op.phase for op in self.ops if op.phase != INVOKE)
 
     # ---- readers ----
+
+    def follows(self, reader: str, scan_id: str) -> None:
+        self.followers.add((reader, scan_id))
 
     def observe(self, reader: str, scan_id: str, http_status: int, body: dict | None) -> None:  # type: ignore[type-arg]
         if http_status == 200 and body is not None:

@@ -57,6 +57,9 @@ def clean_history() -> History:
         ReportAck(SCAN, "sleep_2s", 1, "sleep_2s:1", "w:1"),
         ReportAck(SCAN, "sleep_2s", 2, "sleep_2s:2", "w:2"),  # the reclaimed attempt, dropped
     ]
+    history.follows("r1", SCAN)
+    history.follows("r2", SCAN)
+    history.observe("probe", SCAN, 200, snapshot("running", 2))  # not a follower: may stop early
     for version, status in ((2, "running"), (3, "running"), (5, "completed"), (5, "completed")):
         history.observe("r1", SCAN, 200, snapshot(status, version))
     history.observe("r2", SCAN, 503, None)  # Redis away: no claim, no violation
@@ -120,7 +123,8 @@ def test_a_report_applied_twice_is_caught() -> None:
 
 def test_a_reader_seeing_an_older_version_is_caught() -> None:
     history = clean_history()
-    history.observations.insert(2, history.observations[0])  # v2 again after v3
+    first, second = [seen for seen in history.observations if seen.reader == "r1"][:2]
+    history.observations.insert(history.observations.index(second) + 1, first)  # v2 after v3
     only(history, "version_regressed")
 
 
@@ -147,6 +151,7 @@ def test_a_state_change_after_terminal_is_caught() -> None:
 
 def test_a_reader_ending_on_another_state_is_caught() -> None:
     history = clean_history()
+    history.follows("r3", SCAN)
     history.observe("r3", SCAN, 200, snapshot("running", 4))
     only(history, "reader_final_mismatch")
 
