@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint chaos bench clean
+.PHONY: run test lint chaos bench bench-strategies bench-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,30 @@ $(CHROMIUM):
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-bench: $(STAMP)
+# Benchmarks against arq, SAQ and Celery (docs/benchmarks.md). Each peer gets a virtualenv
+# of its own: arq needs redis-py < 6, Celery's kombu >= 6.4, the service uses 8.
+# BENCH_ROUNDS, BENCH_WORKLOADS, BENCH_PEERS select (see bench/run.py).
+BENCH_PEERS_ALL := arq saq celery
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,dev,bench]'
+	touch $(BENCH_STAMP)
+
+$(BENCH_VENV)/%/.installed: bench/requirements/%.txt
+	$(PYTHON) -m venv $(BENCH_VENV)/$*
+	$(BENCH_VENV)/$*/bin/pip install --quiet -r $<
+	touch $@
+
+bench-deps: $(BENCH_STAMP) $(foreach peer,$(BENCH_PEERS_ALL),$(BENCH_VENV)/$(peer)/.installed)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+bench: bench-deps
+	$(PY) -m bench.run
+
+bench-strategies: $(STAMP)
 	$(PY) bench/strategy_bench.py
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .data .pytest_cache

@@ -1,0 +1,245 @@
+"""`make bench`: every workload on Opportunity Scanner and on each peer in turn
+(A B A B ..., BENCH_ROUNDS rounds), on one private redis-server; JSON lines in
+bench/results/, the Markdown tables in docs/benchmarks.md.
+
+    BENCH_ROUNDS=3 BENCH_WORKLOADS=throughput,status_read BENCH_PEERS=saq,arq,celery \\
+        .venv/bin/python -m bench.run
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jwt
+import redis
+
+from bench import report
+from bench.procs import ROOT, Proc, run_driver
+from bench.stats import load_average
+from bench.systems import (
+    JWT_SECRET,
+    start_oppscan,
+    start_peer_workers,
+    start_status_server,
+)
+from bench.workloads.status_read import run_wrk
+from coordinator.embedded_redis import EmbeddedRedis
+
+RESULTS_DIR = ROOT / "bench" / "results"
+DEFAULT_ROUNDS = 3
+DEFAULT_PEERS = ("saq", "arq", "celery")
+ALL_WORKLOADS = ("throughput", "status_read", "visibility", "takeover", "fanout")
+DRIVER_TIMEOUT_S = 180.0
+LOAD_SAMPLE_S = 5.0
+# Throughput configurations: (strategy cost, worker processes).
+THROUGHPUT_CONFIGS = (("noop", 1), ("noop", 2), ("cpu_1ms", 2))
+STATUS_WORKERS = (1, 2)
+# A held scan's strategies wait on market data longer than any benchmark.
+HOLD_ENV = {"MARKET_DATA_LATENCY_MS": "600000", "SCAN_DEADLINE_S": "3600"}
+# Takeover: five strategies of 2 s each (market-data latency), the default lease.
+TAKEOVER_ENV = {"MARKET_DATA_LATENCY_MS": "2000"}
+# Fan-out: strategies wait 1 s on market data, many at once, so scans publish for ~10 s.
+FANOUT_ENV = {"MARKET_DATA_LATENCY_MS": "1000", "STRATEGY_CONCURRENCY": "64"}
+
+
+@dataclass
+class Run:
+    redis_url: str
+    rounds: int
+    peers: tuple[str, ...]
+    out_path: Path
+    rows: list[dict[str, object]] = field(default_factory=list)
+    load_samples: list[list[float]] = field(default_factory=list)
+
+    def flush(self) -> None:
+        client = redis.Redis.from_url(self.redis_url)
+        client.flushall()
+        client.close()
+
+    def record(self, workload: str, config: str, system: str, round_: int, result: dict) -> None:  # type: ignore[type-arg]
+        row = {"workload": workload, "config": config, "system": system, "round": round_, **result}
+        row.setdefault("loadavg", load_average())
+        self.rows.append(row)
+        with self.out_path.open("a") as out:
+            out.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+
+    def drive(self, system: str, workload: str, params: dict, env: dict | None = None) -> dict:  # type: ignore[type-arg]
+        return run_driver(system, workload, params, self.redis_url, DRIVER_TIMEOUT_S, env)
+
+
+def oppscan_env(base_url: str) -> dict[str, str]:
+    return {"BENCH_BASE_URL": base_url, "BENCH_JWT_SECRET": JWT_SECRET}
+
+
+def stop_all(procs: list[Proc]) -> None:
+    for proc in procs:
+        proc.stop()
+
+
+def with_system(
+    run: Run,
+    system: str,
+    workers: int,
+    tag: str,
+    env: dict[str, str] | None = None,
+    *,
+    takeover: bool = False,
+) -> tuple[list[Proc], dict[str, str]]:
+    """Start `system` with `workers` worker processes on a flushed Redis."""
+    run.flush()
+    if system == "oppscan":
+        proc, base_url = start_oppscan(run.redis_url, workers, tag, env)
+        return [proc], oppscan_env(base_url)
+    return start_peer_workers(run.redis_url, system, workers, tag, takeover=takeover), {}
+
+
+def throughput(run: Run) -> None:
+    for cost, workers in THROUGHPUT_CONFIGS:
+        config = f"{cost}, {workers} worker{'s' if workers > 1 else ''}"
+        for round_ in range(run.rounds):
+            for system in ("oppscan", *run.peers):
+                procs, env = with_system(run, system, workers, f"tp-{cost}-{workers}-{round_}")
+                try:
+                    result = run.drive(system, "throughput", {"cost": cost}, env)
+                finally:
+                    stop_all(procs)
+                run.record("throughput", config, system, round_, result)
+
+
+def token(user: str) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": user, "iat": now, "exp": now + 3600}, JWT_SECRET, algorithm="HS256")
+
+
+def etag_of(url: str, headers: dict[str, str]) -> str:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as response:
+        return str(response.headers["ETag"])
+
+
+def status_read(run: Run) -> None:
+    for workers in STATUS_WORKERS:
+        config = f"{workers} web worker{'s' if workers > 1 else ''}"
+        for round_ in range(run.rounds):
+            for system in ("oppscan", "floor", *run.peers):
+                tag = f"sr-{workers}-{round_}"
+                run.flush()
+                procs: list[Proc] = []
+                try:
+                    if system == "oppscan":
+                        proc, base_url = start_oppscan(run.redis_url, workers, tag, HOLD_ENV)
+                        procs.append(proc)
+                        held = run.drive("oppscan", "hold", {}, oppscan_env(base_url))
+                        url = f"{base_url}/api/v1/scans/{held['job_id']}"
+                        headers = {"Authorization": f"Bearer {token('bench-reader')}"}
+                        run.record("status_read", config, "oppscan", round_, run_wrk(url, headers))
+                        headers["If-None-Match"] = etag_of(url, headers)
+                        run.record(
+                            "status_read", config, "oppscan (304)", round_, run_wrk(url, headers)
+                        )
+                        continue
+                    if system == "floor":
+                        proc, base_url = start_status_server(run.redis_url, "floor", workers, tag)
+                        procs.append(proc)
+                        url = f"{base_url}/status/floor"
+                    else:
+                        procs += start_peer_workers(run.redis_url, system, 1, tag)
+                        held = run.drive(system, "hold", {})
+                        proc, base_url = start_status_server(run.redis_url, system, workers, tag)
+                        procs.append(proc)
+                        url = f"{base_url}/status/{held['job_id']}"
+                    run.record("status_read", config, system, round_, run_wrk(url, {}))
+                finally:
+                    stop_all(procs)
+
+
+def visibility(run: Run) -> None:
+    for round_ in range(run.rounds):
+        for system in ("oppscan", *run.peers):
+            procs, env = with_system(run, system, 2, f"vis-{round_}")
+            try:
+                result = run.drive(system, "visibility", {"round": round_}, env)
+            finally:
+                stop_all(procs)
+            run.record("visibility", "500 scans, 2 workers", system, round_, result)
+
+
+def takeover(run: Run) -> None:
+    for round_ in range(run.rounds):
+        for system in ("oppscan", *run.peers):
+            procs, env = with_system(run, system, 2, f"to-{round_}", TAKEOVER_ENV, takeover=True)
+            try:
+                result = run.drive(system, "takeover", {"round": round_}, env)
+            finally:
+                stop_all(procs)
+            run.record("takeover", "kill -9 after 1 s, 2 workers", system, round_, result)
+
+
+def fanout(run: Run) -> None:
+    for round_ in range(run.rounds):
+        procs, env = with_system(run, "oppscan", 2, f"fan-{round_}", FANOUT_ENV)
+        try:
+            result = run.drive("oppscan", "fanout", {"round": round_}, env)
+        finally:
+            stop_all(procs)
+        run.record("fanout", "1,000 sockets on 100 scans, 2 workers", "oppscan", round_, result)
+
+
+WORKLOADS: dict[str, Callable[[Run], None]] = {
+    "throughput": throughput,
+    "status_read": status_read,
+    "visibility": visibility,
+    "takeover": takeover,
+    "fanout": fanout,
+}
+
+
+def sample_load(run: Run, stop: threading.Event) -> None:
+    while not stop.wait(LOAD_SAMPLE_S):
+        run.load_samples.append(load_average())
+
+
+def main() -> None:
+    rounds = int(os.environ.get("BENCH_ROUNDS", DEFAULT_ROUNDS))
+    selected = [
+        w for w in os.environ.get("BENCH_WORKLOADS", ",".join(ALL_WORKLOADS)).split(",") if w
+    ]
+    peers = tuple(p for p in os.environ.get("BENCH_PEERS", ",".join(DEFAULT_PEERS)).split(",") if p)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out_path = RESULTS_DIR / time.strftime("run-%Y%m%dT%H%M%S.jsonl", time.gmtime())
+    data_dir = Path(tempfile.mkdtemp(prefix="oppscan-bench-redis-"))
+    server = EmbeddedRedis(data_dir, appendonly=False).start()
+    run = Run(server.url, rounds, peers, out_path)
+    stop = threading.Event()
+    sampler = threading.Thread(target=sample_load, args=(run, stop), daemon=True)
+    sampler.start()
+    started = time.time()
+    try:
+        for name in selected:
+            WORKLOADS[name](run)
+    finally:
+        stop.set()
+        server.stop()
+    meta = {
+        "started": started,
+        "duration_s": round(time.time() - started, 1),
+        "rounds": rounds,
+        "workloads": selected,
+        "peers": list(peers),
+        "load_samples": run.load_samples,
+        "results": str(out_path.relative_to(ROOT)),
+    }
+    report.write(run.rows, meta)
+    print(f"results: {out_path}; tables: docs/benchmarks.md", flush=True)
+
+
+if __name__ == "__main__":
+    main()
