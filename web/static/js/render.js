@@ -81,7 +81,9 @@ function fillStrategy(row, strategy) {
   const fill = STRATEGY_FILL[strategy.status] ?? FULL;
   row.dataset.status = strategy.status;
   row.querySelector(".fill").style.width = `${fill}%`;
-  row.querySelector(".bar").setAttribute("aria-valuenow", String(fill));
+  const bar = row.querySelector(".bar");
+  bar.setAttribute("aria-valuenow", String(fill));
+  bar.setAttribute("aria-valuetext", statusText(strategy.status));
   const badge = row.querySelector(".strategy-status");
   badge.textContent = statusText(strategy.status);
   badge.dataset.status = strategy.status;
