@@ -121,7 +121,7 @@ class ScanService:
         url = f"{self.base_url}/api/v1/scans/{scan_id}/ws"
         try:
             async with self.session.ws_connect(
-                url, params={"token": self.token}, heartbeat=WS_HEARTBEAT_S, timeout=None
+                url, params={"token": self.token}, heartbeat=WS_HEARTBEAT_S
             ) as ws:
                 async for message in ws:
                     if message.type != aiohttp.WSMsgType.TEXT:

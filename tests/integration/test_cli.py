@@ -1,0 +1,227 @@
+"""The `oppscan` console script against real services: the installed entry point
+is run as a user runs it, a subprocess, and what it prints is checked against
+the service's own answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import jwt
+import pytest
+
+from coordinator.embedded_redis import EmbeddedRedis, free_port
+from tests.integration.client import ScanClient, token_for
+from tests.integration.service import Service
+from tests.support import TEST_SECRET, eventually
+from web.cli import EXIT_CANCELLED, EXIT_FAILED
+
+pytestmark = pytest.mark.processes
+
+OPPSCAN = Path(sys.executable).with_name("oppscan")
+# A CLI run that follows a scan of light strategies ends in seconds.
+CLI_TIMEOUT_S = 60.0
+# A terminal wide enough that no table cell is shortened.
+WIDE_COLUMNS = "200"
+# Holds every market-data fetch far longer than any test, so a scan stays running.
+STALLED_MARKET_DATA_MS = 600_000
+FOUND_STRATEGIES = "trend_momentum,breakout,mean_reversion,sleep_100ms,noop"
+USAGE_EXIT = 2
+ERROR_EXIT = 1
+MINUTES_15_S = 15 * 60
+ACTIVE_SCAN_RETURNED = 200
+SWITCHING_PROTOCOLS = 101
+FEED_ROUTE = "/api/v1/scans/{scan_id}/ws"
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+
+async def oppscan(*args: str, **env: str) -> CliRun:
+    """Run the installed console script, as a user would."""
+    assert OPPSCAN.exists(), f"{OPPSCAN} missing: install the package (pip install -e .)"
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("OPPSCAN_")}
+    full_env.update({"COLUMNS": WIDE_COLUMNS, "JWT_SECRET": TEST_SECRET, **env})
+    process = await asyncio.create_subprocess_exec(
+        str(OPPSCAN),
+        *args,
+        env=full_env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), CLI_TIMEOUT_S)
+    assert process.returncode is not None
+    return CliRun(process.returncode, out.decode(), err.decode())
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One service for the tests that only start and read their own users' scans."""
+    directory = tmp_path_factory.mktemp("cli-service")
+    redis = EmbeddedRedis(directory / "redis").start()
+    running = Service(redis.url, directory / "service.log", workers=2)
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+        redis.stop()
+
+
+async def get_json(base_url: str, path: str, token: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(base_url + path, headers={"Authorization": f"Bearer {token}"}) as response,
+    ):
+        return response.status, await response.json()
+
+
+async def test_minted_token_is_accepted_and_its_ttl_parsed(service: Service) -> None:
+    minted = await oppscan("token", "--user", "cli-alice", "--ttl", "15m")
+    assert minted.code == 0, minted.err
+    token = minted.out.strip()
+    claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "cli-alice" and "role" not in claims
+    assert claims["exp"] - claims["iat"] == MINUTES_15_S
+    status, body = await get_json(service.base_url, "/api/v1/scans", token)
+    assert status == 200 and body == {"scans": []}
+    status, body = await get_json(service.base_url, "/api/v1/admin/leases", token)
+    assert status == 403, body
+
+
+async def test_watch_json_ends_with_the_terminal_snapshot_and_results(service: Service) -> None:
+    token = token_for("cli-watcher")
+    run = await oppscan(
+        "scan", "--strategies", FOUND_STRATEGIES, "--watch", "--json", "--url", service.base_url,
+        "--token", token,
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    printed = json.loads(run.out)  # nothing but the JSON document on stdout
+    scan_id = printed["scan"]["scan_id"]
+    assert printed["scan"]["status"] == "completed"
+    assert (200, printed["scan"]) == await get_json(
+        service.base_url, f"/api/v1/scans/{scan_id}", token
+    )
+    assert (200, printed["results"]) == await get_json(
+        service.base_url, f"/api/v1/scans/{scan_id}/results", token
+    )
+    assert printed["results"]["opportunities"], "the bundled data holds setups for these"
+
+    async def feed_requests() -> list[int]:
+        return [
+            line["status"] for line in service.log_lines("http_request")
+            if line.get("route") == FEED_ROUTE and line.get("scan_id") == scan_id
+        ]  # fmt: skip
+
+    # It followed the websocket feed, not the polling fallback (the log line of the
+    # socket is written when it closes, so it may trail the command by a moment).
+    assert await eventually(feed_requests, what="the feed's request log") == [SWITCHING_PROTOCOLS]
+
+
+async def test_watch_table_sorted_by_expected_return(service: Service) -> None:
+    token = token_for("cli-table")
+    run = await oppscan(
+        "scan", "--strategies", FOUND_STRATEGIES, "--watch", "--url", service.base_url,
+        "--token", token,
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    scan_id = re.search(r"scan ([0-9a-f]{32}) completed", run.out)
+    assert scan_id, run.out
+    _, results = await get_json(service.base_url, f"/api/v1/scans/{scan_id[1]}/results", token)
+    shown = [float(value) for value in re.findall(r"(-?\d+\.\d\d) %", run.out)]
+    expected = sorted((o["expected_return"] * 100 for o in results["opportunities"]), reverse=True)
+    assert shown == pytest.approx(expected, abs=0.005)
+    assert f"{len(expected)} opportunities" in run.out
+    # The live progress went to stderr, one bar per strategy, each finished.
+    for strategy in FOUND_STRATEGIES.split(","):
+        assert re.search(rf"{strategy}\s.*completed", run.err), run.err
+
+
+async def test_scan_whose_strategies_all_fail_exits_nonzero(service: Service) -> None:
+    run = await oppscan(
+        "scan", "--strategies", "explode", "--watch", "--json", "--url", service.base_url,
+        "--token", token_for("cli-explode"),
+    )  # fmt: skip
+    assert run.code == EXIT_FAILED, (run.code, run.err)
+    printed = json.loads(run.out)
+    assert printed["scan"]["status"] == "failed"
+    assert printed["scan"]["strategies"][0]["status"] == "failed"
+
+
+async def test_http_errors_print_the_servers_message(service: Service) -> None:
+    unknown = await oppscan(
+        "scan", "--strategies", "no_such_strategy", "--url", service.base_url,
+        "--token", token_for("cli-errors"),
+    )  # fmt: skip
+    assert unknown.code == ERROR_EXIT
+    assert "unknown strategies: no_such_strategy" in unknown.err
+    assert "422" in unknown.err and "Traceback" not in unknown.err
+    forged = await oppscan("scan", "--url", service.base_url, "--token", "not-a-jwt")
+    assert forged.code == ERROR_EXIT
+    assert "bearer token rejected" in forged.err and "Traceback" not in forged.err
+    refused = await oppscan("leases", "--url", service.base_url, "--token", token_for("cli-x"))
+    assert refused.code == ERROR_EXIT and "admin role required" in refused.err
+
+
+async def test_unreachable_service_is_a_message() -> None:
+    run = await oppscan("scan", "--url", f"http://127.0.0.1:{free_port()}", "--token", "t")
+    assert run.code == ERROR_EXIT
+    assert "cannot reach" in run.err and "Traceback" not in run.err
+
+
+async def test_running_scan_is_listed_and_its_watcher_exits_nonzero_on_cancel(
+    start_service,  # type: ignore[no-untyped-def]
+) -> None:
+    stalled = start_service(workers=2, MARKET_DATA_LATENCY_MS=str(STALLED_MARKET_DATA_MS))
+    client = ScanClient(stalled.base_url)
+    user = "cli-cancelled"
+    try:
+        scan_id = (await client.start(user, ["noop"]))["scan_id"]
+
+        async def running() -> bool:
+            body = await client.read(user, scan_id)
+            return body is not None and body["status"] == "running"
+
+        await eventually(running, what="the scan to be running")
+        minted = await oppscan("token", "--user", "cli-ops", "--admin")
+        admin = minted.out.strip()
+        listed = await oppscan("leases", "--url", stalled.base_url, "--token", admin)
+        assert listed.code == 0, listed.err
+        row = next(line for line in listed.out.splitlines() if scan_id in line)
+        assert user in row and "running" in row, listed.out
+        # The watcher follows the user's active scan (a POST returns it), until cancelled.
+        watcher = asyncio.ensure_future(
+            oppscan("scan", "--watch", "--json", "--url", stalled.base_url,
+                    "--token", token_for(user))
+        )  # fmt: skip
+        await eventually(
+            lambda: active_scan_returned(stalled), what="the watcher to be handed the scan"
+        )
+        async with client.session.delete(
+            f"{stalled.base_url}/api/v1/scans/{scan_id}", headers=client.headers(user)
+        ) as response:
+            assert response.status in (200, 202), await response.text()
+        run = await watcher
+        assert run.code == EXIT_CANCELLED, (run.code, run.err)
+        assert json.loads(run.out)["scan"]["status"] == "cancelled"
+    finally:
+        await client.close()
+
+
+async def active_scan_returned(service: Service) -> bool:
+    """A POST answered 200: the watcher was handed the user's active scan."""
+    return any(
+        line.get("method") == "POST" and line.get("route") == "/api/v1/scans"
+        and line.get("status") == ACTIVE_SCAN_RETURNED
+        for line in service.log_lines("http_request")
+    )  # fmt: skip

@@ -1,0 +1,175 @@
+"""`oppscan serve` (what `make run` runs) with REDIS_URL unset: it starts an
+embedded redis-server with the append-only file on, in a data directory under
+its working directory; SIGTERM stops gunicorn and that redis-server; started
+again on the same directory, it still has the scans of the first run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+import redis
+
+from coordinator.embedded_redis import free_port
+from tests.integration.service import children_of
+from tests.support import eventually
+
+pytestmark = pytest.mark.processes
+
+OPPSCAN = Path(sys.executable).with_name("oppscan")
+# Gunicorn importing numpy and TA-Lib, plus the redis-server, take a few seconds.
+READY_TIMEOUT_S = 60.0
+# Workers release their leases and gunicorn exits within its graceful timeout (10 s).
+STOP_TIMEOUT_S = 30.0
+CLI_TIMEOUT_S = 60.0
+POLL_S = 0.05
+DATA_DIR = Path(".data/redis")
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def redis_url(self) -> str:
+        found = re.search(r"\(redis: (redis://[^)]+)\)", self.log())
+        assert found, self.log()
+        return found[1]
+
+    def redis_server_pid(self) -> int:
+        pids = [p for p in children_of(self.process.pid) if process_name(p) == "redis-server"]
+        assert len(pids) == 1, pids
+        return pids[0]
+
+
+def process_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def serve_env(port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "JWT_SECRET")}
+    env.update({"PORT": str(port), "DIAGNOSTIC_STRATEGIES": "1", "DEV_MODE": "1"})
+    return env
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[], Served]]:
+    """Start `oppscan serve` in tmp_path; whatever is still running at the end is killed."""
+    started: list[Served] = []
+
+    def start() -> Served:
+        port = free_port()
+        log_path = tmp_path / f"serve-{len(started)}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [str(OPPSCAN), "serve", "--workers", "1"],
+                cwd=tmp_path,
+                env=serve_env(port),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        served = Served(process, log_path, port)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        if served.process.poll() is None:
+            os.killpg(served.process.pid, signal.SIGKILL)
+            served.process.wait()
+
+
+async def wait_ready(served: Served) -> None:
+    async def ready() -> bool:
+        assert served.process.poll() is None, served.log()
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{served.base_url}/readyz") as response,
+            ):
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    await eventually(ready, timeout_s=READY_TIMEOUT_S, interval_s=POLL_S, what="/readyz")
+
+
+def stop(served: Served) -> int:
+    served.process.send_signal(signal.SIGTERM)
+    return served.process.wait(timeout=STOP_TIMEOUT_S)
+
+
+def oppscan(cwd: Path, port: int, *args: str) -> str:
+    run = subprocess.run(
+        [str(OPPSCAN), *args],
+        cwd=cwd,
+        env=serve_env(port) | {"OPPSCAN_URL": f"http://127.0.0.1:{port}"},
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def is_gone(pid: int) -> bool:
+    return process_name(pid) in ("", "zombie")
+
+
+async def test_serve_embedded_redis_appendonly_sigterm_and_restart(
+    serve: Callable[[], Served], tmp_path: Path
+) -> None:
+    first = serve()
+    await wait_ready(first)
+    with redis.Redis.from_url(first.redis_url()) as client:
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert client.config_get("dir")["dir"] == str((tmp_path / DATA_DIR).resolve())
+    redis_pid = first.redis_server_pid()
+    gunicorn_pids = [p for p in children_of(first.process.pid) if p != redis_pid]
+    # A token minted by the CLI in the same environment is accepted: the same dev secret.
+    token = oppscan(tmp_path, first.port, "token", "--user", "serve-user").strip()
+    printed = json.loads(
+        oppscan(tmp_path, first.port, "scan", "--strategies", "noop", "--watch", "--json",
+                "--token", token)
+    )  # fmt: skip
+    scan_id = printed["scan"]["scan_id"]
+    assert printed["scan"]["status"] == "completed"
+
+    assert stop(first) == 0, first.log()
+    for pid in [redis_pid, *gunicorn_pids]:
+        assert is_gone(pid), f"{pid} ({process_name(pid)}) outlived `oppscan serve`"
+
+    second = serve()
+    await wait_ready(second)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{second.base_url}/api/v1/scans/{scan_id}",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response,
+    ):
+        assert response.status == 200, await response.text()
+        assert await response.json() == printed["scan"]
+    assert stop(second) == 0, second.log()

@@ -1,0 +1,114 @@
+"""The command line's parsing and token minting (click's CliRunner), and its
+client falling back to polling when the websocket is refused (an in-process
+service on a real redis-server, behind a proxy that drops websockets)."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+from aiohttp import web
+from click.testing import CliRunner, Result
+
+from config.settings import DEV_JWT_SECRET, Settings
+from coordinator.records import TERMINAL_SCAN_STATUSES
+from tests.support import TEST_SECRET, StaticProvider, diagnostic_registry
+from web.app import create_app
+from web.auth import USER_ID_MAX_CHARS, mint_token
+from web.cli import EXIT_CODES, EXIT_OK, main
+from web.cli_client import ScanService
+from web.errors import Handler
+
+USAGE_EXIT = 2
+SECONDS = {"30s": 30, "15m": 900, "1h": 3600, "2d": 172_800, " 45M ": 2700}
+BAD_DURATIONS = ["5x", "0s", "1w", "", "-1h", "1.5h", "h", "1h30m", "9" * 5000 + "s", "366d"]
+# No environment of the developer's machine leaks into what the tests mint.
+CLEAN_ENV = {"JWT_SECRET": None, "DEV_MODE": None, "OPPSCAN_CONFIG": None, "OPPSCAN_TOKEN": None}
+
+
+def invoke(*args: str, **env: str | None) -> Result:
+    return CliRunner().invoke(main, list(args), env={**CLEAN_ENV, **env})
+
+
+@pytest.mark.parametrize(("text", "seconds"), SECONDS.items())
+def test_token_ttl_durations(text: str, seconds: int) -> None:
+    result = invoke("token", "--user", "u", "--ttl", text, JWT_SECRET=TEST_SECRET)
+    assert result.exit_code == EXIT_OK, result.output
+    claims = jwt.decode(result.output.strip(), TEST_SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == seconds
+
+
+@pytest.mark.parametrize("text", BAD_DURATIONS)
+def test_bad_duration_is_a_usage_error(text: str) -> None:
+    result = invoke("token", "--user", "u", "--ttl", text, JWT_SECRET=TEST_SECRET)
+    assert result.exit_code == USAGE_EXIT, result.output
+    assert "Invalid value for '--ttl'" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_admin_token_and_development_secret() -> None:
+    # Without JWT_SECRET the development secret signs, as under `oppscan serve`.
+    result = invoke("token", "--user", "ops", "--admin")
+    assert result.exit_code == EXIT_OK, result.output
+    claims = jwt.decode(result.output.strip(), DEV_JWT_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "ops" and claims["role"] == "admin"
+
+
+def test_token_needs_a_secret_outside_development_mode() -> None:
+    result = invoke("token", "--user", "u", DEV_MODE="0")
+    assert result.exit_code == 1
+    assert "JWT_SECRET" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["token", "--user", "x" * (USER_ID_MAX_CHARS + 1)], "Invalid value for --user"),
+        (["token"], "Missing option '--user'"),
+        (["scan", "--strategies", "a,,b", "--token", "t"], "has an empty name"),
+        (["scan"], "no token"),
+        (["leases", "--limit", "0", "--token", "t"], "Invalid value for '--limit'"),
+        (["serve", "--workers", "0"], "Invalid value for '--workers'"),
+    ],
+)
+def test_usage_errors(args: list[str], message: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == USAGE_EXIT, result.output
+    assert message in result.output
+
+
+def test_every_terminal_status_has_an_exit_code() -> None:
+    assert set(EXIT_CODES) == {status.value for status in TERMINAL_SCAN_STATUSES}
+    assert EXIT_CODES["completed"] == EXIT_OK
+    failures = [EXIT_CODES[s] for s in ("partial", "failed", "cancelled")]
+    assert EXIT_OK not in failures and len(set(failures)) == len(failures)
+
+
+@web.middleware
+async def refuse_websockets(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A proxy that does not pass websockets through."""
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        raise web.HTTPForbidden()
+    return await handler(request)
+
+
+async def test_follow_polls_when_the_websocket_is_refused(
+    api_settings: Settings,
+    aiohttp_server,  # type: ignore[no-untyped-def]
+) -> None:
+    app = create_app(api_settings, registry=diagnostic_registry(), provider=StaticProvider())
+    app.middlewares.insert(0, refuse_websockets)
+    server = await aiohttp_server(app)
+    token = mint_token(api_settings, "poller")
+    async with ScanService(str(server.make_url("")), token) as service:
+        created, first = await service.start_scan(["sleep_100ms", "noop"], None)
+        assert created
+        seen = [snapshot async for snapshot in service.follow(first["scan_id"])]
+    versions = [snapshot["version"] for snapshot in seen]
+    assert versions == sorted(set(versions)), versions
+    assert seen[-1]["status"] == "completed"
+    assert seen[-1] == await service_read(server, first["scan_id"], token)
+
+
+async def service_read(server, scan_id: str, token: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    async with ScanService(str(server.make_url("")), token) as service:
+        return await service.scan(scan_id)
