@@ -14,9 +14,9 @@ from redis.asyncio import Redis
 
 from coordinator import keys
 from coordinator.redis_client import connect
-from tests.chaos.checker import check
 from tests.chaos.harness import LEASE_TTL_S, ChaosClient, owner_pid, takeover_s
 from tests.chaos.history import History
+from tests.chaos.scenario import Run, as_probe, run_events, worker_lines
 from tests.integration.service import Service
 from tests.support import eventually
 
@@ -24,64 +24,8 @@ pytestmark = pytest.mark.processes
 
 # Long enough that the scan is still running when the fault hits.
 STRATEGIES = ["noop", "sleep_2s", "sleep_500ms", "sleep_100ms"]
-FOLLOW_TIMEOUT_S = 30.0
 # A SIGTERM handoff is a release, not an expiry: well under the lease.
 SIGTERM_HANDOFF_LIMIT_S = 1.0
-
-
-class Run:
-    """One scan under one fault, with a poller following it throughout."""
-
-    def __init__(self, service: Service, user: str) -> None:
-        self.service = service
-        self.user = user
-        self.history = History()
-        self.client = ChaosClient(service.base_url, self.history, name=user)
-        self.scan_id = ""
-        self.follower: asyncio.Task[dict] | None = None  # type: ignore[type-arg]
-
-    async def start(self, strategies: list[str]) -> dict:  # type: ignore[type-arg]
-        created = await self.client.create(self.user, strategies)
-        assert created is not None, "the scan was not created"
-        self.scan_id = created
-        self.follower = asyncio.ensure_future(
-            self.client.follow(f"{self.user}-poller", self.user, created, FOLLOW_TIMEOUT_S)
-        )
-        return await self.running_with_a_report()
-
-    async def running_with_a_report(self) -> dict:  # type: ignore[type-arg]
-        async def probe():  # type: ignore[no-untyped-def]
-            body = await self.client.read(f"{self.user}-probe", self.user, self.scan_id)
-            ready = (
-                body and body["status"] == "running" and body["progress"]["strategies_completed"]
-            )
-            return body if ready else None
-
-        return await eventually(probe, timeout_s=20, what="scan running with a report")
-
-    async def finish(self) -> dict:  # type: ignore[type-arg]
-        """Wait for the end, read the outcome, load the owners' writes, run the checker."""
-        assert self.follower is not None
-        final = await self.follower
-        await self.client.record_outcome(self.user, self.scan_id)
-        self.history.add_log_lines(
-            line for line in self.service.log_lines() if line.get("scan_id") == self.scan_id
-        )
-        result = check(self.history)
-        result.assert_clean()
-        return final
-
-    async def close(self) -> None:
-        if self.follower is not None and not self.follower.done():
-            self.follower.cancel()
-        await self.client.close()
-
-    def writes_by(self, pid: int, epoch: int) -> list[str]:
-        return [
-            write.outcome
-            for write in self.history.writes_of(self.scan_id)
-            if write.worker.endswith(f":{pid}") and write.epoch == epoch
-        ]
 
 
 async def run_with_fault(
@@ -149,12 +93,7 @@ async def test_s02_owner_paused_twice_the_lease_is_fenced_and_drops_the_actor(
     assert final["status"] == "completed" and final["epoch"] > epoch
 
     def dropped():  # type: ignore[no-untyped-def]
-        return [
-            line
-            for line in fault_service.log_lines("scan_actor_fenced")
-            if line.get("scan_id") == run.scan_id
-            and str(line.get("worker_id")).endswith(f":{victim}")
-        ]
+        return worker_lines(fault_service, "scan_actor_fenced", run.scan_id, victim)
 
     await eventually(as_probe(dropped), timeout_s=10, what="the resumed ex-owner to drop its actor")
     taken_at = min(w.sent_mono for w in run.history.writes_of(run.scan_id) if w.epoch > epoch)
@@ -207,27 +146,7 @@ async def test_s11_lease_key_expired_by_force_means_takeover_and_the_old_owner_f
     victim = owner_pid(before)
 
     def dropped():  # type: ignore[no-untyped-def]
-        return [
-            line
-            for line in fault_service.log_lines("scan_actor_fenced")
-            if line.get("scan_id") == run.scan_id
-            and str(line.get("worker_id")).endswith(f":{victim}")
-        ]
+        return worker_lines(fault_service, "scan_actor_fenced", run.scan_id, victim)
 
     await eventually(as_probe(dropped), timeout_s=10, what="the old owner to drop its actor")
     print(f"\nS11 lease key deleted: takeover {took_s:.2f} s (lease {LEASE_TTL_S} s)")
-
-
-async def run_events(service: Service, user: str, scan_id: str) -> list[tuple[str, int]]:
-    client = ChaosClient(service.base_url, History())
-    try:
-        return [(e["event"], e.get("epoch")) for e in await client.lifecycle(user, scan_id)]
-    finally:
-        await client.close()
-
-
-def as_probe(found: Callable[[], list]) -> Callable[[], Awaitable[list]]:  # type: ignore[type-arg]
-    async def probe() -> list:  # type: ignore[type-arg]
-        return found()
-
-    return probe

@@ -1,0 +1,100 @@
+"""One scan under one fault on a real service: a poller follows it throughout,
+and at the end its outcome, the owners' writes from the worker logs, and the
+checker's verdict."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from tests.chaos.checker import check
+from tests.chaos.harness import ChaosClient
+from tests.chaos.history import History
+from tests.integration.service import Service
+from tests.support import eventually
+
+FOLLOW_TIMEOUT_S = 30.0
+# How long a scan may take to show its first strategy report.
+FIRST_REPORT_TIMEOUT_S = 20.0
+
+
+class Run:
+    """One scan under one fault, with a poller following it throughout."""
+
+    def __init__(self, service: Service, user: str) -> None:
+        self.service = service
+        self.user = user
+        self.history = History()
+        self.client = ChaosClient(service.base_url, self.history, name=user)
+        self.scan_id = ""
+        self.follower: asyncio.Task[dict] | None = None  # type: ignore[type-arg]
+
+    async def start(self, strategies: list[str], wait_for_report: bool = True) -> dict:  # type: ignore[type-arg]
+        created = await self.client.create(self.user, strategies)
+        assert created is not None, "the scan was not created"
+        self.scan_id = created
+        self.follower = asyncio.ensure_future(
+            self.client.follow(f"{self.user}-poller", self.user, created, FOLLOW_TIMEOUT_S)
+        )
+        if not wait_for_report:
+            return {"scan_id": created}
+        return await self.running_with_a_report()
+
+    async def running_with_a_report(self) -> dict:  # type: ignore[type-arg]
+        async def probe():  # type: ignore[no-untyped-def]
+            body = await self.client.read(f"{self.user}-probe", self.user, self.scan_id)
+            ready = (
+                body and body["status"] == "running" and body["progress"]["strategies_completed"]
+            )
+            return body if ready else None
+
+        return await eventually(
+            probe, timeout_s=FIRST_REPORT_TIMEOUT_S, what="scan running with a report"
+        )
+
+    async def finish(self) -> dict:  # type: ignore[type-arg]
+        """Wait for the end, read the outcome, load the owners' writes, run the checker."""
+        assert self.follower is not None
+        final = await self.follower
+        await self.client.record_outcome(self.user, self.scan_id)
+        self.history.add_log_lines(
+            line for line in self.service.log_lines() if line.get("scan_id") == self.scan_id
+        )
+        result = check(self.history)
+        result.assert_clean()
+        return final
+
+    async def close(self) -> None:
+        if self.follower is not None and not self.follower.done():
+            self.follower.cancel()
+        await self.client.close()
+
+    def writes_by(self, pid: int, epoch: int) -> list[str]:
+        return [
+            write.outcome
+            for write in self.history.writes_of(self.scan_id)
+            if write.worker.endswith(f":{pid}") and write.epoch == epoch
+        ]
+
+
+async def run_events(service: Service, user: str, scan_id: str) -> list[tuple[str, int]]:
+    client = ChaosClient(service.base_url, History())
+    try:
+        return [(e["event"], e.get("epoch")) for e in await client.lifecycle(user, scan_id)]
+    finally:
+        await client.close()
+
+
+def as_probe(found: Callable[[], list]) -> Callable[[], Awaitable[list]]:  # type: ignore[type-arg]
+    async def probe() -> list:  # type: ignore[type-arg]
+        return found()
+
+    return probe
+
+
+def worker_lines(service: Service, event: str, scan_id: str, pid: int) -> list[dict]:  # type: ignore[type-arg]
+    return [
+        line
+        for line in service.log_lines(event)
+        if line.get("scan_id") == scan_id and str(line.get("worker_id")).endswith(f":{pid}")
+    ]
