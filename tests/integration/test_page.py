@@ -239,6 +239,7 @@ async def test_page_follows_a_scan_live_and_shows_what_the_api_says(start_servic
     await expect(page.locator("#alert")).to_have_attribute("data-status", "422")
     await expect(page.locator("#alert-message")).to_contain_text("no_such_strategy")
     await expect(page.locator('#alert-choices [data-name="trend_momentum"]')).to_be_visible()
+    await screenshot(page, "page-invalid-strategy")
 
     await start_on_page(page, STRATEGIES)
     await expect(page.locator("#alert")).to_be_hidden()

@@ -28,8 +28,12 @@ export function formatPercent(fraction) {
   return `${(fraction * 100).toFixed(2)} %`;
 }
 
+// Seven significant digits read well from BTC (97,123.45) to sub-cent coins; the
+// exact value stays in the cell's data-value and tooltip.
+const PRICE_DIGITS = 7;
+
 function formatPrice(value) {
-  return Number(value).toLocaleString("en-US", { maximumSignificantDigits: 10 });
+  return Number(value).toLocaleString("en-US", { maximumSignificantDigits: PRICE_DIGITS });
 }
 
 function formatTime(iso) {
@@ -157,7 +161,10 @@ function resultRow(opportunity, index) {
     cell.append(content);
     if (className) cell.className = className;
     if (className === "side") cell.dataset.side = content;
-    if (value !== undefined) cell.dataset.value = String(value);
+    if (value !== undefined) {
+      cell.dataset.value = String(value);
+      cell.title = String(value);
+    }
     row.append(cell);
   }
   return row;
