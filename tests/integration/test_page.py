@@ -6,6 +6,7 @@ press Start, press Cancel); what it shows is then checked against the REST API.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
-from tests.integration.client import token_for
+from tests.integration.client import TERMINAL, token_for
 
 pytestmark = pytest.mark.processes
 
@@ -96,7 +97,7 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
 class Traffic:
     """What the page sent and received, seen from the browser."""
 
-    socket_versions: list[int] = field(default_factory=list)
+    socket_frames: list[tuple[int, str]] = field(default_factory=list)  # (version, status)
     polls: list[int] = field(default_factory=list)  # statuses of GET /api/v1/scans/{id}
     conditional_polls: int = 0
 
@@ -105,7 +106,8 @@ class Traffic:
         page.on("response", self.on_response)
 
     def on_frame(self, payload: str | bytes) -> None:
-        self.socket_versions.append(int(re.search(rb'"version":(\d+)', as_bytes(payload))[1]))
+        snapshot = json.loads(payload)
+        self.socket_frames.append((snapshot["version"], snapshot["status"]))
 
     def on_response(self, response: Any) -> None:
         if re.search(r"/api/v1/scans/[0-9a-f]{32}$", response.url) and (
@@ -114,10 +116,6 @@ class Traffic:
             self.polls.append(response.status)
             if "if-none-match" in response.request.headers:
                 self.conditional_polls += 1
-
-
-def as_bytes(payload: str | bytes) -> bytes:
-    return payload if isinstance(payload, bytes) else payload.encode()
 
 
 async def api_get(base_url: str, path: str) -> dict[str, Any]:
@@ -253,11 +251,14 @@ async def test_page_follows_a_scan_live_and_shows_what_the_api_says(start_servic
     await assert_fits(page, PHONE_VIEWPORT)
     await screenshot(page, "page-completed-phone")
 
-    # Live over the socket, in version order, ending with the terminal one; no polling.
-    versions = traffic.socket_versions
-    assert len(versions) >= 3, versions
-    assert versions == sorted(set(versions)), versions
-    assert versions[-1] == snapshot["version"]
+    # Live over the socket: a running state first, then changes in version order,
+    # ending with the terminal snapshot; no polling at all.
+    frames = traffic.socket_frames
+    versions = [version for version, _status in frames]
+    assert len(frames) >= 2, frames
+    assert frames[0][1] not in TERMINAL, frames
+    assert frames[-1] == (snapshot["version"], snapshot["status"]), frames
+    assert versions == sorted(set(versions)), frames
     assert traffic.polls == [], traffic.polls
 
 
