@@ -51,6 +51,8 @@ class EmbeddedRedis:
     data_dir: Path
     port: int = 0
     appendonly: bool = True
+    # In its own session, a terminal's Ctrl-C does not reach it: its owner stops it last.
+    own_session: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -83,7 +85,10 @@ class EmbeddedRedis:
         if not self.port:
             self.port = free_port()
         self.process = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            self.command(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=self.own_session,
         )
         self.wait_ready()
         return self

@@ -3,9 +3,10 @@ running the `web` process type, with an embedded redis-server when REDIS_URL is
 unset (kept in a data directory, append-only file on, so a restart keeps scans).
 
 Prints a development token and the commands to start and follow a scan. On
-SIGTERM or SIGINT, gunicorn is asked to stop (its workers release their leases)
-and only then the embedded Redis, so nothing the workers write on the way out
-is lost.
+SIGTERM, SIGINT (Ctrl-C) or SIGHUP, gunicorn is asked to stop gracefully (its
+workers release their leases) and only then the embedded Redis, so nothing the
+workers write on the way out is lost. Both run in their own sessions, so a
+terminal's Ctrl-C reaches only `serve`, which stops them in that order.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 DEV_TOKEN_TTL_S = 12 * 3600
 # The gunicorn settings module, by import path, so `serve` works from any directory.
 GUNICORN_CONFIG = "python:config.gunicorn"
-FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def development_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -79,13 +80,17 @@ def banner(settings: Settings) -> str:
 
 
 def run_gunicorn(command: list[str], env: Mapping[str, str]) -> int:
-    """Run gunicorn until it exits, forwarding our stop signals to it."""
-    process = subprocess.Popen(command, env=dict(env))
+    """Run gunicorn until it exits. It runs in its own session, so a terminal's Ctrl-C
+    reaches only us: the first stop signal becomes a graceful SIGTERM (workers release
+    their leases), a second one gunicorn's quick shutdown."""
+    process = subprocess.Popen(command, env=dict(env), start_new_session=True)
+    received: list[int] = []
 
     def forward(signum: int, frame: object) -> None:
-        process.send_signal(signum)
+        process.send_signal(signal.SIGTERM if not received else signal.SIGINT)
+        received.append(signum)
 
-    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
+    previous = {signum: signal.signal(signum, forward) for signum in STOP_SIGNALS}
     try:
         return process.wait()
     finally:
@@ -99,7 +104,7 @@ def exit_on_signal(signum: int, frame: object) -> None:
 
 def serve(*, workers: int | None, data_dir: Path) -> int:
     """The service until it is stopped; returns gunicorn's exit code."""
-    for signum in FORWARDED_SIGNALS:  # until gunicorn runs and takes the signals over
+    for signum in STOP_SIGNALS:  # until gunicorn runs and takes the signals over
         signal.signal(signum, exit_on_signal)
     env = development_env()
     settings = load_settings(env)
@@ -107,7 +112,7 @@ def serve(*, workers: int | None, data_dir: Path) -> int:
         settings = msgspec.structs.replace(settings, web_concurrency=workers)
     embedded: EmbeddedRedis | None = None
     if not settings.redis_url:
-        embedded = EmbeddedRedis(data_dir).start()
+        embedded = EmbeddedRedis(data_dir, own_session=True).start()
         env["REDIS_URL"] = embedded.url
         settings = msgspec.structs.replace(settings, redis_url=embedded.url)
     try:

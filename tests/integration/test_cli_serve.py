@@ -1,10 +1,12 @@
 """`oppscan serve` (what `make run` runs) with REDIS_URL unset: it starts an
 embedded redis-server with the append-only file on, in a data directory under
 its working directory; SIGTERM stops gunicorn and that redis-server; started
-again on the same directory, it still has the scans of the first run."""
+again on the same directory, it still has the scans of the first run; Ctrl-C
+stops it in the same order."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -96,8 +98,18 @@ def serve(tmp_path: Path) -> Iterator[Callable[[], Served]]:
     yield start
     for served in started:
         if served.process.poll() is None:
-            os.killpg(served.process.pid, signal.SIGKILL)
+            # gunicorn and redis-server run in their own sessions: kill each process.
+            for pid in [*descendants(served.process.pid), served.process.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             served.process.wait()
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for child in children_of(pid):
+        found.extend([*descendants(child), child])
+    return found
 
 
 async def wait_ready(served: Served) -> None:
@@ -115,8 +127,9 @@ async def wait_ready(served: Served) -> None:
     await eventually(ready, timeout_s=READY_TIMEOUT_S, interval_s=POLL_S, what="/readyz")
 
 
-def stop(served: Served) -> int:
-    served.process.send_signal(signal.SIGTERM)
+def stop(served: Served, signum: signal.Signals) -> int:
+    """Signal `serve`'s process group, as a terminal's Ctrl-C or a supervisor does."""
+    os.killpg(served.process.pid, signum)
     return served.process.wait(timeout=STOP_TIMEOUT_S)
 
 
@@ -157,9 +170,10 @@ async def test_serve_embedded_redis_appendonly_sigterm_and_restart(
     scan_id = printed["scan"]["scan_id"]
     assert printed["scan"]["status"] == "completed"
 
-    assert stop(first) == 0, first.log()
+    assert stop(first, signal.SIGTERM) == 0, first.log()
     for pid in [redis_pid, *gunicorn_pids]:
         assert is_gone(pid), f"{pid} ({process_name(pid)}) outlived `oppscan serve`"
+    assert '"event": "coordinator_stopped"' in first.log(), "workers stop gracefully"
 
     second = serve()
     await wait_ready(second)
@@ -172,4 +186,13 @@ async def test_serve_embedded_redis_appendonly_sigterm_and_restart(
     ):
         assert response.status == 200, await response.text()
         assert await response.json() == printed["scan"]
-    assert stop(second) == 0, second.log()
+    # Ctrl-C: the same graceful order (gunicorn first, then redis-server).
+    second_pids = descendants(second.process.pid)
+    assert stop(second, signal.SIGINT) == 0, second.log()
+    for pid in second_pids:
+        assert is_gone(pid), f"{pid} ({process_name(pid)}) outlived `oppscan serve`"
+    assert '"event": "coordinator_stopped"' in second.log(), "workers stop gracefully"
+    # The terminal's SIGINT reached only `serve`; it stopped redis-server itself, last.
+    redis_log = (tmp_path / DATA_DIR / "redis.log").read_text()
+    assert "Received SIGINT" not in redis_log, redis_log
+    assert redis_log.count("Received SIGTERM") == 2, redis_log
