@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -116,7 +116,7 @@ class ScanService:
                 return
             await asyncio.sleep(POLL_INTERVAL_S)
 
-    async def feed(self, scan_id: str) -> AsyncIterator[Json]:
+    async def feed(self, scan_id: str) -> AsyncGenerator[Json, None]:
         """The websocket's snapshots; stops quietly on any failure (the caller polls on)."""
         url = f"{self.base_url}/api/v1/scans/{scan_id}/ws"
         try:

@@ -16,7 +16,7 @@ DURATION_RE = re.compile(r"(\d{1,9})([smhd])")
 MAX_DURATION_S = 365 * SECONDS_PER_UNIT["d"]
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType):  # type: ignore[type-arg]  # not generic in click 8.1
     """A whole number of seconds, written with one unit: 30s, 15m, 1h, 2d."""
 
     name = "duration"
@@ -36,7 +36,7 @@ class Duration(click.ParamType):
         return seconds
 
 
-class CommaList(click.ParamType):
+class CommaList(click.ParamType):  # type: ignore[type-arg]  # not generic in click 8.1
     """Comma-separated names: `a,b` or `a, b`; empty items are an error."""
 
     name = "a,b,..."
