@@ -221,6 +221,11 @@ class Coordinator:
                 tasks = await self.work.take(bucket, self._free_slots, self.settings.work_block_ms)
             except RedisError as exc:
                 log.debug("work_take_failed", bucket=bucket, error=repr(exc))
+                if "NOGROUP" in str(exc):
+                    # Redis lost its data and the operator recovered it: the
+                    # streams went with their consumer groups, so make them again.
+                    with contextlib.suppress(RedisError):
+                        await self.work.ensure_groups()
                 await asyncio.sleep(CONSUMER_ERROR_BACKOFF_S)
                 continue
             for task in tasks:
