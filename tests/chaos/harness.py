@@ -153,3 +153,32 @@ def takeover_s(history: History, scan_id: str, epoch: int, fault_mono: float) ->
     first = first_write_above(history, scan_id, epoch)
     assert first is not None, f"no owner above epoch {epoch} wrote {scan_id}"
     return first - fault_mono
+
+
+async def ready_everywhere(base_url: str, probes: int) -> bool:
+    """True when `probes` fresh connections in a row (spread over workers) read ready."""
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(force_close=True),
+        timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+    ) as session:
+        for _ in range(probes):
+            try:
+                async with session.get(f"{base_url}/readyz") as response:
+                    if response.status != 200:
+                        return False
+            except TRANSPORT_ERRORS:
+                return False
+    return True
+
+
+async def closed_everywhere(base_url: str, probes: int) -> bool:
+    """True when `probes` fresh connections in a row all read not ready (503)."""
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(force_close=True),
+        timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+    ) as session:
+        for _ in range(probes):
+            async with session.get(f"{base_url}/readyz") as response:
+                if response.status != 503:
+                    return False
+    return True

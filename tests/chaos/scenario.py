@@ -98,3 +98,57 @@ def worker_lines(service: Service, event: str, scan_id: str, pid: int) -> list[d
         for line in service.log_lines(event)
         if line.get("scan_id") == scan_id and str(line.get("worker_id")).endswith(f":{pid}")
     ]
+
+
+class Fleet:
+    """Many scans (one user each) followed together into one history."""
+
+    def __init__(self, service: Service, prefix: str, follow_timeout_s: float = FOLLOW_TIMEOUT_S):
+        self.service = service
+        self.prefix = prefix
+        self.follow_timeout_s = follow_timeout_s
+        self.history = History()
+        self.client = ChaosClient(service.base_url, self.history, name=prefix)
+        self.users: dict[str, str] = {}
+        self.followers: list[asyncio.Task[dict]] = []  # type: ignore[type-arg]
+
+    async def start(self, count: int, strategies: list[str]) -> list[str]:
+        started = []
+        for n in range(count):
+            user = f"{self.prefix}-{len(self.users) + n}"
+            scan_id = await self.client.create(user, strategies)
+            assert scan_id is not None, f"scan {n} of {self.prefix} was not created"
+            self.users[scan_id] = user
+            started.append(scan_id)
+            self.followers.append(
+                asyncio.ensure_future(
+                    self.client.follow(f"{user}-poller", user, scan_id, self.follow_timeout_s)
+                )
+            )
+        return started
+
+    async def all_running_with_a_report(self) -> None:
+        async def probe() -> bool:
+            for scan_id, user in self.users.items():
+                body = await self.client.read(f"{user}-probe", user, scan_id)
+                if not (body and body["progress"]["strategies_completed"]):
+                    return False
+            return True
+
+        await eventually(probe, timeout_s=FIRST_REPORT_TIMEOUT_S, what="every scan reporting")
+
+    async def finish(self) -> list[dict]:  # type: ignore[type-arg]
+        """Wait for every scan's end, read outcomes and owner writes, run the checker."""
+        finals = await asyncio.gather(*self.followers)
+        for scan_id, user in self.users.items():
+            await self.client.record_outcome(user, scan_id)
+        self.history.add_log_lines(
+            line for line in self.service.log_lines() if line.get("scan_id") in self.users
+        )
+        check(self.history).assert_clean()
+        return finals
+
+    async def close(self) -> None:
+        for follower in self.followers:
+            follower.cancel()
+        await self.client.close()
