@@ -21,7 +21,7 @@ from coordinator.embedded_redis import EmbeddedRedis, free_port
 from tests.integration.client import ScanClient, token_for
 from tests.integration.service import Service
 from tests.support import TEST_SECRET, eventually
-from web.cli import EXIT_CANCELLED, EXIT_FAILED
+from web.cli import EXIT_CANCELLED, EXIT_FAILED, EXIT_PARTIAL
 
 pytestmark = pytest.mark.processes
 
@@ -32,6 +32,7 @@ CLI_TIMEOUT_S = 60.0
 WIDE_COLUMNS = "200"
 # Holds every market-data fetch far longer than any test, so a scan stays running.
 STALLED_MARKET_DATA_MS = 600_000
+SHORT_DEADLINE_S = 1
 FOUND_STRATEGIES = "trend_momentum,breakout,mean_reversion,sleep_100ms,noop"
 USAGE_EXIT = 2
 ERROR_EXIT = 1
@@ -156,6 +157,23 @@ async def test_scan_whose_strategies_all_fail_exits_nonzero(service: Service) ->
     printed = json.loads(run.out)
     assert printed["scan"]["status"] == "failed"
     assert printed["scan"]["strategies"][0]["status"] == "failed"
+
+
+async def test_scan_past_its_deadline_exits_partial(start_service) -> None:  # type: ignore[no-untyped-def]
+    # Market data stalls past the deadline, so the strategy is still running when it comes.
+    late = start_service(
+        workers=1,
+        SCAN_DEADLINE_S=str(SHORT_DEADLINE_S),
+        MARKET_DATA_LATENCY_MS=str(STALLED_MARKET_DATA_MS),
+    )
+    run = await oppscan(
+        "scan", "--strategies", "noop", "--watch", "--json", "--url", late.base_url,
+        "--token", token_for("cli-partial"),
+    )  # fmt: skip
+    printed = json.loads(run.out)
+    assert run.code == EXIT_PARTIAL, (run.code, run.err, printed["scan"]["strategies"])
+    assert printed["scan"]["status"] == "partial" and printed["results"]["partial"] is True
+    assert printed["scan"]["strategies"][0]["status"] == "timed_out"
 
 
 async def test_http_errors_print_the_servers_message(service: Service) -> None:
