@@ -146,7 +146,8 @@ async function onStart(event) {
   try {
     const response = await request("POST", "/api/v1/scans", { token: state.token, body });
     hideAlert();
-    follow(response.body.scan_id, response.body);
+    // Already following this very scan (the API returned the active one): carry on.
+    if (response.body.scan_id !== state.scanId) follow(response.body.scan_id, response.body);
     if (response.status === 200) {
       showAlert(
         {

@@ -25,8 +25,9 @@ export function followScan(scanId, token, handlers) {
   let pollTimer = null;
 
   function accept(snapshot) {
-    // Never show a version older than one already shown, whichever path it came by.
-    if (snapshot.version <= lastVersion) return;
+    // Never show a version older than one already shown, whichever path it came
+    // by, nor anything once stopped (a closing socket may still deliver).
+    if (stopped || snapshot.version <= lastVersion) return;
     lastVersion = snapshot.version;
     handlers.onSnapshot(snapshot);
     if (TERMINAL.has(snapshot.status)) finish();
