@@ -25,6 +25,7 @@ from rich.markup import escape
 from config.errors import SettingsError
 from config.settings import load_settings
 from coordinator.embedded_redis import EmbeddedRedisError
+from coordinator.records import ScanStatus
 from web import cli_render
 from web import serve as serve_module
 from web.auth import USER_ID_MAX_CHARS, mint_token
@@ -40,7 +41,7 @@ EXIT_CODES = {
     "failed": EXIT_FAILED,
     "cancelled": EXIT_CANCELLED,
 }
-LEASE_STATUSES = ("queued", "running", "completed", "partial", "failed", "cancelled")
+LEASE_STATUSES = tuple(status.value for status in ScanStatus)
 LEASES_LIMIT_DEFAULT, LEASES_LIMIT_MAX = 100, 1000
 DEFAULT_TOKEN_TTL = "1h"
 

@@ -15,8 +15,13 @@ from typing import Any
 
 import aiohttp
 
+from coordinator.records import TERMINAL_SCAN_STATUSES as TERMINAL_STATUSES
+
 CREATED = 202
-TERMINAL_STATUSES = frozenset({"completed", "partial", "failed", "cancelled"})
+# Unreachable (a restart) or 503 (Redis briefly away): the poll tries again, this many
+# times in a row at most (about ten seconds).
+TRANSIENT_STATUSES = frozenset({0, 503})
+TRANSIENT_FAILURES_MAX = 20
 # A REST call that takes longer than this is reported, not waited on forever.
 REQUEST_TIMEOUT_S = 30.0
 # Ping the feed this often, so a dead connection is noticed and polling takes over.
@@ -107,8 +112,17 @@ class ScanService:
                     yield snapshot
                     if snapshot["status"] in TERMINAL_STATUSES:
                         return
+        failures = 0
         while True:  # the socket ended before the terminal snapshot: poll
-            snapshot = await self.scan(scan_id)
+            try:
+                snapshot = await self.scan(scan_id)
+                failures = 0
+            except ServiceError as exc:
+                failures += 1
+                if exc.status not in TRANSIENT_STATUSES or failures > TRANSIENT_FAILURES_MAX:
+                    raise
+                await asyncio.sleep(POLL_INTERVAL_S)
+                continue
             if snapshot["version"] > last_version:
                 last_version = snapshot["version"]
                 yield snapshot

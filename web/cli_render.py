@@ -11,6 +11,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
+from coordinator.records import TERMINAL_STRATEGY_STATUSES
+
 Json = dict[str, Any]
 STATUS_STYLES = {
     "pending": "dim",
@@ -22,7 +24,6 @@ STATUS_STYLES = {
     "failed": "red",
     "cancelled": "magenta",
 }
-TERMINAL_STRATEGY_STATUSES = frozenset({"completed", "failed", "timed_out", "cancelled"})
 PERCENT = 100
 # One space between columns (not rich's two), so the table fits 80 columns.
 CELL_PADDING = (0, 1, 0, 0)

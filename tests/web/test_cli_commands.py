@@ -20,6 +20,8 @@ from web.errors import Handler
 
 USAGE_EXIT = 2
 SECONDS = {"30s": 30, "15m": 900, "1h": 3600, "2d": 172_800, " 45M ": 2700}
+# Fewer than the client's limit of consecutive transient failures.
+FLAKY_READS = 3
 BAD_DURATIONS = ["5x", "0s", "1w", "", "-1h", "1.5h", "h", "1h30m", "9" * 5000 + "s", "366d"]
 # No environment of the developer's machine leaks into what the tests mint.
 CLEAN_ENV = {"JWT_SECRET": None, "DEV_MODE": None, "OPPSCAN_CONFIG": None, "OPPSCAN_TOKEN": None}
@@ -83,32 +85,40 @@ def test_every_terminal_status_has_an_exit_code() -> None:
     assert EXIT_OK not in failures and len(set(failures)) == len(failures)
 
 
-@web.middleware
-async def refuse_websockets(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A proxy that does not pass websockets through."""
-    if request.headers.get("Upgrade", "").lower() == "websocket":
-        raise web.HTTPForbidden()
-    return await handler(request)
+class FlakyProxy:
+    """A proxy that refuses websockets and answers the first few snapshot reads 503,
+    as while Redis is briefly away."""
+
+    def __init__(self, unavailable_reads: int) -> None:
+        self.unavailable_left = unavailable_reads
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            raise web.HTTPForbidden()
+        if request.method == "GET" and self.unavailable_left > 0:
+            self.unavailable_left -= 1
+            raise web.HTTPServiceUnavailable()
+        return await handler(request)
 
 
+@pytest.mark.parametrize("unavailable_reads", [0, FLAKY_READS])
 async def test_follow_polls_when_the_websocket_is_refused(
     api_settings: Settings,
     aiohttp_server,  # type: ignore[no-untyped-def]
+    unavailable_reads: int,
 ) -> None:
+    proxy = FlakyProxy(unavailable_reads)
     app = create_app(api_settings, registry=diagnostic_registry(), provider=StaticProvider())
-    app.middlewares.insert(0, refuse_websockets)
+    app.middlewares.insert(0, proxy.middleware)
     server = await aiohttp_server(app)
     token = mint_token(api_settings, "poller")
     async with ScanService(str(server.make_url("")), token) as service:
         created, first = await service.start_scan(["sleep_100ms", "noop"], None)
         assert created
         seen = [snapshot async for snapshot in service.follow(first["scan_id"])]
+        assert seen[-1] == await service.scan(first["scan_id"])
+    assert proxy.unavailable_left == 0
     versions = [snapshot["version"] for snapshot in seen]
     assert versions == sorted(set(versions)), versions
     assert seen[-1]["status"] == "completed"
-    assert seen[-1] == await service_read(server, first["scan_id"], token)
-
-
-async def service_read(server, scan_id: str, token: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    async with ScanService(str(server.make_url("")), token) as service:
-        return await service.scan(scan_id)
