@@ -110,14 +110,16 @@ def serve(*, workers: int | None, data_dir: Path) -> int:
     settings = load_settings(env)
     if workers is not None:
         settings = msgspec.structs.replace(settings, web_concurrency=workers)
-    embedded: EmbeddedRedis | None = None
-    if not settings.redis_url:
-        embedded = EmbeddedRedis(data_dir, own_session=True).start()
-        env["REDIS_URL"] = embedded.url
-        settings = msgspec.structs.replace(settings, redis_url=embedded.url)
+    embedded = None if settings.redis_url else EmbeddedRedis(data_dir, own_session=True)
     try:
+        if embedded is not None:
+            embedded.start()
+            env["REDIS_URL"] = embedded.url
+            settings = msgspec.structs.replace(settings, redis_url=embedded.url)
         print(banner(settings), flush=True)
         return run_gunicorn(gunicorn_command(settings), env)
     finally:
+        for signum in STOP_SIGNALS:  # a second Ctrl-C must not cut the Redis shutdown short
+            signal.signal(signum, signal.SIG_IGN)
         if embedded is not None:
             embedded.stop()
