@@ -197,6 +197,28 @@ async def test_page_shows_503_while_polling_and_recovers(start_service, page) ->
     await assert_page_matches_api(page, service.base_url, snapshot)
 
 
+async def test_page_shows_503_when_redis_is_down_and_works_once_it_is_back(  # type: ignore[no-untyped-def]
+    start_service, redis_server, page
+) -> None:
+    """A real outage: the service's redis-server stopped (its append-only file kept)."""
+    service = start_service(workers=WORKERS, DEV_MODE="1")
+    await page.goto(service.base_url)
+    await mint_on_page(page)
+    redis_server.stop()
+    await start_on_page_expecting_error(page, STRATEGIES)
+    await expect(page.locator("#alert")).to_have_attribute("data-status", "503")
+    await expect(page.locator("#alert-title")).to_have_text(
+        "The service is temporarily unavailable"
+    )
+    # The page does not resend a start by itself: it says when to try again.
+    await expect(page.locator("#alert-message")).to_contain_text("Try again in")
+    redis_server.start()
+    await start_on_page(page, STRATEGIES)
+    await expect(page.locator("#alert")).to_be_hidden()
+    snapshot = await terminal_snapshot(page, service.base_url)
+    await assert_page_matches_api(page, service.base_url, snapshot)
+
+
 async def test_page_cancels_a_running_scan(start_service, page) -> None:  # type: ignore[no-untyped-def]
     # Every strategy waits this long for market data, so the scan is surely
     # still running when the page cancels it.

@@ -52,7 +52,9 @@ function sentence(text) {
 }
 
 // A sentence a person can act on, for each error the API documents.
-export function explain(error) {
+// `retrying`: the page itself asks again (polling), so it says so instead of
+// asking the person to.
+export function explain(error, { retrying = false } = {}) {
   switch (error.status) {
     case 401:
       return {
@@ -70,7 +72,8 @@ export function explain(error) {
     case 429:
       return { title: "Too many requests", message: "Slow down and try again shortly." };
     case 503: {
-      const wait = error.retryAfterS ? ` Retrying in ${error.retryAfterS} s.` : "";
+      const after = error.retryAfterS ? ` in ${error.retryAfterS} s` : " shortly";
+      const wait = retrying ? ` Retrying${after}.` : ` Try again${after}.`;
       return {
         title: "The service is temporarily unavailable",
         message: `${sentence(error.message)}${wait}`,

@@ -1,8 +1,16 @@
 // The page's wiring: forms, the scan being followed, and its results.
 
-import { ApiError, explain, request } from "./api.js";
+import { chip, hideAlert, hideFeedAlert, showAlert } from "./alerts.js";
+import { ApiError, request } from "./api.js";
 import { followScan, TERMINAL } from "./feed.js";
-import { clearResults, setStatusLine, setTransport, showResults, showScan, statusText } from "./render.js";
+import {
+  clearResults,
+  setStatusLine,
+  setTransport,
+  showResults,
+  showScan,
+  statusText,
+} from "./render.js";
 import { describeToken, mintToken, storedToken, storeToken } from "./token.js";
 
 const $ = (id) => document.getElementById(id);
@@ -22,40 +30,7 @@ const state = {
   snapshot: null,
   resultsFetching: false,
   resultsStale: false,
-  feedAlert: false,
 };
-
-// ---- alerts ----
-
-function showAlert(error, { choices = [], onChoose = null, kind = "error" } = {}) {
-  const { title, message } = error instanceof ApiError ? explain(error) : error;
-  $("alert-title").textContent = title;
-  $("alert-message").textContent = message;
-  const box = $("alert-choices");
-  box.replaceChildren(
-    ...choices.map((name) => chip(name, false, () => onChoose(name))),
-  );
-  box.hidden = choices.length === 0;
-  $("alert").dataset.status = error instanceof ApiError ? String(error.status) : "";
-  $("alert").dataset.kind = kind;
-  $("alert").hidden = false;
-}
-
-function hideAlert() {
-  $("alert").hidden = true;
-  state.feedAlert = false;
-}
-
-function chip(name, pressed, onClick) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "chip";
-  button.textContent = name;
-  button.dataset.name = name;
-  button.setAttribute("aria-pressed", String(pressed));
-  button.addEventListener("click", onClick);
-  return button;
-}
 
 // ---- token ----
 
@@ -192,12 +167,11 @@ function follow(scanId, firstSnapshot = null) {
     onSnapshot,
     onMode: (mode) => setTransport(mode, TRANSPORT_TEXT[mode] || mode),
     onError: (err, { fatal }) => {
-      state.feedAlert = !fatal;
-      showAlert(err);
+      showAlert(err, { fromFeed: !fatal });
       if (fatal) $("cancel-button").disabled = true;
     },
     onRecovered: () => {
-      if (state.feedAlert) hideAlert();
+      hideFeedAlert();
     },
   });
 }
