@@ -107,6 +107,9 @@ def wait_http(url: str, timeout_s: float = STARTUP_TIMEOUT_S, proc: Proc | None 
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status < 500:
                     return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:  # a 404 for a probe id still means the server is up
+                return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(POLL_S)

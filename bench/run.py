@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +65,7 @@ class Run:
         client.close()
 
     def record(self, workload: str, config: str, system: str, round_: int, result: dict) -> None:  # type: ignore[type-arg]
-        row = {"workload": workload, "config": config, "system": system, "round": round_, **result}
+        row = {**result, "workload": workload, "config": config, "system": system, "round": round_}
         row.setdefault("loadavg", load_average())
         self.rows.append(row)
         with self.out_path.open("a") as out:
@@ -102,16 +102,35 @@ def with_system(
     return start_peer_workers(run.redis_url, system, workers, tag, takeover=takeover), {}
 
 
+def guarded(
+    run: Run,
+    system: str,
+    workers: int,
+    tag: str,
+    workload: str,
+    params: dict[str, object],
+    env: dict[str, str] | None = None,
+    *,
+    takeover: bool = False,
+) -> dict[str, object]:
+    """Start the system, drive one workload round, stop it; a failure becomes the result."""
+    procs: list[Proc] = []
+    try:
+        procs, driver_env = with_system(run, system, workers, tag, env, takeover=takeover)
+        return run.drive(system, workload, params, driver_env)
+    except Exception as exc:  # one failed system never ends the whole run
+        return {"error": repr(exc)}
+    finally:
+        stop_all(procs)
+
+
 def throughput(run: Run) -> None:
     for cost, workers in THROUGHPUT_CONFIGS:
         config = f"{cost}, {workers} worker{'s' if workers > 1 else ''}"
         for round_ in range(run.rounds):
             for system in ("oppscan", *run.peers):
-                procs, env = with_system(run, system, workers, f"tp-{cost}-{workers}-{round_}")
-                try:
-                    result = run.drive(system, "throughput", {"cost": cost}, env)
-                finally:
-                    stop_all(procs)
+                tag = f"tp-{cost}-{workers}-{round_}"
+                result = guarded(run, system, workers, tag, "throughput", {"cost": cost})
                 run.record("throughput", config, system, round_, result)
 
 
@@ -130,45 +149,48 @@ def status_read(run: Run) -> None:
         config = f"{workers} web worker{'s' if workers > 1 else ''}"
         for round_ in range(run.rounds):
             for system in ("oppscan", "floor", *run.peers):
-                tag = f"sr-{workers}-{round_}"
                 run.flush()
                 procs: list[Proc] = []
                 try:
-                    if system == "oppscan":
-                        proc, base_url = start_oppscan(run.redis_url, workers, tag, HOLD_ENV)
-                        procs.append(proc)
-                        held = run.drive("oppscan", "hold", {}, oppscan_env(base_url))
-                        url = f"{base_url}/api/v1/scans/{held['job_id']}"
-                        headers = {"Authorization": f"Bearer {token('bench-reader')}"}
-                        run.record("status_read", config, "oppscan", round_, run_wrk(url, headers))
-                        headers["If-None-Match"] = etag_of(url, headers)
-                        run.record(
-                            "status_read", config, "oppscan (304)", round_, run_wrk(url, headers)
-                        )
-                        continue
-                    if system == "floor":
-                        proc, base_url = start_status_server(run.redis_url, "floor", workers, tag)
-                        procs.append(proc)
-                        url = f"{base_url}/status/floor"
-                    else:
-                        procs += start_peer_workers(run.redis_url, system, 1, tag)
-                        held = run.drive(system, "hold", {})
-                        proc, base_url = start_status_server(run.redis_url, system, workers, tag)
-                        procs.append(proc)
-                        url = f"{base_url}/status/{held['job_id']}"
-                    run.record("status_read", config, system, round_, run_wrk(url, {}))
+                    for name, result in read_status_of(run, system, workers, round_, procs):
+                        run.record("status_read", config, name, round_, result)
+                except Exception as exc:  # one failed system never ends the whole run
+                    run.record("status_read", config, system, round_, {"error": repr(exc)})
                 finally:
                     stop_all(procs)
+
+
+def read_status_of(
+    run: Run, system: str, workers: int, round_: int, procs: list[Proc]
+) -> Iterator[tuple[str, dict[str, object]]]:
+    """Start `system`'s status server and one running scan/job; wrk it."""
+    tag = f"sr-{workers}-{round_}"
+    if system == "oppscan":
+        proc, base_url = start_oppscan(run.redis_url, workers, tag, HOLD_ENV)
+        procs.append(proc)
+        held = run.drive("oppscan", "hold", {}, oppscan_env(base_url))
+        url = f"{base_url}/api/v1/scans/{held['job_id']}"
+        headers = {"Authorization": f"Bearer {token('bench-reader')}"}
+        yield "oppscan", run_wrk(url, headers)
+        headers["If-None-Match"] = etag_of(url, headers)
+        yield "oppscan (304)", run_wrk(url, headers)
+        return
+    if system == "floor":
+        proc, base_url = start_status_server(run.redis_url, "floor", workers, tag)
+        procs.append(proc)
+        yield "floor", run_wrk(f"{base_url}/status/floor", {})
+        return
+    procs += start_peer_workers(run.redis_url, system, 1, tag)
+    held = run.drive(system, "hold", {})
+    proc, base_url = start_status_server(run.redis_url, system, workers, tag)
+    procs.append(proc)
+    yield system, run_wrk(f"{base_url}/status/{held['job_id']}", {})
 
 
 def visibility(run: Run) -> None:
     for round_ in range(run.rounds):
         for system in ("oppscan", *run.peers):
-            procs, env = with_system(run, system, 2, f"vis-{round_}")
-            try:
-                result = run.drive(system, "visibility", {"round": round_}, env)
-            finally:
-                stop_all(procs)
+            result = guarded(run, system, 2, f"vis-{round_}", "visibility", {"round": round_})
             run.record("visibility", "500 scans, 2 workers", system, round_, result)
 
 
@@ -185,11 +207,9 @@ def takeover(run: Run) -> None:
 
 def fanout(run: Run) -> None:
     for round_ in range(run.rounds):
-        procs, env = with_system(run, "oppscan", 2, f"fan-{round_}", FANOUT_ENV)
-        try:
-            result = run.drive("oppscan", "fanout", {"round": round_}, env)
-        finally:
-            stop_all(procs)
+        result = guarded(
+            run, "oppscan", 2, f"fan-{round_}", "fanout", {"round": round_}, FANOUT_ENV
+        )
         run.record("fanout", "1,000 sockets on 100 scans, 2 workers", "oppscan", round_, result)
 
 

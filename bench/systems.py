@@ -57,9 +57,13 @@ def start_oppscan(
     port = free_port()
     env = oppscan_env(redis_url, port, workers, extra or {})
     proc = Proc(f"oppscan-{tag}", ["sh", "-c", f"exec {procfile_command('web')}"], env).start()
-    wait_workers(redis_url, proc, workers)
     base_url = f"http://127.0.0.1:{port}"
-    wait_http(f"{base_url}/healthz", proc=proc)
+    try:
+        wait_workers(redis_url, proc, workers)
+        wait_http(f"{base_url}/healthz", proc=proc)
+    except Exception:
+        proc.stop()
+        raise
     return proc, base_url
 
 
@@ -146,5 +150,9 @@ def start_status_server(redis_url: str, system: str, workers: int, tag: str) -> 
     ]
     proc = Proc(f"{system}-status-{tag}", argv, base_env(redis_url)).start()
     base_url = f"http://127.0.0.1:{port}"
-    wait_http(f"{base_url}/status/probe", proc=proc)
+    try:
+        wait_http(f"{base_url}/status/probe", proc=proc)
+    except Exception:
+        proc.stop()
+        raise
     return proc, base_url

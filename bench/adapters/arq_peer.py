@@ -108,8 +108,14 @@ class PeerClient:
         return job.job_id
 
 
-class TakeoverWorkerSettings(WorkerSettings):
+class TakeoverWorkerSettings:
+    # arq reads a settings class's own attributes only: no inheritance here.
+    functions = WorkerSettings.functions
+    redis_settings = WorkerSettings.redis_settings
+    max_jobs = MAX_JOBS
+    poll_delay = POLL_S
     job_timeout = TAKEOVER_JOB_TIMEOUT_S
+    keep_result = WorkerSettings.keep_result
 
 
 POOL = web.AppKey("arq_pool", ArqRedis)

@@ -33,7 +33,10 @@ async def drive_oppscan(client: Any, params: dict[str, Any]) -> dict[str, object
     _code, body = await client.snapshot(user, scan_id)
     assert body is not None
     epoch, owner = int(body["epoch"]), str(body["owner"])
-    os.kill(int(owner.rsplit(":", 1)[1]), signal.SIGKILL)
+    victim = int(owner.rsplit(":", 1)[1])
+    if victim <= 0:  # never os.kill(0): that would signal our own process group
+        return {"error": f"no owner {KILL_AFTER_S} s after submit"}
+    os.kill(victim, signal.SIGKILL)
     killed = time.monotonic()
     running_again = terminal = None
     while time.monotonic() - killed < GIVE_UP_S:
@@ -58,6 +61,9 @@ async def drive_peer(client: Any, params: dict[str, Any]) -> dict[str, object]:
     scan, handles = await client.start_steps(STEPS, STEP_S)
     await asyncio.sleep(KILL_AFTER_S)
     victim = int(await redis.get(pid_key(scan, 0)) or 0)
+    if victim <= 0:  # never os.kill(0): that would signal our own process group
+        await redis.aclose()
+        return {"error": f"step 0 not started {KILL_AFTER_S} s after submit"}
     pids = [await redis.get(pid_key(scan, i)) for i in range(STEPS)]
     on_victim = [i for i, pid in enumerate(pids) if pid is not None and int(pid) == victim]
     os.kill(victim, signal.SIGKILL)
