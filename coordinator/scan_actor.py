@@ -81,6 +81,10 @@ class ScanActor:
             entries = await self._deps.mailbox.read_after(self.scan_id, self.view.state.cursor)
             for entry in entries:
                 fold.apply(self.view, entry.entry_id, entry.message)
+                # Settle after each entry, so the outcome follows mailbox order and
+                # not how entries were batched: a cancel appended after the last
+                # report finds the scan already completed.
+                fold.settle(self.view, now_ms())
             if len(entries) < READ_BATCH:
                 break
         fold.settle(self.view, now_ms())

@@ -150,6 +150,18 @@ async def test_cancel_message_ends_the_scan_cancelled(harness: Harness) -> None:
     assert (await harness.snapshot(scan_id)).status == ScanStatus.CANCELLED
 
 
+async def test_cancel_after_the_last_report_finds_the_scan_completed(harness: Harness) -> None:
+    """The outcome follows mailbox order, however the entries are batched into steps
+    (found by the model test: one step over report, report, cancel said cancelled)."""
+    scan_id = await new_scan(harness, ["noop", "sleep_100ms"])
+    actor = await harness.actor(scan_id)
+    await harness.report(scan_id, "noop")
+    await harness.report(scan_id, "sleep_100ms")
+    await harness.mailbox.append(scan_id, Cancel(by="alice", at_ms=now_ms()))
+    assert await actor.step()
+    assert (await harness.snapshot(scan_id)).status == ScanStatus.COMPLETED
+
+
 async def test_deadline_ends_the_scan_partial(harness: Harness) -> None:
     scan_id = await new_scan(harness, ["noop", "sleep_100ms"])
     actor = await harness.actor(scan_id)
