@@ -34,6 +34,12 @@ $(CHROMIUM):
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# Randomized soak: random fault schedules over 3 web workers + 1 worker, 500+ scans, the
+# history checker over every round; prints violation counts and takeover percentiles.
+# CHAOS_ARGS passes options, e.g. CHAOS_ARGS='--rounds 4 --seed 7'.
+chaos: $(STAMP)
+	$(PY) -m tests.chaos.soak $(CHAOS_ARGS)
+
 # Benchmarks against arq, SAQ and Celery (docs/benchmarks.md). Each peer gets a virtualenv
 # of its own: arq needs redis-py < 6, Celery's kombu >= 6.4, the service uses 8.
 # BENCH_ROUNDS, BENCH_WORKLOADS, BENCH_PEERS select (see bench/run.py).

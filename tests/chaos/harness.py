@@ -84,7 +84,14 @@ class ChaosClient:
         except TRANSPORT_ERRORS:
             return None
 
-    async def follow(self, reader: str, user: str, scan_id: str, timeout_s: float) -> dict:  # type: ignore[type-arg]
+    async def follow(
+        self,
+        reader: str,
+        user: str,
+        scan_id: str,
+        timeout_s: float,
+        interval_s: float = POLL_INTERVAL_S,
+    ) -> dict:  # type: ignore[type-arg]
         """Poll until terminal (errors and 503s are waited out), or fail at the deadline."""
         self.history.follows(reader, scan_id)
         deadline = time.monotonic() + timeout_s
@@ -92,8 +99,19 @@ class ChaosClient:
             body = await self.read(reader, user, scan_id)
             if body is not None and body["status"] in TERMINAL:
                 return body
-            await asyncio.sleep(POLL_INTERVAL_S)
+            await asyncio.sleep(interval_s)
         raise AssertionError(f"scan {scan_id} not terminal within {timeout_s} s")
+
+    async def cancel(self, user: str, scan_id: str) -> None:
+        op = self.history.invoke(self.name, "cancel", scan_id)
+        try:
+            async with self.session.delete(
+                f"{self.base_url}/api/v1/scans/{scan_id}", headers=headers(user)
+            ) as response:
+                phase = OK if response.status < 300 else FAIL
+                self.history.complete(self.name, "cancel", op, phase, scan_id, str(response.status))
+        except TRANSPORT_ERRORS as exc:
+            self.history.complete(self.name, "cancel", op, UNKNOWN, scan_id, repr(exc))
 
     async def get_json(self, user: str, path: str) -> tuple[int, dict]:  # type: ignore[type-arg]
         async with self.session.get(f"{self.base_url}{path}", headers=headers(user)) as response:
