@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint chaos bench bench-strategies bench-deps clean
+.PHONY: run test lint chaos mutation bench bench-strategies bench-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ lint: $(STAMP)
 # CHAOS_ARGS passes options, e.g. CHAOS_ARGS='--rounds 4 --seed 7'.
 chaos: $(STAMP)
 	$(PY) -m tests.chaos.soak $(CHAOS_ARGS)
+	MODEL_PROFILE=long $(PY) -m pytest -q -s tests/model
+
+# Mutation guardrails: each safety mechanism is removed in turn from a scratch copy of the
+# repository (never this checkout) and its tests must fail; prints mutation -> caught/missed.
+mutation: $(STAMP)
+	$(PY) tests/mutation/run_mutations.py
 
 # Benchmarks against arq, SAQ and Celery (docs/benchmarks.md). Each peer gets a virtualenv
 # of its own: arq needs redis-py < 6, Celery's kombu >= 6.4, the service uses 8.
