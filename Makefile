@@ -39,7 +39,7 @@ lint: $(STAMP)
 # CHAOS_ARGS passes options, e.g. CHAOS_ARGS='--rounds 4 --seed 7'.
 chaos: $(STAMP)
 	$(PY) -m tests.chaos.soak $(CHAOS_ARGS)
-	MODEL_PROFILE=long $(PY) -m pytest -q -s tests/model
+	MODEL_PROFILE=long $(PY) -m pytest -q -s --timeout 900 tests/model
 
 # Mutation guardrails: each safety mechanism is removed in turn from a scratch copy of the
 # repository (never this checkout) and its tests must fail; prints mutation -> caught/missed.
