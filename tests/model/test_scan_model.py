@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgspec
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -65,12 +65,20 @@ T = TypeVar("T")
 # `make test` runs the short profile (well under a minute); MODEL_PROFILE=long
 # (used by `make chaos`) explores far more interleavings.
 # The short profile is derandomized: the same interleavings on every run, so CI
-# and the mutation script (tests/mutation) get a stable verdict.
+# and the mutation script (tests/mutation) get a stable verdict. The mutation
+# profile is the short one without shrinking: it only needs to know "red".
 PROFILES = {
-    "short": {"max_examples": 100, "stateful_step_count": 50, "derandomize": True},
-    "long": {"max_examples": 1000, "stateful_step_count": 80, "derandomize": False},
+    "short": {"max_examples": 100, "stateful_step_count": 50, "derandomize": True, "shrink": True},
+    "long": {"max_examples": 1000, "stateful_step_count": 80, "derandomize": False, "shrink": True},
+    "mutation": {
+        "max_examples": 100,
+        "stateful_step_count": 50,
+        "derandomize": True,
+        "shrink": False,
+    },
 }
 PROFILE = PROFILES[os.environ.get("MODEL_PROFILE", "short")]
+PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
 # Longer than any example runs, so a lease lapses only when a rule says so.
 MODEL_LEASE_TTL_MS = 600_000
 # Likewise no example lives long enough for the scan's deadline to end it.
@@ -491,6 +499,7 @@ def test_scan_ownership_model(shared_redis_server) -> None:  # type: ignore[no-u
             max_examples=PROFILE["max_examples"],
             stateful_step_count=PROFILE["stateful_step_count"],
             derandomize=PROFILE["derandomize"],
+            phases=PHASES if PROFILE["shrink"] else [p for p in PHASES if p != Phase.shrink],
             database=None,  # no example database: a run depends on the profile alone
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
