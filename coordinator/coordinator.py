@@ -40,6 +40,8 @@ log = structlog.get_logger(__name__)
 MS_PER_S = 1000
 # Pause after a failed blocking read (Redis down) before the next try.
 CONSUMER_ERROR_BACKOFF_S = 0.2
+# Longest pause between attempts to reach Redis while starting.
+START_RETRY_CAP_S = 1.0
 
 
 class Coordinator:
@@ -77,8 +79,7 @@ class Coordinator:
     # ---- lifecycle ----
 
     async def start(self) -> None:
-        await self.generation.establish()
-        await self.work.ensure_groups()
+        await self.connect_at_start()
         self._scheduler = aiojobs.Scheduler(limit=None, pending_limit=0)
         s = self.settings
         duties = [
@@ -96,6 +97,21 @@ class Coordinator:
             for bucket in self.work.buckets():
                 await self._scheduler.spawn(self.consume(bucket))
         log.info("coordinator_started", worker_id=s.worker_id, generation=self.generation.expected)
+
+    async def connect_at_start(self) -> None:
+        """Adopt the generation and make the work groups, waiting for Redis if it
+        is away: a gunicorn worker that exits at boot makes the master shut the
+        whole service down, so a Redis blip during a worker restart must not."""
+        delay_s = CONSUMER_ERROR_BACKOFF_S
+        while True:
+            try:
+                await self.generation.establish()
+                await self.work.ensure_groups()
+                return
+            except RedisError as exc:
+                log.warning("redis_unavailable_at_start", error=repr(exc), retry_in_s=delay_s)
+                await asyncio.sleep(delay_s)
+                delay_s = min(2 * delay_s, START_RETRY_CAP_S)
 
     async def stop(self) -> None:
         """Graceful shutdown: release leases and hand back work for an instant takeover."""
