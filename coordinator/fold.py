@@ -31,6 +31,9 @@ from strategies.opportunity import Opportunity
 # How many report ids to remember; a scan has one per strategy attempt.
 APPLIED_IDS_KEPT = 1024
 PERCENT = 100.0
+# Why a strategy that the scan's deadline cut short is timed_out; such a
+# strategy makes the scan partial even when its report settles the scan.
+DEADLINE_REACHED = "scan deadline reached"
 
 
 @dataclass(slots=True)
@@ -102,6 +105,10 @@ def apply_report(view: ScanView, message: Report) -> None:
     item.finished_at = iso(message.at_ms)
     item.duration_ms = message.duration_ms
     item.error = message.error
+    if message.status == StrategyStatus.TIMED_OUT and message.at_ms >= view.state.deadline_ms:
+        # Its budget was the scan's deadline (not its own timeout): the deadline
+        # came before every strategy finished, whichever of the two is folded first.
+        item.error = DEADLINE_REACHED
     item.opportunities = len(message.opportunities)
     if message.opportunities:
         view.results.extend(message.opportunities)
@@ -138,13 +145,16 @@ def settle(view: ScanView, now_ms: int) -> None:
         return
     strategies = view.snapshot.strategies
     if all(item.status in TERMINAL_STRATEGY_STATUSES for item in strategies):
+        if any(item.error == DEADLINE_REACHED for item in strategies):
+            finish(view, ScanStatus.PARTIAL, now_ms)
+            return
         any_completed = any(item.status == StrategyStatus.COMPLETED for item in strategies)
         finish(view, ScanStatus.COMPLETED if any_completed else ScanStatus.FAILED, now_ms)
     elif now_ms >= view.state.deadline_ms:
         for item in strategies:
             if item.status not in TERMINAL_STRATEGY_STATUSES:
                 item.status = StrategyStatus.TIMED_OUT
-                item.error = "scan deadline reached"
+                item.error = DEADLINE_REACHED
         finish(view, ScanStatus.PARTIAL, now_ms)
 
 

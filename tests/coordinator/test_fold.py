@@ -64,6 +64,7 @@ def report(
     attempt: int = 1,
     status: StrategyStatus = StrategyStatus.COMPLETED,
     found: int = 1,
+    at_ms: int = NOW,
 ) -> Report:
     return Report(
         report_id=f"{strategy}:{attempt}",
@@ -71,7 +72,7 @@ def report(
         attempt=attempt,
         status=status,
         worker="w:1",
-        at_ms=NOW,
+        at_ms=at_ms,
         duration_ms=1.0,
         opportunities=[opportunity() for _ in range(found)],
     )
@@ -132,6 +133,25 @@ def test_deadline_ends_partial_with_late_strategies_timed_out() -> None:
     assert view.snapshot.status == ScanStatus.PARTIAL
     assert view.strategy("b").status == StrategyStatus.TIMED_OUT
     assert view.strategy("a").status == StrategyStatus.COMPLETED
+
+
+def test_a_strategy_cut_short_by_the_deadline_makes_the_scan_partial() -> None:
+    # Its timed_out report settles the scan before the owner's own deadline check.
+    view = view_of("a", "b")
+    fold.apply(view, "1-0", report("a"))
+    late = report("b", status=StrategyStatus.TIMED_OUT, found=0, at_ms=DEADLINE)
+    fold.apply(view, "2-0", late)
+    fold.settle(view, DEADLINE - 1)
+    assert view.snapshot.status == ScanStatus.PARTIAL
+    assert view.strategy("b").error == fold.DEADLINE_REACHED
+
+
+def test_a_strategy_past_its_own_timeout_leaves_the_scan_completed() -> None:
+    view = view_of("a", "b")
+    fold.apply(view, "1-0", report("a"))
+    fold.apply(view, "2-0", report("b", status=StrategyStatus.TIMED_OUT, found=0))
+    fold.settle(view, NOW)
+    assert view.snapshot.status == ScanStatus.COMPLETED
 
 
 def test_cancel_ends_cancelled_and_later_reports_are_ignored() -> None:
