@@ -16,6 +16,7 @@ from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright
 
 from tests.integration.client import TERMINAL
 from tests.integration.page_driver import (
+    ARTIFACTS,
     ROWS_COMPARED,
     TERMINAL_TIMEOUT_MS,
     UI_TIMEOUT_MS,
@@ -65,12 +66,24 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
+async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
+    """A fresh page; its console and its last state are kept in test-artifacts/
+    whatever the outcome, so a failure can be read after the fact."""
     context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     page = await context.new_page()
     errors: list[str] = []
+    console: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: console.append(
+            f"{message.type}: {message.text} ({message.location.get('url', '')})"
+        ),
+    )
     yield page
+    name = "last-" + re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name)
+    await screenshot(page, name)
+    (ARTIFACTS / f"{name}.console.txt").write_text("\n".join(console + errors) + "\n")
     await context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
 

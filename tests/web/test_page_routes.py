@@ -31,7 +31,9 @@ async def test_the_page_is_served_without_a_token_under_a_strict_policy(api) -> 
 async def test_every_static_file_is_served_with_its_type(api, path: str) -> None:  # type: ignore[no-untyped-def]
     response = await api.get(f"/static/{path}")
     assert response.status == 200
-    expected = {"html": "text/html", "css": "text/css", "js": "javascript"}[path.rsplit(".", 1)[1]]
+    expected = {"html": "text/html", "css": "text/css", "js": "javascript", "svg": "image/svg+xml"}[
+        path.rsplit(".", 1)[1]
+    ]
     assert expected in response.content_type
 
 
