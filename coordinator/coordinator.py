@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import keys, worker_registry
+from coordinator.autopipe import AutoPipeline
 from coordinator.clock import now_ms
 from coordinator.errors import CoordinatorError
 from coordinator.generation import GenerationGuard
@@ -59,9 +60,13 @@ class Coordinator:
         self.scripts = Scripts(redis)
         self.generation = GenerationGuard(redis)
         self.leases = LeaseStore(redis, self.scripts, settings)
-        self.mailbox = Mailbox(redis, self.scripts)
-        self.work = WorkQueue(redis, settings)
-        self.runner = StrategyRunner(redis, self.mailbox, self.work, registry, provider, settings)
+        # One auto-pipeline per process: concurrent strategy tasks share round trips.
+        autopipe = AutoPipeline(redis)
+        self.mailbox = Mailbox(redis, self.scripts, autopipe)
+        self.work = WorkQueue(redis, settings, autopipe)
+        self.runner = StrategyRunner(
+            redis, self.mailbox, self.work, registry, provider, settings, autopipe
+        )
         self.sweeper = Sweeper(redis, settings, self.adopt, self.room)
         self._deps = ActorDeps(
             redis, self.scripts, self.mailbox, Publisher(self.scripts, settings), settings

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.codec import mailbox_decoder, msgpack_encoder
 from coordinator.records import MailboxMessage
 from coordinator.scripts import Scripts, queue_script
@@ -28,16 +29,17 @@ class Entry:
 
 
 class Mailbox:
-    def __init__(self, redis: Redis, scripts: Scripts) -> None:
+    def __init__(
+        self, redis: Redis, scripts: Scripts, autopipe: AutoPipeline | None = None
+    ) -> None:
         self._redis = redis
         self._scripts = scripts
+        self._autopipe = autopipe or AutoPipeline(redis)
 
     async def append(self, scan_id: str, message: MailboxMessage) -> str | None:
-        """Append a message; None when the scan's mailbox no longer exists."""
-        entry_id = await self._scripts.append_mailbox(
-            keys=[keys.mailbox(scan_id), keys.lease(scan_id)],
-            args=[msgpack_encoder.encode(message), keys.DOORBELL_PREFIX, scan_id],
-        )
+        """Append a message; None when the scan's mailbox no longer exists. Appends of
+        concurrent strategy tasks share round trips (see coordinator.autopipe)."""
+        (entry_id,) = await self._autopipe.run(lambda pipe: self.append_in(pipe, scan_id, message))
         return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
     async def append_in(self, pipe: Pipeline, scan_id: str, message: MailboxMessage) -> None:

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.clock import now_ms
 from coordinator.mailbox import Mailbox
 from coordinator.metrics import STRATEGY_DURATION
@@ -44,8 +45,10 @@ class StrategyRunner:
         registry: Registry,
         provider: MarketDataProvider,
         settings: Settings,
+        autopipe: AutoPipeline | None = None,
     ) -> None:
         self._redis = redis
+        self._autopipe = autopipe or AutoPipeline(redis)
         self._mailbox = mailbox
         self._work = work
         self._registry = registry
@@ -72,7 +75,9 @@ class StrategyRunner:
     async def epoch_if_worth_running(self, item: WorkItem) -> int | None:
         """The scan's epoch, or None for work of a scan that ended (cancelled,
         expired) or passed its deadline, which is skipped."""
-        status, epoch = await self._redis.hmget(keys.scan(item.scan_id), ["status", "epoch"])
+        ((status, epoch),) = await self._autopipe.run(
+            lambda pipe: pipe.hmget(keys.scan(item.scan_id), ["status", "epoch"])
+        )
         if status is None or ScanStatus(status.decode()) in TERMINAL_SCAN_STATUSES:
             return None
         if now_ms() >= item.deadline_ms:

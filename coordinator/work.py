@@ -16,6 +16,7 @@ from redis.exceptions import ResponseError
 
 from config.settings import Settings
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.codec import msgpack_encoder, work_item_decoder
 from coordinator.records import WorkItem
 
@@ -33,8 +34,11 @@ class Task:
 
 
 class WorkQueue:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(
+        self, redis: Redis, settings: Settings, autopipe: AutoPipeline | None = None
+    ) -> None:
         self._redis = redis
+        self._autopipe = autopipe or AutoPipeline(redis)
         self._settings = settings
         self.consumer = settings.worker_id
 
@@ -96,10 +100,12 @@ class WorkQueue:
 
     async def ack(self, task: Task) -> None:
         stream = keys.work_stream(task.bucket)
-        async with self._redis.pipeline(transaction=False) as pipe:
+
+        def queue(pipe: Pipeline) -> None:
             pipe.xack(stream, keys.WORK_GROUP, task.entry_id)
             pipe.xdel(stream, task.entry_id)
-            await pipe.execute()
+
+        await self._autopipe.run(queue)
 
     async def refresh(self, tasks: Sequence[Task], idle_ms: int = 0) -> None:
         """Reset (or, on hand-back, age) the idle time of tasks this consumer holds."""
