@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -373,10 +374,13 @@ def main() -> None:
     args = parser.parse_args()
     print(f"seed {args.seed}", flush=True)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="oppscan-soak-") as workdir:
-        run = asyncio.run(soak(args.rounds, args.scans_per_round, args.seed, Path(workdir)))
-        print(run.summary(time.monotonic() - started))
-    sys.exit(1 if sum(run.totals.violations.values()) else 0)
+    workdir = Path(tempfile.mkdtemp(prefix="oppscan-soak-"))
+    run = asyncio.run(soak(args.rounds, args.scans_per_round, args.seed, workdir))
+    print(run.summary(time.monotonic() - started))
+    if sum(run.totals.violations.values()):
+        print(f"logs of the processes kept in {workdir}")
+        sys.exit(1)
+    shutil.rmtree(workdir)
 
 
 if __name__ == "__main__":
