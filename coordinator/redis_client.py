@@ -2,18 +2,24 @@
 
 ``REDIS_URL`` picks the topology: ``redis://`` / ``rediss://`` is one Redis;
 ``redis+cluster://`` / ``rediss+cluster://`` is a Redis Cluster reached through
-one seed node (the client discovers the rest and follows slot moves).
+one seed node (the client discovers the rest and follows slot moves);
+``redis+sentinel://[:password@]host:port[,host:port...]/service[/db]`` is the
+primary that those Sentinels name ``service``, found again after a failover.
 """
 
 from __future__ import annotations
 
 from typing import cast
+from urllib.parse import unquote
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from config.errors import SettingsError
 
 # Reconnect backoff: starts at 20 ms, capped at 1 s, so workers are serving
 # again within about a second after Redis returns.
@@ -31,6 +37,9 @@ MAX_CONNECTIONS = 256
 POOL_WAIT_S = 5.0
 # URL schemes that name a Cluster, and the plain scheme redis-py parses them as.
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+# URL schemes that name Sentinels, and whether the primary is reached over TLS.
+SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}
+SENTINEL_DEFAULT_PORT = 26379
 
 
 def backoff() -> Retry:
@@ -41,6 +50,8 @@ def connect(url: str) -> Redis:
     scheme, _, rest = url.partition("://")
     if scheme in CLUSTER_SCHEMES:
         return connect_cluster(f"{CLUSTER_SCHEMES[scheme]}://{rest}")
+    if scheme in SENTINEL_SCHEMES:
+        return connect_sentinel(rest, tls=SENTINEL_SCHEMES[scheme])
     # A blocking pool: a burst of requests waits for a connection instead of failing.
     pool = BlockingConnectionPool.from_url(
         url,
@@ -68,3 +79,41 @@ def connect_cluster(seed_url: str) -> Redis:
     # slot); the one difference, scripts queued on a pipeline, is handled by
     # coordinator.scripts.queue_script.
     return cast(Redis, cluster)
+
+
+def connect_sentinel(rest: str, *, tls: bool) -> Redis:
+    """The primary the Sentinels name; its pool asks them again after a failover."""
+    credentials, _, location = rest.rpartition("@")
+    hosts, _, path = location.partition("/")
+    service, _, db = path.strip("/").partition("/")
+    if not hosts or not service or (db and not db.isdigit()):
+        raise SettingsError(
+            "REDIS_URL", "expected redis+sentinel://[:password@]host:port[,...]/service[/db]"
+        )
+    username, _, password = credentials.partition(":") if credentials else ("", "", "")
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.partition(":")
+        sentinels.append((name, int(port) if port else SENTINEL_DEFAULT_PORT))
+    sentinel = Sentinel(
+        sentinels,
+        sentinel_kwargs={
+            "socket_timeout": SOCKET_TIMEOUT_S,
+            "socket_connect_timeout": CONNECT_TIMEOUT_S,
+        },
+    )
+    return cast(
+        Redis,
+        sentinel.master_for(
+            service,
+            db=int(db or 0),
+            username=unquote(username) or None,
+            password=unquote(password) or None,
+            ssl=tls,
+            max_connections=MAX_CONNECTIONS,
+            retry=backoff(),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            socket_timeout=SOCKET_TIMEOUT_S,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+        ),
+    )

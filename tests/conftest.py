@@ -15,7 +15,7 @@ from coordinator.coordinator import Coordinator
 from coordinator.embedded_redis import EmbeddedRedis
 from coordinator.redis_client import connect
 from coordinator.scans import Scans
-from tests.redis_cluster import LocalCluster
+from tests.redis_cluster import LocalCluster, LocalSentinel
 from tests.support import StaticProvider, diagnostic_registry, make_settings
 
 
@@ -41,6 +41,14 @@ def redis_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
     cluster = LocalCluster(tmp_path / "cluster").start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture
+def redis_sentinel(tmp_path: Path) -> Iterator[LocalSentinel]:
+    """A private primary + replica watched by one Sentinel, on loopback."""
+    sentinel = LocalSentinel(tmp_path / "sentinel").start()
+    yield sentinel
+    sentinel.stop()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""A local three-master Redis Cluster on loopback, for tests that prove the
-service runs on Cluster (every command stays within one slot)."""
+"""Local Redis topologies on loopback beyond one redis-server: a three-master
+Cluster (every command must stay within one slot) and a primary with a replica
+watched by a Sentinel (the service must follow a failover)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from pathlib import Path
 import redis
 
 # The Redis topologies an integration test can run on (see redis_topology).
+# The 200-scan and kill -9 tests run on TOPOLOGIES; Sentinel has its own
+# switchover test (its steady state is one plain primary, like SINGLE).
 SINGLE = "single"
 CLUSTER = "cluster"
+SENTINEL = "sentinel"
 TOPOLOGIES = [SINGLE, CLUSTER]
 MASTERS = 3
 # A node's cluster bus listens on its port plus this offset (fixed by Redis).
@@ -25,8 +29,17 @@ POLL_INTERVAL_S = 0.05
 CREATE_TIMEOUT_S = 30.0
 
 
-class ClusterStartError(RuntimeError):
-    """The local cluster could not be started; the message says why."""
+# The name the Sentinel knows the primary by (the service part of REDIS_URL).
+SENTINEL_SERVICE = "oppscan"
+# How long the Sentinel waits before it calls an unanswering primary down.
+SENTINEL_DOWN_AFTER_MS = 1000
+SENTINEL_FAILOVER_TIMEOUT_MS = 10000
+# Longest writes stay paused during a switchover; it is lifted as soon as it is done.
+SWITCHOVER_PAUSE_MS = SENTINEL_FAILOVER_TIMEOUT_MS + 5000
+
+
+class ClusterStartError(Exception):
+    """A local topology could not be started (or failed over); the message says why."""
 
 
 def required_binary(name: str) -> str:
@@ -96,61 +109,193 @@ class LocalCluster:
 
     def start_node(self, server: str, port: int) -> subprocess.Popen[bytes]:
         node_dir = self.data_dir / str(port)
-        node_dir.mkdir(parents=True, exist_ok=True)
-        return subprocess.Popen(
-            [
-                server,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                str(node_dir / "nodes.conf"),
-                "--dir",
-                str(node_dir),
-                "--appendonly",
-                "no",
-                "--save",
-                "",
-                "--logfile",
-                str(node_dir / "redis.log"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        return start_redis(
+            server,
+            port,
+            node_dir,
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            str(node_dir / "nodes.conf"),
         )
 
     def wait_for_ping(self, port: int) -> None:
-        self.poll(lambda client: bool(client.ping()), port, "redis-server to answer PING")
+        poll(lambda client: bool(client.ping()), port, "redis-server to answer PING")
 
     def wait_for_state_ok(self) -> None:
         for port in self.ports:
-            self.poll(
+            poll(
                 lambda client: client.cluster("INFO")["cluster_state"] == "ok",
                 port,
                 "cluster_state:ok on every node",
             )
 
-    def poll(self, probe, port: int, what: str) -> None:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        client = redis.Redis(port=port, socket_connect_timeout=0.2, decode_responses=True)
+    def stop(self) -> None:
+        stop_all(self.processes)
+
+
+@dataclass
+class LocalSentinel:
+    """A primary, one replica, and one Sentinel (quorum 1) watching them."""
+
+    data_dir: Path
+    primary_port: int = 0
+    replica_port: int = 0
+    sentinel_port: int = 0
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"redis+sentinel://127.0.0.1:{self.sentinel_port}/{SENTINEL_SERVICE}"
+
+    def start(self) -> LocalSentinel:
+        server = required_binary("redis-server")
+        self.data_dir = self.data_dir.resolve()
+        taken: set[int] = set()
+        for name in ("primary_port", "replica_port", "sentinel_port"):
+            port = free_node_port(taken)
+            taken.add(port)
+            setattr(self, name, port)
+        self.processes.append(start_redis(server, self.primary_port, self.data_dir / "primary"))
+        self.processes.append(
+            start_redis(
+                server,
+                self.replica_port,
+                self.data_dir / "replica",
+                "--replicaof",
+                "127.0.0.1",
+                str(self.primary_port),
+            )
+        )
+        for port in (self.primary_port, self.replica_port):
+            poll(lambda client: bool(client.ping()), port, "redis-server to answer PING")
+        poll(
+            lambda client: client.info("replication")["master_link_status"] == "up",
+            self.replica_port,
+            "the replica to sync with the primary",
+        )
+        self.processes.append(self.start_sentinel(server))
+        poll(
+            lambda client: client.sentinel_master(SENTINEL_SERVICE)["num-slaves"] >= 1,
+            self.sentinel_port,
+            "the Sentinel to see the primary and its replica",
+        )
+        return self
+
+    def start_sentinel(self, server: str) -> subprocess.Popen[bytes]:
+        sentinel_dir = self.data_dir / "sentinel"
+        sentinel_dir.mkdir(parents=True, exist_ok=True)
+        config = sentinel_dir / "sentinel.conf"
+        service = SENTINEL_SERVICE
+        config.write_text(
+            f"port {self.sentinel_port}\n"
+            "bind 127.0.0.1\n"
+            f"dir {sentinel_dir}\n"
+            f"logfile {sentinel_dir / 'sentinel.log'}\n"
+            f"sentinel monitor {service} 127.0.0.1 {self.primary_port} 1\n"
+            f"sentinel down-after-milliseconds {service} {SENTINEL_DOWN_AFTER_MS}\n"
+            f"sentinel failover-timeout {service} {SENTINEL_FAILOVER_TIMEOUT_MS}\n"
+        )
+        return subprocess.Popen(
+            [server, str(config), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def current_primary_port(self) -> int:
+        client = redis.Redis(port=self.sentinel_port, decode_responses=True)
         try:
-            while time.monotonic() < deadline:
-                try:
-                    if probe(client):
-                        return
-                except redis.RedisError:
-                    pass
-                time.sleep(POLL_INTERVAL_S)
+            _host, port = client.sentinel_get_master_addr_by_name(SENTINEL_SERVICE)
         finally:
             client.close()
-        raise ClusterStartError(f"timed out waiting for {what} (port {port}, see {self.data_dir})")
+        return int(port)
+
+    def switchover(self) -> None:
+        """A planned switchover that loses no acknowledged write: pause writes on the
+        primary, wait for the replica to hold everything, let the Sentinel promote
+        it, make the old primary its replica (the Sentinel would only get to that
+        after its next INFO round, ~10 s, while the old primary kept taking writes
+        that the resync then drops), and only then release the paused writes,
+        which now fail with READONLY and move to the new primary."""
+        old = redis.Redis(port=self.current_primary_port(), decode_responses=True)
+        try:
+            old.execute_command("CLIENT", "PAUSE", str(SWITCHOVER_PAUSE_MS), "WRITE")
+            offset = old.info("replication")["master_repl_offset"]
+            poll(
+                lambda client: client.info("replication")["slave_repl_offset"] >= offset,
+                self.replica_port,
+                "the replica to catch up with the paused primary",
+            )
+            self.failover()
+            old.replicaof("127.0.0.1", self.current_primary_port())
+        finally:
+            old.execute_command("CLIENT", "UNPAUSE")
+            old.close()
+
+    def failover(self) -> None:
+        """Ask the Sentinel to promote the replica, and wait until it names it."""
+        before = self.current_primary_port()
+        # A Sentinel refuses (NOGOODSLAVE) until it has heard from the replica itself.
+        poll(
+            lambda client: client.sentinel_failover(SENTINEL_SERVICE),
+            self.sentinel_port,
+            "the Sentinel to accept the failover",
+        )
+        deadline = time.monotonic() + SENTINEL_FAILOVER_TIMEOUT_MS / 1000
+        while time.monotonic() < deadline:
+            if self.current_primary_port() != before:
+                return
+            time.sleep(POLL_INTERVAL_S)
+        raise ClusterStartError(f"Sentinel did not fail over (see {self.data_dir})")
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            process.wait(timeout=STARTUP_TIMEOUT_S)
-        self.processes.clear()
+        stop_all(self.processes)
+
+
+def start_redis(server: str, port: int, node_dir: Path, *extra: str) -> subprocess.Popen[bytes]:
+    node_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(node_dir),
+            "--appendonly",
+            "no",
+            "--save",
+            "",
+            "--logfile",
+            str(node_dir / "redis.log"),
+            *extra,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def poll(probe, port: int, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    client = redis.Redis(port=port, socket_connect_timeout=0.2, decode_responses=True)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if probe(client):
+                    return
+            except (redis.RedisError, KeyError):
+                pass
+            time.sleep(POLL_INTERVAL_S)
+    finally:
+        client.close()
+    raise ClusterStartError(f"timed out waiting for {what} (port {port})")
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        process.wait(timeout=STARTUP_TIMEOUT_S)
+    processes.clear()

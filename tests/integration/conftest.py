@@ -7,7 +7,7 @@ import pytest
 
 from coordinator.embedded_redis import EmbeddedRedis
 from tests.integration.service import Service, WorkerProcess
-from tests.redis_cluster import CLUSTER, SINGLE, LocalCluster
+from tests.redis_cluster import CLUSTER, SENTINEL, SINGLE, LocalCluster, LocalSentinel
 
 
 @pytest.fixture
@@ -22,6 +22,9 @@ def service_redis_url(redis_topology: str, request: pytest.FixtureRequest) -> st
     if redis_topology == CLUSTER:
         cluster: LocalCluster = request.getfixturevalue("redis_cluster")
         return cluster.url
+    if redis_topology == SENTINEL:
+        sentinel: LocalSentinel = request.getfixturevalue("redis_sentinel")
+        return sentinel.url
     server: EmbeddedRedis = request.getfixturevalue("redis_server")
     return server.url
 
