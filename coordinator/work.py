@@ -98,6 +98,21 @@ class WorkQueue:
             tasks.append(Task(bucket, entry_id.decode(), decode_item(fields), delivery))
         return tasks
 
+    async def superseded(self, task: Task) -> bool:
+        """True if the task was delivered again (reclaimed) since this delivery.
+
+        The newer attempt's report is the one the fold applies, so the task
+        must stay pending for it: if that attempt dies too, a reclaim retries it.
+        """
+        pending = await self._redis.xpending_range(
+            keys.work_stream(task.bucket),
+            keys.WORK_GROUP,
+            min=task.entry_id,
+            max=task.entry_id,
+            count=1,
+        )
+        return bool(pending) and int(pending[0]["times_delivered"]) > task.delivery
+
     async def ack(self, task: Task) -> None:
         stream = keys.work_stream(task.bucket)
 
