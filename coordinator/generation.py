@@ -17,6 +17,11 @@ from coordinator import keys
 from coordinator.errors import GenerationLost
 
 log = structlog.get_logger(__name__)
+# Markers written by the recovery command carry this prefix. A changed marker
+# without it means Redis was replaced by another database (a restarted worker
+# made a fresh one on the empty Redis): that is data loss, never a recovery.
+RECOVERY_MARKER_PREFIX = "recovered-"
+RECOVER_ACTION = "failing closed; run `python -m coordinator.recover`"
 
 
 class GenerationGuard:
@@ -25,30 +30,42 @@ class GenerationGuard:
         self.expected: str | None = None
         self.lost = False
 
-    async def establish(self) -> str:
-        """Adopt the current marker, creating the first one on a new database."""
-        await self._redis.set(keys.GENERATION_KEY, secrets.token_hex(8), nx=True)
+    async def establish(self) -> str | None:
+        """Adopt the current marker, creating the first one only on a new database.
+
+        No marker while other workers are registered (they keep heartbeating
+        while they fail closed) means Redis lost its data: start failed closed too.
+        """
         found = await self._redis.get(keys.GENERATION_KEY)
-        self.expected = found.decode()
-        self.lost = False
+        if found is None and await self._redis.zcard(keys.workers_index()) == 0:
+            await self._redis.set(keys.GENERATION_KEY, secrets.token_hex(8), nx=True)
+            found = await self._redis.get(keys.GENERATION_KEY)
+        if found is None:
+            log.error("redis_generation_lost", expected=None, action=RECOVER_ACTION)
+            self.expected, self.lost = None, True
+            return None
+        self.expected, self.lost = found.decode(), False
         return self.expected
 
     async def check(self) -> None:
         """Compare the marker in Redis with the one this worker runs on."""
         raw = await self._redis.get(keys.GENERATION_KEY)
         found = raw.decode() if raw is not None else None
-        if found is None:
+        if found == self.expected:
+            return
+        if found is None or not found.startswith(RECOVERY_MARKER_PREFIX):
             if not self.lost:
                 log.error(
                     "redis_generation_lost",
                     expected=self.expected,
-                    action="failing closed; run `python -m coordinator.recover`",
+                    found=found,
+                    action=RECOVER_ACTION,
                 )
             self.lost = True
-        elif found != self.expected:
-            log.warning("redis_generation_recovered", previous=self.expected, current=found)
-            self.expected = found
-            self.lost = False
+            return
+        log.warning("redis_generation_recovered", previous=self.expected, current=found)
+        self.expected = found
+        self.lost = False
 
     def ensure_ok(self) -> None:
         if self.lost:
@@ -62,6 +79,6 @@ class GenerationGuard:
 
 async def write_new_generation(redis: Redis) -> str:
     """The operator's recovery step: accept the data loss and start a new generation."""
-    marker = secrets.token_hex(8)
+    marker = f"{RECOVERY_MARKER_PREFIX}{secrets.token_hex(8)}"
     await redis.set(keys.GENERATION_KEY, marker)
     return marker
