@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from tests.chaos.harness import (
 )
 from tests.chaos.history import History
 from tests.chaos.scenario import Fleet
-from tests.integration.service import ROOT
+from tests.integration.service import ROOT, Service
 from tests.support import eventually
 
 pytestmark = pytest.mark.processes
@@ -36,12 +37,15 @@ PROBES = 12
 # Workers reconnect with backoff capped at 1 s; the issue's target is 5 s.
 SERVING_AGAIN_TIMEOUT_S = 15.0
 FAIL_CLOSED_TIMEOUT_S = 10.0
+WEB_WORKERS = 3
+# Rounds of readiness probes after a worker restart, spanning several generation checks.
+STILL_CLOSED_CHECKS = 5
 
 
 async def test_s07_redis_kill_9_and_restart_with_aof_loses_no_acknowledged_report(
     start_service, redis_server: EmbeddedRedis
 ) -> None:  # type: ignore[no-untyped-def]
-    service = start_service(workers=3, **FAST_ENV)
+    service = start_service(workers=WEB_WORKERS, **FAST_ENV)
     fleet = Fleet(service, "s07")
     try:
         await fleet.start(SCANS, STRATEGIES)
@@ -70,7 +74,7 @@ async def test_s07_redis_kill_9_and_restart_with_aof_loses_no_acknowledged_repor
 async def test_s09_redis_paused_past_the_lease_owners_self_fence_and_scans_complete_once(
     start_service, redis_server: EmbeddedRedis
 ) -> None:  # type: ignore[no-untyped-def]
-    service = start_service(workers=3, **FAST_ENV)
+    service = start_service(workers=WEB_WORKERS, **FAST_ENV)
     fleet = Fleet(service, "s09")
     try:
         scan_ids = await fleet.start(SCANS, STRATEGIES)
@@ -113,7 +117,7 @@ def max_epoch_before(history: History, scan_id: str, mono: float) -> int:
 async def test_s08_redis_restarted_empty_fails_closed_until_the_recovery_command(
     start_service, redis_server: EmbeddedRedis
 ) -> None:  # type: ignore[no-untyped-def]
-    service = start_service(workers=3, **FAST_ENV)
+    service = start_service(workers=WEB_WORKERS, **FAST_ENV)
     before = Fleet(service, "s08-lost")
     after = Fleet(service, "s08-after")
     probe = ChaosClient(service.base_url, History(), name="s08-probe")
@@ -136,6 +140,11 @@ async def test_s08_redis_restarted_empty_fails_closed_until_the_recovery_command
         live = {f"{pid}" for pid in service.worker_pids()}
         assert live <= {str(line["worker_id"]).rsplit(":", 1)[1] for line in lost_lines}
         assert "coordinator.recover" in str(lost_lines[0]["action"])
+        # A worker restarted now (a crash, max_requests) must fail closed too,
+        # not start a new generation on the empty database that the others adopt.
+        await respawn_one_worker(service)
+        for _ in range(STILL_CLOSED_CHECKS):
+            assert await closed_everywhere(service.base_url, PROBES), "resumed without recovery"
         recover_mono = time.monotonic()
         run_recovery(redis_server.url)
         await eventually(
@@ -163,6 +172,22 @@ async def test_s08_redis_restarted_empty_fails_closed_until_the_recovery_command
         f"\nS8 redis restarted empty: failed closed on every worker (503 redis_data_lost); "
         f"serving {serving_s:.2f} s after `python -m coordinator.recover`"
     )
+
+
+async def respawn_one_worker(service: Service) -> None:
+    """kill -9 one web worker and wait until gunicorn's replacement has started."""
+    victim = service.worker_pids()[0]
+    service.signal_worker(victim, signal.SIGKILL)
+
+    async def replaced() -> bool:
+        pids = set(service.worker_pids())
+        started = {
+            int(str(line["worker_id"]).rsplit(":", 1)[1])
+            for line in service.log_lines("coordinator_started")
+        }
+        return victim not in pids and len(pids & started) == len(pids) == WEB_WORKERS
+
+    await eventually(replaced, timeout_s=FAIL_CLOSED_TIMEOUT_S, what="a replacement worker")
 
 
 def run_recovery(redis_url: str) -> None:
