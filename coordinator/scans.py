@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.clock import iso, now_ms
 from coordinator.codec import json_encoder, lifecycle_decoder, msgpack_encoder, tombstone_decoder
 from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound, TooManyScans
@@ -78,8 +79,10 @@ class Scans:
         self._symbols = tuple(symbols)
         self._generation = generation
         self._scripts = Scripts(redis)
-        self._mailbox = Mailbox(redis, self._scripts)
-        self._work = WorkQueue(redis, settings)
+        # Concurrent requests' snapshot reads (and appends) share round trips.
+        self._autopipe = AutoPipeline(redis)
+        self._mailbox = Mailbox(redis, self._scripts, self._autopipe)
+        self._work = WorkQueue(redis, settings, self._autopipe)
 
     # ---- validation ----
 
@@ -268,8 +271,8 @@ class Scans:
 
     async def peek(self, scan_id: str, user_id: str) -> SnapshotRead | None:
         """The published snapshot if it exists and is this user's, else None."""
-        body, owner, version, status = await self._redis.hmget(
-            keys.scan(scan_id), ["snap", "user", "version", "status"]
+        ((body, owner, version, status),) = await self._autopipe.run(
+            lambda pipe: pipe.hmget(keys.scan(scan_id), ["snap", "user", "version", "status"])
         )
         if body is None or owner is None or owner.decode() != user_id:
             return None
