@@ -47,9 +47,9 @@ from tests.integration.service import Service, WorkerProcess
 WEB_WORKERS = 3
 DEFAULT_ROUNDS = 16
 DEFAULT_SCANS_PER_ROUND = 32
-# Every round kills one owner and stops another (the takeover samples), plus
-# this many faults drawn at random.
-MEASURED_FAULTS = ("owner_kill_9", "owner_sigterm")
+# Every round kills two owners and stops two others (the takeover samples),
+# plus this many faults drawn at random.
+MEASURED_FAULTS = ("owner_kill_9", "owner_kill_9", "owner_sigterm", "owner_sigterm")
 RANDOM_FAULTS_PER_ROUND = 3
 STRATEGY_POOL = (
     "noop",
@@ -90,6 +90,10 @@ FAULTS = (
     "cancel",
 )
 PERCENT = 100
+# Faults aimed at one running scan (its owner, its lease, its user).
+SCAN_FAULTS = frozenset(
+    {"owner_kill_9", "owner_sigterm", "owner_sigstop", "lease_expired", "cancel"}
+)
 
 
 @dataclass
@@ -97,6 +101,8 @@ class Totals:
     scans: int = 0
     violations: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    # Faults that found no target (no running scan, or its owner already gone).
+    missed: Counter[str] = field(default_factory=Counter)
     terminal: Counter[str] = field(default_factory=Counter)
     writes: Counter[str] = field(default_factory=Counter)
     takeovers: dict[str, list[float]] = field(default_factory=lambda: {"kill_9": [], "sigterm": []})
@@ -178,23 +184,27 @@ class Soak:
         users: dict[str, str] = {}
         followers: list[asyncio.Task[object]] = []
         pending: list[Pending] = []
-        schedule: list[str] = []
         try:
-            for n in range(scans):
-                user = f"soak-{number}-{n}"
-                strategies = self.rng.sample(STRATEGY_POOL, self.rng.randint(*STRATEGIES_PER_SCAN))
-                scan_id = await client.create(user, strategies)
-                if scan_id is None:
-                    continue
-                users[scan_id] = user
-                followers.append(asyncio.ensure_future(self.follow(client, n, user, scan_id)))
             schedule = [*MEASURED_FAULTS]
             schedule += [self.rng.choice(FAULTS) for _ in range(RANDOM_FAULTS_PER_ROUND)]
             self.rng.shuffle(schedule)
-            for fault in schedule:
+            # Scans start in waves, one before each fault, so every fault meets running scans.
+            waves = [range(scans)[w :: len(schedule)] for w in range(len(schedule))]
+            for fault, wave in zip(schedule, waves, strict=True):
+                for n in wave:
+                    user = f"soak-{number}-{n}"
+                    strategies = self.rng.sample(
+                        STRATEGY_POOL, self.rng.randint(*STRATEGIES_PER_SCAN)
+                    )
+                    scan_id = await client.create(user, strategies)
+                    if scan_id is not None:
+                        users[scan_id] = user
+                        followers.append(
+                            asyncio.ensure_future(self.follow(client, n, user, scan_id))
+                        )
                 await asyncio.sleep(self.rng.uniform(*FAULT_GAP_LEASES) * LEASE_TTL_S)
-                measured = await self.inject(fault, client, users)
-                self.totals.faults[fault] += 1
+                hit, measured = await self.inject(fault, client, users)
+                (self.totals.faults if hit else self.totals.missed)[fault] += 1
                 if measured is not None:
                     pending.append(measured)
             await asyncio.gather(*followers, return_exceptions=True)
@@ -270,33 +280,50 @@ class Soak:
 
     async def inject(
         self, fault: str, client: ChaosClient, users: dict[str, str]
-    ) -> Pending | None:
-        assert self.service is not None and self.proxy is not None
-        lease_s = LEASE_TTL_S
-        if fault in ("owner_kill_9", "owner_sigterm", "owner_sigstop", "lease_expired", "cancel"):
+    ) -> tuple[bool, Pending | None]:
+        """Inject one fault; whether it found its target, and a takeover to measure."""
+        if fault in SCAN_FAULTS:
             found = await self.running_scan(client, users)
             if found is None:
-                return None
-            scan_id, body = found
-            fault_mono = time.monotonic()
-            if fault == "cancel":
-                await client.cancel(users[scan_id], scan_id)
-            elif fault == "lease_expired":
-                redis = connect(self.redis_server.url)
-                try:
-                    await redis.delete(keys.lease(scan_id))
-                finally:
-                    await redis.aclose()
-            elif fault == "owner_sigstop":
-                if await self.signal_owner(body, signal.SIGSTOP):
-                    await asyncio.sleep(2 * lease_s)
-                    await self.signal_owner(body, signal.SIGCONT)
-            else:
-                kind = "kill_9" if fault == "owner_kill_9" else "sigterm"
-                signum = signal.SIGKILL if kind == "kill_9" else signal.SIGTERM
-                if await self.signal_owner(body, signum):
-                    return Pending(kind, scan_id, body["epoch"], fault_mono)
-            return None
+                return False, None
+            return await self.inject_on_scan(fault, client, users, *found)
+        await self.inject_on_processes(fault)
+        return True, None
+
+    async def inject_on_scan(
+        self,
+        fault: str,
+        client: ChaosClient,
+        users: dict[str, str],
+        scan_id: str,
+        body: dict,  # type: ignore[type-arg]
+    ) -> tuple[bool, Pending | None]:
+        lease_s = LEASE_TTL_S
+        fault_mono = time.monotonic()
+        if fault == "cancel":
+            await client.cancel(users[scan_id], scan_id)
+        elif fault == "lease_expired":
+            redis = connect(self.redis_server.url)
+            try:
+                await redis.delete(keys.lease(scan_id))
+            finally:
+                await redis.aclose()
+        elif fault == "owner_sigstop":
+            if not await self.signal_owner(body, signal.SIGSTOP):
+                return False, None
+            await asyncio.sleep(2 * lease_s)
+            await self.signal_owner(body, signal.SIGCONT)
+        else:
+            kind = "kill_9" if fault == "owner_kill_9" else "sigterm"
+            signum = signal.SIGKILL if kind == "kill_9" else signal.SIGTERM
+            if not await self.signal_owner(body, signum):
+                return False, None
+            return True, Pending(kind, scan_id, body["epoch"], fault_mono)
+        return True, None
+
+    async def inject_on_processes(self, fault: str) -> None:
+        assert self.service is not None and self.proxy is not None
+        lease_s = LEASE_TTL_S
         if fault == "worker_kill_9":
             pids = self.service.worker_pids()
             if pids:
@@ -324,7 +351,6 @@ class Soak:
             self.proxy.stall() if fault == "partition_stall" else self.proxy.cut()
             await asyncio.sleep(self.rng.uniform(*PARTITION_LEASES) * lease_s)
             self.proxy.heal()
-        return None
 
     # ---- the summary ----
 
@@ -333,6 +359,7 @@ class Soak:
         lines = [
             f"soak: {totals.scans} scans in {elapsed_s:.0f} s, lease {LEASE_TTL_S} s",
             f"faults injected: {dict(sorted(totals.faults.items()))}",
+            f"faults that found no running target: {dict(sorted(totals.missed.items()))}",
             f"terminal states: {dict(sorted(totals.terminal.items()))}",
             f"owner write attempts: {dict(sorted(totals.writes.items()))}",
             "violations (all must be 0):",
