@@ -46,6 +46,7 @@ from coordinator.mailbox import Mailbox
 from coordinator.publisher import Publisher
 from coordinator.records import (
     TERMINAL_SCAN_STATUSES,
+    TERMINAL_STRATEGY_STATUSES,
     Cancel,
     MailboxMessage,
     Report,
@@ -91,12 +92,6 @@ MAX_ATTEMPT = 3
 # A cancel only once this much mail went in, so most examples reach a report-driven end.
 CANCEL_AFTER_APPENDS = 8
 REPORT_STATUSES = (StrategyStatus.COMPLETED, StrategyStatus.FAILED)
-TERMINAL_STRATEGY = {
-    StrategyStatus.COMPLETED,
-    StrategyStatus.FAILED,
-    StrategyStatus.TIMED_OUT,
-    StrategyStatus.CANCELLED,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +154,11 @@ class ReferenceFold:
         match message:
             case Started(strategy=name, attempt=attempt):
                 item = self.strategies[name]
-                if item.status not in TERMINAL_STRATEGY and attempt > item.attempt:
+                if item.status not in TERMINAL_STRATEGY_STATUSES and attempt > item.attempt:
                     item.status, item.attempt = StrategyStatus.RUNNING, attempt
             case Report(report_id=report_id, strategy=name, attempt=attempt):
                 item = self.strategies[name]
-                if report_id in self.applied_ids or item.status in TERMINAL_STRATEGY:
+                if report_id in self.applied_ids or item.status in TERMINAL_STRATEGY_STATUSES:
                     return
                 if attempt < item.attempt:
                     return
@@ -173,7 +168,7 @@ class ReferenceFold:
                     self.applied.append(report_id)
             case Cancel():
                 for item in self.strategies.values():
-                    if item.status not in TERMINAL_STRATEGY:
+                    if item.status not in TERMINAL_STRATEGY_STATUSES:
                         item.status = StrategyStatus.CANCELLED
                 self.status = ScanStatus.CANCELLED
         self.settle()
@@ -182,7 +177,7 @@ class ReferenceFold:
         if self.status in TERMINAL_SCAN_STATUSES:
             return
         items = self.strategies.values()
-        if all(item.status in TERMINAL_STRATEGY for item in items):
+        if all(item.status in TERMINAL_STRATEGY_STATUSES for item in items):
             completed = any(item.status == StrategyStatus.COMPLETED for item in items)
             self.status = ScanStatus.COMPLETED if completed else ScanStatus.FAILED
 
