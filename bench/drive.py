@@ -55,6 +55,10 @@ async def run(system: str, workload: str, params: dict[str, Any]) -> dict[str, o
             from bench.workloads import fanout
 
             return await fanout.drive(client, params)
+        if workload == "scale":
+            from bench.workloads import scale
+
+            return await scale.drive(client, params)
         if workload == "hold":
             return {"job_id": await client.hold()}
         raise SystemExit(f"unknown workload {workload}")

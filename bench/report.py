@@ -244,6 +244,51 @@ def fanout_section(rows: list[Row], targets: Targets) -> list[str]:
     return [*out, ""]
 
 
+def scale_section(rows: list[Row], targets: Targets) -> list[str]:
+    out = [
+        "### 5. Scale (running scans whose strategy waits on market data; "
+        "2 web workers + 1 worker)",
+        "",
+        "| config | running after the hold | leases lost | /healthz p99 ms (loop lag bound) "
+        "| RSS MB per process | Redis bytes per running scan | per finished scan (MEMORY "
+        "USAGE, results excluded) |",
+        "|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for config, systems in grouped(rows, "scale").items():
+        for run in systems.get("oppscan", []):
+            probe = run.get("health_probe") or {}
+            rss = run.get("rss_mb") or {}
+            rss_values = [v for v in rss.values() if v is not None]  # type: ignore[union-attr]
+            out.append(
+                f"| {config} | {run.get('running_after_hold')} | {run.get('leases_lost')} "
+                f"| {fmt(probe.get('p99_ms'), 1)} "  # type: ignore[union-attr]
+                f"| {', '.join(fmt(v, 0) for v in rss_values)} "
+                f"| {run.get('redis_bytes_per_running_scan'):,} "
+                f"| {run.get('redis_bytes_per_finished_scan'):,} |"
+            )
+            lost = int(run.get("leases_lost", -1))  # type: ignore[call-overload]
+            targets.add(f"scale ({config}): zero lost leases", lost == 0, str(lost))
+            p99 = probe.get("p99_ms")  # type: ignore[union-attr]
+            targets.add(
+                f"scale ({config}): loop lag p99 under 100 ms (bounded by /healthz p99)",
+                None if p99 is None else p99 < 100,
+                f"{fmt(p99, 1)} ms",
+            )
+            biggest = max(rss_values, default=None)
+            targets.add(
+                f"scale ({config}): under 300 MB RSS per process",
+                None if biggest is None else biggest < 300,
+                f"largest {fmt(biggest, 0)} MB",
+            )
+            retained = run.get("redis_bytes_per_finished_scan")
+            targets.add(
+                f"scale ({config}): under 8 KB of Redis per finished scan (results excluded)",
+                None if retained is None else int(retained) < 8 * 1024,  # type: ignore[call-overload]
+                f"{retained:,} bytes",
+            )
+    return [*out, ""]
+
+
 def render(rows: list[Row], meta: dict[str, object]) -> str:
     targets = Targets()
     samples = meta.get("load_samples") or []
@@ -263,6 +308,7 @@ def render(rows: list[Row], meta: dict[str, object]) -> str:
         ("visibility", visibility_section),
         ("takeover", takeover_section),
         ("fanout", fanout_section),
+        ("scale", scale_section),
     )
     failures: list[str] = []
     for workload, section in sections:

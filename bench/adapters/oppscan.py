@@ -103,3 +103,10 @@ class OppscanClient:
                 last, stable_since = version, time.monotonic()
             await asyncio.sleep(HOLD_POLL_S)
         return scan_id
+
+    async def cancel(self, user: str, scan_id: str) -> int:
+        assert self.session is not None
+        async with self.session.delete(
+            f"{self.base_url}/api/v1/scans/{scan_id}", headers=self.headers(user)
+        ) as response:
+            return response.status

@@ -28,6 +28,7 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
     window = (started + warmup_s, started + warmup_s + measure_s)
     latencies: list[float] = []
     errors: list[str] = []
+    completed: list[float] = []  # every scan, warm-up included (for CPU per scan)
 
     async def slot(index: int) -> None:
         n = 0
@@ -41,6 +42,7 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
                 errors.append(repr(exc)[:200])
                 continue
             ended = time.monotonic()
+            completed.append(ended)
             if window[0] <= begun and ended <= window[1]:
                 latencies.append(ended - begun)
 
@@ -48,6 +50,7 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
     return {
         "scans_per_s": round(len(latencies) / measure_s, 2),
         **latency_summary(latencies),
+        "completed_total": len(completed),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
     }
