@@ -153,6 +153,11 @@ class Coordinator:
         acquired = await self.leases.acquire(scan_id)
         if acquired is None:
             return False
+        if self._stop.is_set():
+            # Shutdown began while we were acquiring: the scheduler takes no
+            # new actor, so hand the scan straight back.
+            await self.leases.release(acquired)
+            return False
         actor = ScanActor(acquired, self._deps, self.forget)
         self.actors[scan_id] = actor
         await self._scheduler.spawn(actor.run())
