@@ -134,6 +134,7 @@ async def assert_page_matches_api(page: Page, base_url: str, snapshot: dict[str,
         await expect(row.locator(".strategy-found")).to_have_text(
             f"{strategy['opportunities']} found"
         )
+        await expect(row.locator(".strategy-error")).to_have_text(strategy["error"] or "")
     await expect(page.locator("#strategy-list > li")).to_have_count(len(snapshot["strategies"]))
     await assert_table_matches_api(page, base_url, snapshot)
 

@@ -42,6 +42,8 @@ PHONE_VIEWPORT = {"width": 390, "height": 844}
 STRATEGIES = ("sleep_500ms", "sleep_2s", "trend_momentum", "mean_reversion", "breakout")
 # Far longer than the cancel test needs to press Cancel.
 SLOW_MARKET_DATA_MS = 30_000
+# Shorter than `sleep_2s`, longer than `sleep_100ms`: a scan of both ends partial.
+SHORT_DEADLINE_S = 1
 # A websocket close code that is not a normal close: the page must fall back.
 ABNORMAL_CLOSE = 1011
 
@@ -270,6 +272,32 @@ async def test_page_cancels_a_running_scan(start_service, page) -> None:  # type
         "Cancelled: 0 of 3 strategies had finished"
     )
     await screenshot(page, "page-cancelled")
+
+
+async def test_page_shows_failed_and_partial_scans_and_why(start_service, page) -> None:  # type: ignore[no-untyped-def]
+    service = start_service(workers=WORKERS, DEV_MODE="1", SCAN_DEADLINE_S=str(SHORT_DEADLINE_S))
+    await page.goto(service.base_url)
+    await mint_on_page(page)
+
+    # Nothing could run: `explode` raises, `hang` runs past its own timeout.
+    await start_on_page(page, ("explode", "hang"))
+    snapshot = await terminal_snapshot(page, service.base_url)
+    assert snapshot["status"] == "failed"
+    await assert_page_matches_api(page, service.base_url, snapshot)
+    for name in ("explode", "hang"):
+        await expect(page.locator(f'[data-strategy="{name}"] .strategy-error')).to_be_visible()
+    await expect(page.locator("#results-empty")).to_have_text("This scan found no opportunities.")
+    await screenshot(page, "page-failed")
+
+    # The scan's deadline comes before `sleep_2s` is done: partial, with what came in.
+    await start_on_page(page, ("sleep_2s", "sleep_100ms"))
+    snapshot = await terminal_snapshot(page, service.base_url)
+    assert snapshot["status"] == "partial"
+    await assert_page_matches_api(page, service.base_url, snapshot)
+    await expect(page.locator('[data-strategy="sleep_2s"]')).to_have_attribute(
+        "data-status", "timed_out"
+    )
+    await expect(page.locator("#results-meta")).to_contain_text("final (partial)")
 
 
 async def test_page_resumes_the_scan_in_its_address_after_a_reload(start_service, page) -> None:  # type: ignore[no-untyped-def]

@@ -97,7 +97,9 @@ function fillStrategy(row, strategy) {
   const time = row.querySelector(".strategy-time");
   time.textContent =
     strategy.duration_ms == null ? "" : `${(strategy.duration_ms / MS_PER_S).toFixed(2)} s`;
-  row.title = strategy.error || "";
+  const error = row.querySelector(".strategy-error");
+  error.textContent = strategy.error || "";
+  error.hidden = !strategy.error;
 }
 
 export function setStatusLine(text) {
@@ -128,6 +130,7 @@ export function showResults(envelope) {
   const rows = [...envelope.opportunities].sort(byExpectedReturn);
   $("results-count").textContent = String(rows.length);
   $("results-empty").hidden = rows.length > 0;
+  $("results-table-wrap").hidden = rows.length === 0;
   const final = TERMINAL.has(envelope.status);
   $("results-empty").textContent = final
     ? "This scan found no opportunities."
@@ -135,9 +138,11 @@ export function showResults(envelope) {
   const asOf = envelope.market_data_as_of
     ? `Market data as of ${new Date(envelope.market_data_as_of).toLocaleString()}`
     : "";
-  const source = envelope.data_source ? ` (${envelope.data_source})` : "";
-  const scope = final ? ` · final (${statusText(envelope.status).toLowerCase()})` : " · so far";
-  $("results-meta").textContent = `${asOf}${source}${scope}`;
+  const source = envelope.data_source ? `(${envelope.data_source})` : "";
+  const scope = final ? `final (${statusText(envelope.status).toLowerCase()})` : "so far";
+  $("results-meta").textContent = [[asOf, source].filter(Boolean).join(" "), scope]
+    .filter(Boolean)
+    .join(" · ");
   $("results-body").replaceChildren(...rows.map(resultRow));
 }
 
