@@ -42,7 +42,7 @@ from coordinator.errors import LeaseLost
 from coordinator.fold import ScanView
 from coordinator.generation import GenerationGuard
 from coordinator.lease import Lease, LeaseStore
-from coordinator.mailbox import Mailbox
+from coordinator.mailbox import Entry, Mailbox
 from coordinator.publisher import Publisher
 from coordinator.records import (
     TERMINAL_SCAN_STATUSES,
@@ -129,6 +129,25 @@ class RecordingPublisher(Publisher):
             raise
         self.history.append(WriteAttempt(self.worker, lease.epoch, lease.token, holder, version))
         return version
+
+
+class InterleavingMailbox(Mailbox):
+    """The owners' mailbox, through which a rule can make mail land between an
+    owner's read and its publish, as a strategy's concurrent append does."""
+
+    def __init__(self, redis: Redis, scripts: Scripts) -> None:
+        super().__init__(redis, scripts)
+        self.arriving: list[MailboxMessage] = []
+        self.landed: list[tuple[str, MailboxMessage]] = []
+
+    async def read_after(self, scan_id: str, cursor: str) -> list[Entry]:
+        entries = await super().read_after(scan_id, cursor)
+        while self.arriving:
+            message = self.arriving.pop(0)
+            entry_id = await self.append(scan_id, message)
+            if entry_id is not None:
+                self.landed.append((entry_id, message))
+        return entries
 
 
 @dataclass
@@ -219,6 +238,7 @@ class ScanOwnershipModel(RuleBasedStateMachine):
         )
         self.scripts = Scripts(self.redis)
         self.mailbox = Mailbox(self.redis, self.scripts)
+        self.owners_mailbox = InterleavingMailbox(self.redis, self.scripts)
         self.scan_id = ""
         self.actors: dict[str, ScanActor] = {}
         self.history: list[WriteAttempt] = []
@@ -277,7 +297,7 @@ class ScanOwnershipModel(RuleBasedStateMachine):
         self.seen["takeovers" if epoch > 1 else "first acquisitions"] += 1
         settings = self.settings_of(worker)
         publisher = RecordingPublisher(self.redis, self.scripts, settings, self.history)
-        deps = ActorDeps(self.redis, self.scripts, self.mailbox, publisher, settings)
+        deps = ActorDeps(self.redis, self.scripts, self.owners_mailbox, publisher, settings)
         self.actors[worker] = ScanActor(acquired, deps, on_exit=lambda actor: None)
 
     @precondition(lambda self: self.actors)
@@ -373,6 +393,9 @@ class ScanOwnershipModel(RuleBasedStateMachine):
     )
     def report(self, strategy: str, attempts_back: int, status: StrategyStatus) -> None:
         """An attempt reports; with attempts_back > 0 it is a zombie of an older attempt."""
+        self.append(self.report_of(strategy, attempts_back, status))
+
+    def report_of(self, strategy: str, attempts_back: int, status: StrategyStatus) -> Report:
         attempt = max(1, self.attempts[strategy] - attempts_back)
         report_id = f"{strategy}:{attempt}"
         report = self.sent_reports.get(report_id) or Report(
@@ -388,7 +411,22 @@ class ScanOwnershipModel(RuleBasedStateMachine):
             else [],
         )
         self.sent_reports[report_id] = report
-        self.append(report)
+        return report
+
+    @precondition(lambda self: self.actors)
+    @rule(data=st.data(), strategy=st.sampled_from(STRATEGIES), copies=st.integers(1, 2))
+    def step_while_mail_lands(self, data: st.DataObject, strategy: str, copies: int) -> None:
+        """A report (and maybe its retry) lands after the owner read its mailbox and
+        before it publishes: the trim in that publish must keep it."""
+        report = self.report_of(strategy, 0, StrategyStatus.COMPLETED)
+        self.owners_mailbox.arriving.extend([report] * copies)
+        try:
+            self.step(data)
+        finally:
+            self.owners_mailbox.arriving.clear()
+            self.acked.extend(self.owners_mailbox.landed)
+            self.seen["mail landed mid-step"] += len(self.owners_mailbox.landed)
+            self.owners_mailbox.landed.clear()
 
     @precondition(lambda self: self.sent_reports)
     @rule(data=st.data())
@@ -460,7 +498,9 @@ class ScanOwnershipModel(RuleBasedStateMachine):
     def nothing_unfolded_is_trimmed(self) -> None:
         if not self.scan_id:
             return
-        state = self.run(self.redis.hget(keys.scan(self.scan_id), "state"))
+        status, state = self.run(self.redis.hmget(keys.scan(self.scan_id), ["status", "state"]))
+        if ScanStatus(status.decode()) in TERMINAL_SCAN_STATUSES:
+            return  # a finished scan folds nothing more: its mailbox may be emptied
         cursor = actor_state_decoder.decode(state).cursor
         kept = self.run(self.redis.xrange(keys.mailbox(self.scan_id), min=f"({cursor}"))
         unfolded = [
@@ -479,6 +519,7 @@ class ScanOwnershipModel(RuleBasedStateMachine):
 # What the short profile must reach at least once, or the test proves nothing.
 MUST_REACH = (
     "takeovers",
+    "mail landed mid-step",
     "retried reports",
     "fenced: lease token no longer ours",
     "fenced: local lease deadline passed",
