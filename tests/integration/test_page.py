@@ -114,6 +114,9 @@ async def test_page_follows_a_scan_live_and_shows_what_the_api_says(start_servic
     await expect(page.locator("#transport")).to_have_attribute("data-mode", "done")
     await expect(page.locator("#cancel-button")).to_be_disabled()
     await screenshot(page, "page-completed")
+    await page.emulate_media(color_scheme="dark")
+    await screenshot(page, "page-completed-dark")
+    await page.emulate_media(color_scheme="light")
     await assert_fits(page, PHONE_VIEWPORT)
     await screenshot(page, "page-completed-phone")
 
