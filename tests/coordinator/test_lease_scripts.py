@@ -90,6 +90,16 @@ async def test_ex_owner_publish_is_fenced_by_token(env) -> None:  # type: ignore
     assert int(await env.redis.hget(keys.scan(env.scan_id), "epoch")) == 2
 
 
+async def test_publish_after_the_lease_lapsed_is_fenced_before_any_takeover(env) -> None:  # type: ignore[no-untyped-def]
+    acquired = await env.leases.acquire(env.scan_id)
+    view = view_from(acquired)
+    await env.redis.delete(keys.lease(env.scan_id))  # lapsed; no one has taken over yet
+    with pytest.raises(LeaseLost) as caught:
+        await env.publisher.publish(acquired.lease, view)
+    assert "token" in caught.value.reason
+    assert int(await env.redis.hget(keys.scan(env.scan_id), "version")) == 1
+
+
 async def test_publish_at_a_lower_epoch_than_written_is_fenced(env) -> None:  # type: ignore[no-untyped-def]
     acquired = await env.leases.acquire(env.scan_id)
     view = view_from(acquired)
