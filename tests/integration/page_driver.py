@@ -85,10 +85,15 @@ async def mint_on_page(page: Page) -> None:
     await expect(page.locator("#identity")).to_contain_text(f"Signed in as {USER}")
 
 
-async def start_on_page(page: Page, strategies: tuple[str, ...]) -> None:
+async def start_on_page(page: Page, strategies: tuple[str, ...]) -> str:
+    """Start a new scan from the page; its id, once the page shows it."""
+    previous = await page.locator("#scan-id").text_content() or ""
     await page.fill("#strategies", ", ".join(strategies))
     await page.click("#start-button")
-    await expect(page.locator("#scan")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    # Until the page shows the new id, everything on it is the previous scan's.
+    await expect(page.locator("#scan-id")).not_to_have_text(previous, timeout=UI_TIMEOUT_MS)
+    await expect(page.locator("#scan")).to_be_visible()
+    return await page.locator("#scan-id").text_content() or ""
 
 
 def sort_key(opportunity: dict[str, Any]) -> tuple[float, float, str, str]:

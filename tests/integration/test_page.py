@@ -301,15 +301,17 @@ async def test_page_shows_failed_and_partial_scans_and_why(start_service, page) 
         "data-status", "timed_out"
     )
     await expect(page.locator("#results-meta")).to_contain_text("final (partial)")
+    await expect(page.locator("#status-line")).to_have_text(
+        "Partial: the deadline came first; 1 of 2 strategies finished in time, 1 opportunity."
+    )
 
 
 async def test_page_resumes_the_scan_in_its_address_after_a_reload(start_service, page) -> None:  # type: ignore[no-untyped-def]
     service = start_service(workers=WORKERS, DEV_MODE="1")
     await page.goto(service.base_url)
     await mint_on_page(page)
-    await start_on_page(page, STRATEGIES)
-    scan_id = await page.locator("#scan-id").text_content()
+    scan_id = await start_on_page(page, STRATEGIES)
     await page.reload()
-    await expect(page.locator("#scan-id")).to_have_text(scan_id or "", timeout=UI_TIMEOUT_MS)
+    await expect(page.locator("#scan-id")).to_have_text(scan_id, timeout=UI_TIMEOUT_MS)
     snapshot = await terminal_snapshot(page, service.base_url)
     await assert_page_matches_api(page, service.base_url, snapshot)

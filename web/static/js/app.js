@@ -205,6 +205,10 @@ function describeProgress(snapshot) {
     }
     case "failed":
       return `Failed: no strategy could run (${done} of ${total} reported).`;
+    case "partial": {
+      const inTime = snapshot.strategies.filter((s) => s.status === "completed").length;
+      return `Partial: the deadline came first; ${inTime} of ${total} strategies finished in time, ${opportunities}.`;
+    }
     default:
       return `${statusText(snapshot.status)}: ${done} of ${total} strategies, ${opportunities}.`;
   }
