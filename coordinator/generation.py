@@ -33,11 +33,12 @@ class GenerationGuard:
     async def establish(self) -> str | None:
         """Adopt the current marker, creating the first one only on a new database.
 
-        No marker while other workers are registered (they keep heartbeating
-        while they fail closed) means Redis lost its data: start failed closed too.
+        No marker while another worker recorded the loss, or while other workers
+        are registered (they keep heartbeating while they fail closed), means
+        Redis lost its data: start failed closed too.
         """
         found = await self._redis.get(keys.GENERATION_KEY)
-        if found is None and await self._redis.zcard(keys.workers_index()) == 0:
+        if found is None and not await self.data_was_lost():
             await self._redis.set(keys.GENERATION_KEY, secrets.token_hex(8), nx=True)
             found = await self._redis.get(keys.GENERATION_KEY)
         if found is None:
@@ -47,6 +48,11 @@ class GenerationGuard:
         self.expected, self.lost = found.decode(), False
         return self.expected
 
+    async def data_was_lost(self) -> bool:
+        if await self._redis.exists(keys.GENERATION_LOST_KEY):
+            return True
+        return int(await self._redis.zcard(keys.workers_index())) > 0
+
     async def check(self) -> None:
         """Compare the marker in Redis with the one this worker runs on."""
         raw = await self._redis.get(keys.GENERATION_KEY)
@@ -54,6 +60,8 @@ class GenerationGuard:
         if found == self.expected:
             return
         if found is None or not found.startswith(RECOVERY_MARKER_PREFIX):
+            if found is None:
+                await self._redis.set(keys.GENERATION_LOST_KEY, self.expected or "", nx=True)
             if not self.lost:
                 log.error(
                     "redis_generation_lost",

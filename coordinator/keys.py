@@ -18,6 +18,9 @@ from config.settings import Settings
 
 PREFIX = "os"
 GENERATION_KEY = f"{PREFIX}:generation"
+# Set (to the lost marker) by the first worker that finds the generation marker
+# missing, so a worker started afterwards knows the data was lost, not new.
+GENERATION_LOST_KEY = f"{PREFIX}:generation:lost"
 WORK_GROUP = "strategies"
 # Timeline entries kept per scan (a scan has ~3 per strategy plus takeovers).
 LIFECYCLE_MAXLEN = 512

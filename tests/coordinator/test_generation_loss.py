@@ -27,6 +27,16 @@ async def test_worker_restarted_after_data_loss_fails_closed_until_recovery(fake
         assert not guard.lost and guard.expected == marker
 
 
+async def test_worker_restarted_before_any_heartbeat_still_fails_closed(fake_redis) -> None:  # type: ignore[no-untyped-def]
+    running = GenerationGuard(fake_redis)
+    await running.establish()
+    await fake_redis.flushall()
+    await running.check()  # noticed first: records the loss, the registry is still empty
+    restarted = GenerationGuard(fake_redis)
+    assert await restarted.establish() is None
+    assert restarted.lost and await fake_redis.get(keys.GENERATION_KEY) is None
+
+
 async def test_a_marker_not_written_by_recovery_is_data_loss_not_recovery(fake_redis) -> None:  # type: ignore[no-untyped-def]
     guard = GenerationGuard(fake_redis)
     await guard.establish()
