@@ -285,6 +285,9 @@ end
 if ARGV[8] ~= '' then redis.call('XTRIM', KEYS[4], 'MINID', ARGV[8]) end
 if ARGV[9] == '1' then
   if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SET', KEYS[3], '[]') end
+  -- A terminal scan folds nothing more, so its mailbox keeps no entries: a stream's
+  -- first node alone holds about 4 KB of what a finished scan would retain.
+  redis.call('XTRIM', KEYS[4], 'MAXLEN', 0)
   for _, key in ipairs({KEYS[1], KEYS[3], KEYS[4], KEYS[5]}) do
     redis.call('PEXPIRE', key, ARGV[10])
   end

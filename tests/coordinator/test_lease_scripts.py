@@ -137,6 +137,20 @@ async def test_trim_keeps_every_entry_after_the_cursor(env) -> None:  # type: ig
     assert remaining == ids[2:]
 
 
+async def test_terminal_publish_empties_the_mailbox_but_keeps_it(env) -> None:  # type: ignore[no-untyped-def]
+    """A finished scan retains no mailbox entries (a stream node is ~4 KB); the key stays,
+    with the retention TTL, so a late append is still accepted and still never folded."""
+    mailbox = Mailbox(env.redis, env.scripts)
+    cancel_id = await mailbox.append(env.scan_id, Cancel(by="x", at_ms=1))
+    acquired = await env.leases.acquire(env.scan_id)
+    view = view_from(acquired)
+    fold.apply(view, cancel_id, Cancel(by="x", at_ms=1))
+    await env.publisher.publish(acquired.lease, view)
+    assert view.terminal
+    assert await env.redis.xlen(keys.mailbox(env.scan_id)) == 0
+    assert await env.redis.pttl(keys.mailbox(env.scan_id)) > 0
+
+
 async def test_append_to_an_expired_mailbox_does_not_recreate_it(env) -> None:  # type: ignore[no-untyped-def]
     mailbox = Mailbox(env.redis, env.scripts)
     await env.redis.delete(keys.mailbox(env.scan_id))  # stands in for retention expiry
