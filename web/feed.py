@@ -70,6 +70,7 @@ class FeedHub:
         self._followers: dict[str, set[Subscriber]] = {}
         self._changes: asyncio.Queue[str] = asyncio.Queue()
         self.reconnects = 0
+        self._resubscribed = False
 
     def follow(self, scan_id: str) -> Subscriber:
         subscriber = Subscriber(scan_id)
@@ -98,18 +99,36 @@ class FeedHub:
     async def listen(self, stop: asyncio.Event) -> None:
         async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             await pubsub.subscribe(self._own_channel)
-            subscribed: set[str] = set()
-            await self.sync(pubsub, subscribed, refresh_all=True)
-            loop = asyncio.get_running_loop()
-            refresh_at = loop.time() + HUB_REFRESH_S
-            while not stop.is_set():
-                message = await pubsub.get_message(timeout=HUB_POLL_S)
-                if message is not None and message["channel"].decode() != self._own_channel:
-                    self.dispatch(message["channel"].decode(), message["data"])
-                refresh_all = loop.time() >= refresh_at
-                if refresh_all:
-                    refresh_at = loop.time() + HUB_REFRESH_S
-                await self.sync(pubsub, subscribed, refresh_all=refresh_all)
+            # redis-py reconnects and resubscribes by itself, raising nothing:
+            # hear of it, since what was published meanwhile is lost.
+            connection = getattr(pubsub, "connection", None)
+            if connection is not None:
+                connection.register_connect_callback(self.on_reconnect)
+            try:
+                await self.serve(pubsub, stop)
+            finally:
+                if connection is not None:
+                    connection.deregister_connect_callback(self.on_reconnect)
+
+    async def serve(self, pubsub, stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
+        subscribed: set[str] = set()
+        await self.sync(pubsub, subscribed, refresh_all=True)
+        loop = asyncio.get_running_loop()
+        refresh_at = loop.time() + HUB_REFRESH_S
+        while not stop.is_set():
+            message = await pubsub.get_message(timeout=HUB_POLL_S)
+            if message is not None and message["channel"].decode() != self._own_channel:
+                self.dispatch(message["channel"].decode(), message["data"])
+            refresh_all = self._resubscribed or loop.time() >= refresh_at
+            if refresh_all:
+                self._resubscribed = False
+                refresh_at = loop.time() + HUB_REFRESH_S
+            await self.sync(pubsub, subscribed, refresh_all=refresh_all)
+
+    async def on_reconnect(self, connection: object) -> None:
+        self.reconnects += 1
+        self._resubscribed = True
+        log.warning("feed_resubscribed")
 
     async def sync(self, pubsub, subscribed: set[str], *, refresh_all: bool) -> None:  # type: ignore[no-untyped-def]
         """Apply pending (un)subscriptions, then re-read the snapshots that may be stale."""
