@@ -49,6 +49,10 @@ async def test_s12_killed_pubsub_connections_still_end_every_socket_on_the_termi
         await run.close()
         await redis.aclose()
     assert {(f["status"], f["version"]) for f in finals} == {(final["status"], final["version"])}
+    noticed = fault_service.log_lines("feed_resubscribed") + fault_service.log_lines(
+        "feed_reconnect"
+    )
+    assert noticed, "no feed hub noticed its pub/sub connection was killed (so never re-read)"
     lag_s = terminal_lag_s(run, final)
     print(
         f"\nS12 pub/sub killed ({killed} connections): {SOCKETS} sockets ended on "
