@@ -34,6 +34,9 @@ PERCENT = 100.0
 # Why a strategy that the scan's deadline cut short is timed_out; such a
 # strategy makes the scan partial even when its report settles the scan.
 DEADLINE_REACHED = "scan deadline reached"
+# A strategy whose budget was the deadline reports its timeout a hair early by
+# the wall clock: its timer runs on the monotonic clock and `now_ms` truncates.
+DEADLINE_CLOCK_SLACK_MS = 5
 
 
 @dataclass(slots=True)
@@ -105,7 +108,8 @@ def apply_report(view: ScanView, message: Report) -> None:
     item.finished_at = iso(message.at_ms)
     item.duration_ms = message.duration_ms
     item.error = message.error
-    if message.status == StrategyStatus.TIMED_OUT and message.at_ms >= view.state.deadline_ms:
+    deadline_ms = view.state.deadline_ms - DEADLINE_CLOCK_SLACK_MS
+    if message.status == StrategyStatus.TIMED_OUT and message.at_ms >= deadline_ms:
         # Its budget was the scan's deadline (not its own timeout): the deadline
         # came before every strategy finished, whichever of the two is folded first.
         item.error = DEADLINE_REACHED

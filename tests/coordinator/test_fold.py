@@ -139,7 +139,8 @@ def test_a_strategy_cut_short_by_the_deadline_makes_the_scan_partial() -> None:
     # Its timed_out report settles the scan before the owner's own deadline check.
     view = view_of("a", "b")
     fold.apply(view, "1-0", report("a"))
-    late = report("b", status=StrategyStatus.TIMED_OUT, found=0, at_ms=DEADLINE)
+    # Stamped a millisecond early, as a deadline-bound timer can be.
+    late = report("b", status=StrategyStatus.TIMED_OUT, found=0, at_ms=DEADLINE - 1)
     fold.apply(view, "2-0", late)
     fold.settle(view, DEADLINE - 1)
     assert view.snapshot.status == ScanStatus.PARTIAL
