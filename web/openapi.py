@@ -67,6 +67,10 @@ class Operation:
     parameters: tuple[dict[str, Any], ...] = ()
     headers: dict[int, tuple[str, ...]] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
+    # Bodies that are not JSON Structs: status -> media type (a string body).
+    media: dict[int, str] = field(default_factory=dict)
+    # Free text for what a status means beyond its code (the websocket's frames).
+    notes: dict[int, str] = field(default_factory=dict)
 
 
 def query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -80,6 +84,16 @@ IDEMPOTENCY = {
     "required": False,
     "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
 }
+# RFC 6455's handshake headers: without them the route is a 400.
+WEBSOCKET_HANDSHAKE = tuple(
+    {"name": name, "in": "header", "required": True, "schema": schema}
+    for name, schema in (
+        ("Upgrade", {"enum": ["websocket"]}),
+        ("Connection", {"enum": ["Upgrade"]}),
+        ("Sec-WebSocket-Version", {"enum": ["13"]}),
+        ("Sec-WebSocket-Key", {"type": "string", "pattern": "^[A-Za-z0-9+/]{22}==$"}),
+    )
+)
 SCAN_LINKS = {
     "GetScan": "getScan",
     "GetResults": "getResults",
@@ -215,7 +229,43 @@ OPERATIONS: tuple[Operation, ...] = (
         (400, 404, 422),
         auth=False,
     ),
+    Operation(
+        "get",
+        "/api/v1/scans/{scan_id}/ws",
+        "followScan",
+        "Websocket feed of a scan (token also as `token` query or Sec-WebSocket-Protocol)",
+        {101: None},
+        errors=(400,),
+        parameters=(SCAN_ID, query("token", {"type": "string"}), *WEBSOCKET_HANDSHAKE),
+        notes={
+            101: "Switching Protocols. Then one text frame per published version, each a "
+            "ScanSnapshot (#/components/schemas/ScanSnapshot), versions strictly growing; "
+            "a normal close (1000) after the terminal one; close 1008 (policy violation) "
+            "before any data for an unknown or another user's scan; 1001 on shutdown."
+        },
+    ),
     Operation("get", "/healthz", "healthz", "Liveness", {200: Health}, auth=False),
+    Operation(
+        "get",
+        "/metrics",
+        "metrics",
+        "Prometheus metrics of every worker process",
+        {200: None},
+        auth=False,
+        media={200: "text/plain; version=0.0.4"},
+    ),
+    Operation(
+        "get",
+        "/api/v1/openapi.json",
+        "openapi",
+        "This document",
+        {200: None},
+        auth=False,
+        media={200: "application/json"},
+    ),
+    Operation(
+        "get", "/", "page", "The live page", {200: None}, auth=False, media={200: "text/html"}
+    ),
     Operation(
         "get", "/readyz", "readyz", "Readiness", {200: Readiness, 503: Readiness}, auth=False
     ),
@@ -272,7 +322,9 @@ def operation_object(op: Operation) -> dict[str, Any]:
 
 
 def response_object(status: int, body: type | None, op: Operation) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": f"{status}"}
+    response: dict[str, Any] = {"description": op.notes.get(status, f"{status}")}
+    if status in op.media:
+        response["content"] = {op.media[status]: {"schema": {"type": "string"}}}
     if body is not None:
         response["content"] = {
             "application/json": {"schema": {"$ref": REF_TEMPLATE.format(name=body.__name__)}}
