@@ -60,6 +60,7 @@ class Run:
         self.history.add_log_lines(
             line for line in self.service.log_lines() if line.get("scan_id") == self.scan_id
         )
+        assert_history_has_owner_writes(self.history)
         result = check(self.history)
         result.assert_clean()
         return final
@@ -145,6 +146,7 @@ class Fleet:
         self.history.add_log_lines(
             line for line in self.service.log_lines() if line.get("scan_id") in self.users
         )
+        assert_history_has_owner_writes(self.history)
         check(self.history).assert_clean()
         return finals
 
@@ -152,3 +154,12 @@ class Fleet:
         for follower in self.followers:
             follower.cancel()
         await self.client.close()
+
+
+def assert_history_has_owner_writes(history: History) -> None:
+    """A history without the owners' writes would pass invariant 1 vacuously:
+    fail if any scan's accepted writes or any report acknowledgement is missing."""
+    for scan_id in history.outcomes:
+        accepted = [w for w in history.writes_of(scan_id) if w.outcome == "accepted"]
+        assert accepted, f"no snapshot_publish line for {scan_id}: the write audit is not read"
+    assert history.acks, "no report_appended line: the report audit is not read"
