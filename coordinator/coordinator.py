@@ -166,6 +166,11 @@ class Coordinator:
     def forget(self, actor: ScanActor) -> None:
         if self.actors.get(actor.scan_id) is actor:
             del self.actors[actor.scan_id]
+        if actor.fenced and not self._stop.is_set():
+            # Its lease is gone (expired early, taken, or lapsed under us): let
+            # any sweeper try the scan now, not when our last renewal said.
+            self._background.add(asyncio.ensure_future(self.leases.mark_claimable(actor.scan_id)))
+            self._background = {task for task in self._background if not task.done()}
 
     def poke(self, scan_id: str) -> None:
         actor = self.actors.get(scan_id)

@@ -7,6 +7,7 @@ passes, so a paused owner fences itself even before Redis notices.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import keys
@@ -139,6 +141,11 @@ class LeaseStore:
         await self._redis.zadd(
             keys.lease_index(self.bucket(scan_id)), {scan_id: expiry_ms}, xx=True
         )
+
+    async def mark_claimable(self, scan_id: str) -> None:
+        """A hint for the sweepers (acquire still refuses a held lease); best effort."""
+        with contextlib.suppress(RedisError):
+            await self._index(scan_id, 0)
 
     def bucket(self, scan_id: str) -> int:
         return keys.bucket_of(scan_id, self._settings.index_buckets)

@@ -67,6 +67,8 @@ class ScanActor:
         self._on_exit = on_exit
         self._wake = asyncio.Event()
         self.stopped = False
+        # Set when it stopped because its lease was lost (fenced), not finished.
+        self.fenced = False
 
     @property
     def scan_id(self) -> str:
@@ -98,6 +100,7 @@ class ScanActor:
         try:
             await self.loop()
         except LeaseLost as exc:
+            self.fenced = True
             log.warning("scan_actor_fenced", reason=exc.reason)
         finally:
             self.stopped = True

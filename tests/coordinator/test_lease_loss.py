@@ -7,7 +7,9 @@ import msgspec
 from redis.asyncio import Redis
 
 from coordinator import keys
+from coordinator.clock import now_ms
 from coordinator.lease import LeaseStore
+from coordinator.records import Started
 from coordinator.scripts import Scripts
 from tests.support import eventually, make_settings
 
@@ -65,6 +67,35 @@ async def test_scan_whose_lease_expired_early_is_taken_over_without_waiting_a_tt
 
     async def taken() -> bool:
         # Either worker may win the next epoch (the old owner's sweeper too).
+        epoch = await redis.hget(keys.lease(scan_id), "epoch")
+        return epoch is not None and int(epoch) == 2 and scan_id in owner.actors | other.actors
+
+    await eventually(taken, timeout_s=PROMPT_TAKEOVER_S, what="a takeover before the TTL")
+
+
+async def test_owner_fenced_at_publish_makes_its_scan_claimable_at_once(
+    redis: Redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
+    """The loss is found by a fenced publish (mail came in), not by a renewal."""
+    slow = msgspec.structs.replace(settings, lease_ttl_ms=SLOW_LEASE_TTL_MS)
+    owner = await coordinator_factory(slow, run_strategies=False)
+    created = await scans_for(slow, owner).create("alice", ["sleep_2s"], None, None)
+    scan_id = created.snapshot.scan_id
+
+    async def owned() -> bool:
+        return scan_id in owner.actors or await owner.adopt(scan_id)
+
+    await eventually(owned, what="the first owner")
+    other = await coordinator_factory(
+        msgspec.structs.replace(slow, worker_id="b:2"), run_strategies=False
+    )
+    await redis.delete(keys.lease(scan_id))  # a clock jump on the Redis host
+    # Mail makes the owner publish now, so its write is fenced before its next renewal.
+    await owner.mailbox.append(
+        scan_id, Started(strategy="sleep_2s", attempt=1, worker="w:9", at_ms=now_ms())
+    )
+
+    async def taken() -> bool:
         epoch = await redis.hget(keys.lease(scan_id), "epoch")
         return epoch is not None and int(epoch) == 2 and scan_id in owner.actors | other.actors
 
