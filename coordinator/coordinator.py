@@ -126,10 +126,14 @@ class Coordinator:
         log.info("coordinator_stopping", owned=len(actors), running=len(tasks))
         if self._scheduler is not None:
             await self._scheduler.close()
-        with contextlib.suppress(RedisError):
-            for actor in actors:
+        # Each step on its own: one failed release must not keep the other
+        # scans waiting a lease TTL.
+        for actor in actors:
+            with contextlib.suppress(RedisError):
                 await self.leases.release(actor.lease)
+        with contextlib.suppress(RedisError):
             await self.work.hand_back(tasks)
+        with contextlib.suppress(RedisError):
             await worker_registry.leave(self.redis, self.settings.worker_id)
         log.info("coordinator_stopped", released=len(actors), handed_back=len(tasks))
 
@@ -156,7 +160,7 @@ class Coordinator:
         if self._stop.is_set():
             # Shutdown began while we were acquiring: the scheduler takes no
             # new actor, so hand the scan straight back.
-            await self.leases.release(acquired)
+            await self.leases.release(acquired.lease)
             return False
         actor = ScanActor(acquired, self._deps, self.forget)
         self.actors[scan_id] = actor

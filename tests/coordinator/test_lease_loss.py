@@ -100,3 +100,25 @@ async def test_owner_fenced_at_publish_makes_its_scan_claimable_at_once(
         return epoch is not None and int(epoch) == 2 and scan_id in owner.actors | other.actors
 
     await eventually(taken, timeout_s=PROMPT_TAKEOVER_S, what="a takeover before the TTL")
+
+
+async def test_a_lease_acquired_while_stopping_is_handed_back_at_once(
+    redis: Redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
+    owner = await coordinator_factory(settings, run_strategies=False)
+    created = await scans_for(settings, owner).create("alice", ["sleep_2s"], None, None)
+    scan_id = created.snapshot.scan_id
+    # Let the first owner-to-be finish acquiring while the coordinator stops.
+    candidate = await coordinator_factory(settings, run_strategies=False)
+    await owner.stop()
+    acquire = candidate.leases.acquire
+
+    async def acquire_then_stop(scan: str):  # type: ignore[no-untyped-def]
+        acquired = await acquire(scan)
+        await candidate.stop()
+        return acquired
+
+    candidate.leases.acquire = acquire_then_stop  # type: ignore[method-assign]
+    assert not await candidate.adopt(scan_id)
+    assert scan_id not in candidate.actors
+    assert not await redis.exists(keys.lease(scan_id)), "the lease was kept until its TTL"
