@@ -27,35 +27,38 @@ SOCKETS = web.AppKey("open_sockets", weakref.WeakSet[web.WebSocketResponse])
 async def scan_feed(request: web.Request) -> web.WebSocketResponse:
     scan_id = request.match_info["scan_id"]
     user = principal_of(request).user_id
-    # Snapshots are small; per-message compression would cost more CPU than it saves.
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, protocols=SUBPROTOCOLS, compress=False)
-    await ws.prepare(request)
-    request.config_dict[SOCKETS].add(ws)
-    OPEN_WEBSOCKETS.inc()
-    try:
-        return await serve_feed(request, ws, scan_id, user)
-    finally:
-        OPEN_WEBSOCKETS.dec()
-
-
-async def serve_feed(
-    request: web.Request, ws: web.WebSocketResponse, scan_id: str, user: str
-) -> web.WebSocketResponse:
     async with following(request.config_dict[FEED], scan_id) as subscriber:
+        # Subscribed first, so nothing published after this read is missed; read
+        # before the upgrade, so Redis being down is an HTTP 503 with Retry-After
+        # rather than an error written into an upgraded connection.
         try:
-            first = await request.config_dict[SCANS].read(scan_id, user)
+            first: bytes | None = (await request.config_dict[SCANS].read(scan_id, user)).body
         except (ScanNotFound, ScanExpired):
+            first = None
+        # Snapshots are small; per-message compression would cost more CPU than it saves.
+        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, protocols=SUBPROTOCOLS, compress=False)
+        await ws.prepare(request)
+        if first is None:
             await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"scan not found")
             return ws
-        sender = asyncio.ensure_future(send_snapshots(ws, subscriber, first.body))
+        request.config_dict[SOCKETS].add(ws)
+        OPEN_WEBSOCKETS.inc()
         try:
-            async for _message in ws:  # only this task reads the socket; clients send nothing
-                pass
+            await serve_feed(ws, subscriber, first)
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            OPEN_WEBSOCKETS.dec()
     return ws
+
+
+async def serve_feed(ws: web.WebSocketResponse, subscriber: Subscriber, first: bytes) -> None:
+    sender = asyncio.ensure_future(send_snapshots(ws, subscriber, first))
+    try:
+        async for _message in ws:  # only this task reads the socket; clients send nothing
+            pass
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
 
 
 async def send_snapshots(ws: web.WebSocketResponse, subscriber: Subscriber, first: bytes) -> None:

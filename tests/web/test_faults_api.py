@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import aiohttp
 import msgspec
+import pytest
 
 from coordinator.recover import recover
 from tests.support import eventually, make_settings
@@ -18,6 +20,10 @@ async def test_redis_down_is_503_with_retry_after(make_api, redis_server, auth) 
     assert (await response.json())["error"]["code"] == "redis_unavailable"
     assert (await api.get("/readyz")).status == 503
     assert (await api.get("/healthz")).status == 200
+    # The feed answers the same before upgrading, not with a broken socket.
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await api.ws_connect(f"/api/v1/scans/{'0' * 32}/ws", headers=auth())
+    assert refused.value.status == 503
 
 
 async def test_finished_scan_reads_expired_after_retention(make_api, api_settings, auth) -> None:  # type: ignore[no-untyped-def]
