@@ -278,7 +278,12 @@ if version ~= tonumber(ARGV[3]) then return %(version_conflict)d end
 version = version + 1
 redis.call('HSET', KEYS[1], 'snap', ARGV[4], 'state', ARGV[5], 'status', ARGV[6],
            'version', version, 'epoch', epoch)
-if ARGV[7] ~= '' then redis.call('SET', KEYS[3], ARGV[7], 'KEEPTTL') end
+if ARGV[7] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[7], 'KEEPTTL')
+  -- The first results of a scan create the key: give it the scan's bound.
+  local bound = redis.call('PTTL', KEYS[1])
+  if bound > 0 and redis.call('PTTL', KEYS[3]) < 0 then redis.call('PEXPIRE', KEYS[3], bound) end
+end
 for i = 14, #ARGV do
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', %(lifecycle_maxlen)d, '*', 'e', ARGV[i])
 end
@@ -303,13 +308,18 @@ return version
     "lifecycle_maxlen": LIFECYCLE_MAXLEN,
 }
 
-# KEYS: mailbox, lease; ARGV: message, doorbell_prefix, scan_id
-# Appends only to a live scan's mailbox (never recreates an expired one), then
-# rings the owner's doorbell so it folds at once instead of at its next poll.
+# KEYS: mailbox, lease, scan; ARGV: message, doorbell_prefix, scan_id
+# Appends only to a live scan's mailbox (never recreates an expired one, never
+# adds to a finished one: nothing would fold it, so it is refused rather than
+# acknowledged), then rings the owner's doorbell so it folds at once instead of
+# at its next poll.
 APPEND_MAILBOX = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local terminal = %(terminal)s
+local status = redis.call('HGET', KEYS[3], 'status')
+if not status or terminal[status] then return false end
 local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
 local owner = redis.call('HGET', KEYS[2], 'worker')
 if owner then redis.call('PUBLISH', ARGV[2] .. owner, ARGV[3]) end
 return id
-"""
+""" % {"terminal": TERMINAL_LUA_SET}

@@ -46,7 +46,7 @@ class Mailbox:
         await queue_script(
             pipe,
             self._scripts.append_mailbox,
-            [keys.mailbox(scan_id), keys.lease(scan_id)],
+            [keys.mailbox(scan_id), keys.lease(scan_id), keys.scan(scan_id)],
             [msgpack_encoder.encode(message), keys.DOORBELL_PREFIX, scan_id],
         )
 

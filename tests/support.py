@@ -12,6 +12,7 @@ import msgspec
 from config.settings import Settings
 from strategies.diagnostic import DIAGNOSTIC
 from strategies.market_data import MarketSnapshot
+from strategies.opportunity import Opportunity
 from strategies.registry import Registry
 
 T = TypeVar("T")
@@ -68,3 +69,22 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         await asyncio.sleep(interval_s)
+
+
+def sample_opportunity(symbol: str = "BTC/USDT", strategy: str = "a") -> Opportunity:
+    """A valid opportunity for tests of how results are carried, not computed."""
+    return Opportunity(
+        strategy=strategy,
+        symbol=symbol,
+        side="long",
+        entry=10.0,
+        stop=9.0,
+        target=12.0,
+        confidence=0.5,
+        expected_return=0.2,
+        risk_reward=2.0,
+        horizon="1d",
+        rationale="r",
+        data_source="x",
+        as_of="t",
+    )

@@ -74,12 +74,13 @@ async def test_scripts_and_commands_on_cluster(redis_cluster: LocalCluster) -> N
     autopipe = AutoPipeline(redis)
     try:
         await redis.xadd(keys.mailbox("autopipe"), {"m": b"seed"})
+        await redis.hset(keys.scan("autopipe"), "status", "running")
 
         async def append(pipe: Pipeline) -> None:
             await queue_script(
                 pipe,
                 scripts.append_mailbox,
-                [keys.mailbox("autopipe"), keys.lease("autopipe")],
+                [keys.mailbox("autopipe"), keys.lease("autopipe"), keys.scan("autopipe")],
                 [b"message", keys.DOORBELL_PREFIX, "autopipe"],
             )
 
@@ -89,7 +90,7 @@ async def test_scripts_and_commands_on_cluster(redis_cluster: LocalCluster) -> N
         )
 
         assert len(appended) == 1 and b"-" in appended[0]
-        assert fields == [[None, None]]
+        assert fields == [[b"running", None]]
     finally:
         await redis.aclose()
 

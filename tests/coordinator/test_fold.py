@@ -15,6 +15,7 @@ from coordinator.records import (
     StrategyStatus,
 )
 from strategies.opportunity import Opportunity
+from tests.support import sample_opportunity
 
 NOW = 1_000_000
 DEADLINE = NOW + 60_000
@@ -42,21 +43,7 @@ def view_of(*names: str) -> fold.ScanView:
 
 
 def opportunity(symbol: str = "BTC/USDT") -> Opportunity:
-    return Opportunity(
-        strategy="a",
-        symbol=symbol,
-        side="long",
-        entry=10.0,
-        stop=9.0,
-        target=12.0,
-        confidence=0.5,
-        expected_return=0.2,
-        risk_reward=2.0,
-        horizon="1d",
-        rationale="r",
-        data_source="x",
-        as_of="t",
-    )
+    return sample_opportunity(symbol)
 
 
 def report(

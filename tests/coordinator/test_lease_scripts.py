@@ -13,11 +13,24 @@ from coordinator.generation import GenerationGuard
 from coordinator.lease import Lease, LeaseStore
 from coordinator.mailbox import Mailbox
 from coordinator.publisher import Publisher
-from coordinator.records import Cancel
+from coordinator.records import Cancel, Report, StrategyStatus
 from coordinator.scan_actor import view_from
 from coordinator.scans import Scans
 from coordinator.scripts import Scripts
-from tests.support import StaticProvider, diagnostic_registry, make_settings
+from tests.support import StaticProvider, diagnostic_registry, make_settings, sample_opportunity
+
+
+def report_with_results(strategy: str) -> Report:
+    return Report(
+        report_id=f"{strategy}:1",
+        strategy=strategy,
+        attempt=1,
+        status=StrategyStatus.COMPLETED,
+        worker="w:1",
+        at_ms=1,
+        duration_ms=1.0,
+        opportunities=[sample_opportunity(strategy=strategy)],
+    )
 
 
 @pytest.fixture
@@ -139,7 +152,7 @@ async def test_trim_keeps_every_entry_after_the_cursor(env) -> None:  # type: ig
 
 async def test_terminal_publish_empties_the_mailbox_but_keeps_it(env) -> None:  # type: ignore[no-untyped-def]
     """A finished scan retains no mailbox entries (a stream node is ~4 KB); the key stays,
-    with the retention TTL, so a late append is still accepted and still never folded."""
+    with the retention TTL, and a late append is refused (nothing would ever fold it)."""
     mailbox = Mailbox(env.redis, env.scripts)
     cancel_id = await mailbox.append(env.scan_id, Cancel(by="x", at_ms=1))
     acquired = await env.leases.acquire(env.scan_id)
@@ -149,6 +162,20 @@ async def test_terminal_publish_empties_the_mailbox_but_keeps_it(env) -> None:  
     assert view.terminal
     assert await env.redis.xlen(keys.mailbox(env.scan_id)) == 0
     assert await env.redis.pttl(keys.mailbox(env.scan_id)) > 0
+    assert await mailbox.append(env.scan_id, Cancel(by="late", at_ms=2)) is None
+    assert await env.redis.xlen(keys.mailbox(env.scan_id)) == 0
+
+
+async def test_every_key_of_a_running_scan_has_a_bound(env) -> None:  # type: ignore[no-untyped-def]
+    acquired = await env.leases.acquire(env.scan_id)
+    view = view_from(acquired)
+    fold.apply(view, "1-1", report_with_results("noop"))
+    await env.publisher.publish(acquired.lease, view)
+    assert not view.terminal
+    scan_keys = await env.redis.keys(f"*{{{env.scan_id}}}*")
+    assert keys.results(env.scan_id).encode() in scan_keys
+    for key in scan_keys:
+        assert await env.redis.pttl(key) > 0, f"{key!r} has no TTL"
 
 
 async def test_append_to_an_expired_mailbox_does_not_recreate_it(env) -> None:  # type: ignore[no-untyped-def]
