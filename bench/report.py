@@ -58,7 +58,8 @@ def med(rows: list[Row], key: str) -> float:
 
 def errors_of(rows: list[Row], workload: str) -> list[str]:
     return [
-        f"{r['system']} ({r['config']}, round {r['round']}): {str(r['error'])[-200:]}"
+        f"{r['system']} ({r['config']}, round {r['round']}): "
+        + " ".join(str(r["error"]).split())[-200:]
         for r in rows
         if r["workload"] == workload and "error" in r
     ]

@@ -289,6 +289,8 @@ def main() -> None:
         "load_samples": run.load_samples,
         "results": str(out_path.relative_to(ROOT)),
     }
+    with out_path.open("a") as out:  # so the tables can be rendered again from the file
+        out.write(json.dumps({"meta": meta}) + "\n")
     report.write(run.rows, meta)
     print(f"results: {out_path}; tables: docs/benchmarks.md", flush=True)
 
