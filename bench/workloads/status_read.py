@@ -13,7 +13,7 @@ import subprocess
 
 CONNECTIONS = 64
 WRK_THREADS = 1
-MEASURE_S = 4
+MEASURE_S = 3
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 

@@ -22,7 +22,7 @@ from bench.adapters.costs import pid_key, redis_url, started_key
 STEPS = 5
 STEP_S = 2.0
 KILL_AFTER_S = 1.0
-GIVE_UP_S = 60.0
+GIVE_UP_S = 45.0
 POLL_S = 0.01
 
 

@@ -12,7 +12,7 @@ from bench.stats import latency_summary
 IN_FLIGHT = 8
 FANOUT = 14
 WARMUP_S = 1.0
-MEASURE_S = 5.0
+MEASURE_S = 4.0
 
 
 def strategies_of(cost: str) -> list[str]:
