@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import tempfile
+from pathlib import Path
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 if not os.environ.get(MULTIPROC_ENV):
@@ -18,16 +19,36 @@ if not os.environ.get(MULTIPROC_ENV):
 
 from prometheus_client import multiprocess  # noqa: E402 - must follow the environment
 
+from coordinator.embedded_redis import EmbeddedRedis  # noqa: E402
+
 worker_class = "aiohttp.GunicornWebWorker"
 # Time a worker gets on SIGTERM to release its leases and close its sockets.
 graceful_timeout = 10
 
 
+# The master's embedded redis-server when REDIS_URL is unset (see on_starting).
+EMBEDDED_REDIS_DIR = Path(os.environ.get("OPPSCAN_DATA_DIR", ".data/redis")).resolve()
+embedded_redis: EmbeddedRedis | None = None
+
+
 def on_starting(server: object) -> None:
-    """A fresh metrics directory per master: stale files would double-count."""
+    """A fresh metrics directory per master (stale files would double-count),
+    and, with no REDIS_URL, one embedded redis-server the workers all share:
+    started here, before they fork, so they inherit its URL."""
+    global embedded_redis
     directory = os.environ[MULTIPROC_ENV]
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
+    if not os.environ.get("REDIS_URL"):
+        embedded_redis = EmbeddedRedis(EMBEDDED_REDIS_DIR).start()
+        os.environ["REDIS_URL"] = embedded_redis.url
+
+
+def on_exit(server: object) -> None:
+    """Stop what on_starting started: after the workers, which release leases first."""
+    if embedded_redis is not None:
+        embedded_redis.stop()
+    shutil.rmtree(os.environ[MULTIPROC_ENV], ignore_errors=True)
 
 
 def child_exit(server: object, worker: object) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from config.errors import SettingsError
 from config.logging import configure_logging
 from config.settings import Settings, load_settings
 from coordinator.coordinator import Coordinator
@@ -49,7 +50,9 @@ ROUTES = [
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if not settings.redis_url:
-        raise web.HTTPInternalServerError(reason="REDIS_URL is not set")
+        # Under gunicorn (config/gunicorn.py) and `oppscan serve` an unset
+        # REDIS_URL means an embedded redis-server; a bare app has none.
+        raise SettingsError("REDIS_URL", "not set (run `make run` for an embedded Redis)")
     redis = connect(settings.redis_url)
     app[REDIS] = redis
     yield
