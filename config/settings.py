@@ -183,8 +183,29 @@ def load_settings(env: Mapping[str, str] | None = None, toml_path: Path | None =
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise SettingsError("environment", str(exc)) from None
+        # msgspec names the field (`$.lease_ttl_ms`); the user set its env name.
+        field = str(exc).rpartition("$.")[2].strip("`")
+        names = [env_name for env_name, name in ENV_NAMES.items() if name == field]
+        raise SettingsError(names[0] if names else "environment", str(exc)) from None
     return validate(settings)
+
+
+# Counts and intervals where 0 would mean "never" or "spin": at least 1.
+AT_LEAST_ONE = (
+    "INDEX_BUCKETS",
+    "MAX_STRATEGY_DELIVERIES",
+    "STRATEGY_CONCURRENCY",
+    "SWEEP_INTERVAL_MS",
+    "WORK_RECLAIM_IDLE_MS",
+    "GENERATION_CHECK_INTERVAL_MS",
+    "MAILBOX_POLL_INTERVAL_MS",
+    "WEB_CONCURRENCY",
+    "MAX_OWNED_SCANS",
+    "MAX_BODY_BYTES",
+    "SCAN_STARTS_PER_WINDOW",
+    "RATE_WINDOW_S",
+)
+LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
 def validate(settings: Settings) -> Settings:
@@ -198,8 +219,9 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("SCAN_DEADLINE_S", "must be positive")
     if settings.result_retention_s <= 0:
         raise SettingsError("RESULT_RETENTION_S", "must be positive")
-    if settings.index_buckets < 1:
-        raise SettingsError("INDEX_BUCKETS", "must be at least 1")
-    if settings.max_strategy_deliveries < 1:
-        raise SettingsError("MAX_STRATEGY_DELIVERIES", "must be at least 1")
+    for env_name in AT_LEAST_ONE:
+        if getattr(settings, ENV_NAMES[env_name]) < 1:
+            raise SettingsError(env_name, "must be at least 1")
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(sorted(LOG_LEVELS))}")
     return settings

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from config.errors import SettingsError
 from config.settings import Settings
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
@@ -78,6 +79,10 @@ class Scans:
         self._registry = registry
         self._symbols = tuple(symbols)
         self._generation = generation
+        unknown = [name for name in settings.default_strategies if name not in registry.names()]
+        if unknown:
+            # Caught at startup, not blamed on every client as a 422 later.
+            raise SettingsError("DEFAULT_STRATEGIES", f"unknown strategies: {', '.join(unknown)}")
         self._scripts = Scripts(redis)
         # Concurrent requests' snapshot reads (and appends) share round trips.
         self._autopipe = AutoPipeline(redis)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from config.errors import SettingsError
@@ -54,8 +55,30 @@ def test_a_secret_is_required_outside_development(tmp_path) -> None:  # type: ig
 
 
 @pytest.mark.parametrize(
-    "env", [{"LEASE_TTL_MS": "ten"}, {"LEASE_TTL_MS": "5"}, {"SCAN_DEADLINE_S": "0"}]
+    "env",
+    [
+        {"LEASE_TTL_MS": "ten"},
+        {"LEASE_TTL_MS": "5"},
+        {"SCAN_DEADLINE_S": "0"},
+        {"SWEEP_INTERVAL_MS": "0"},
+        {"WORK_RECLAIM_IDLE_MS": "0"},
+        {"STRATEGY_CONCURRENCY": "0"},
+        {"LOG_LEVEL": "verbose"},
+    ],
 )
 def test_bad_values_are_named(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(SettingsError):
+    with pytest.raises(SettingsError) as bad:
         load_settings({"JWT_SECRET": "x" * 32, **env}, toml_path=tmp_path / "none.toml")
+    assert next(iter(env)) in str(bad.value)
+
+
+def test_unknown_default_strategies_are_a_startup_error(redis, settings) -> None:  # type: ignore[no-untyped-def]
+    from coordinator.generation import GenerationGuard
+    from coordinator.scans import Scans
+    from tests.support import StaticProvider, diagnostic_registry
+
+    wrong = msgspec.structs.replace(settings, default_strategies=("noop", "nope"))
+    with pytest.raises(SettingsError, match=r"DEFAULT_STRATEGIES.*nope"):
+        Scans(
+            redis, wrong, diagnostic_registry(), StaticProvider().symbols(), GenerationGuard(redis)
+        )
