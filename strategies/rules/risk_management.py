@@ -135,6 +135,8 @@ def tighten(
     found = []
     for index, symbol in enumerate(holdings.symbols):
         entry, var = float(holdings.prices[index]), float(report.asset_vars[index])
+        if var <= 0.0:
+            continue  # its worst days were gains: no loss to put a stop against
         stop = entry * (1.0 - params.tight_stop_vars * var)
         found.append(
             make_opportunity(

@@ -33,7 +33,15 @@ from tests.strategies.test_pairs_trading import cointegrated, pair_snapshot
 
 HOURS = 210 * 24
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "AAA/USDT", "BBB/USDT", "CCC/USDT", "DDD/USDT")
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: CI runs the same cases every time (a random search once found a
+# real bug mid-CI, a risk_management stop above entry; fixed, and these cases
+# include markets with strong drift). `HYPOTHESIS_PROFILE` is not consulted.
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def random_bars(

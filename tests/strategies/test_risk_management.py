@@ -52,6 +52,25 @@ def test_tightens_stops_on_a_correlation_spike() -> None:
         assert_well_formed(opportunity)
 
 
+def test_a_holding_whose_worst_days_were_gains_gets_no_stop() -> None:
+    # A rises every day (its 95 % daily "loss" is a gain): a stop "half a VaR
+    # under the price" would sit above it. Only B's stop is tightened.
+    rng = np.random.default_rng(6)
+    independent = 0.002 * rng.standard_normal((2, HOURS))
+    common = 0.002 * rng.standard_normal(7 * 24)
+    independent[:, -7 * 24 :] = common
+    independent[0] = 0.003 + 0.1 * independent[0]
+    series = {
+        "A/USDT": from_log_returns(independent[0]),
+        "B/USDT": from_log_returns(independent[1]),
+    }
+    losses_a = -np.expm1(np.diff(np.log(daily_closes(series["A/USDT"], 91))))
+    assert np.quantile(losses_a, 0.95) < 0
+    found = rm.run(snapshot(series, holdings=holdings_for(series)))
+    assert [(o.symbol, o.side) for o in found] == [("B/USDT", "long")]
+    assert_well_formed(found[0])
+
+
 def test_silent_for_a_calm_diversified_book() -> None:
     rng = np.random.default_rng(8)
     series = {f"{name}/USDT": from_log_returns(0.002 * rng.standard_normal(HOURS)) for name in "AB"}
