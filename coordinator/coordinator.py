@@ -94,6 +94,7 @@ class Coordinator:
             ("refresh_work", s.work_heartbeat_interval_s, self.refresh_work),
             ("check_generation", s.generation_check_interval_ms / MS_PER_S, self.check_generation),
             ("heartbeat", s.worker_heartbeat_interval_ms / MS_PER_S, self.heartbeat),
+            ("prune_consumers", keys.dead_consumer_idle_ms(s) / MS_PER_S, self.prune_consumers),
         ]
         for name, interval_s, duty in duties:
             await self._scheduler.spawn(run_periodic(name, interval_s, duty, self._stop))
@@ -193,6 +194,10 @@ class Coordinator:
                 log.warning("lease_lost", scan_id=actor.scan_id, epoch=actor.lease.epoch)
                 actor.lease.local_deadline = 0.0  # fences every later write at once
                 actor.wake()
+
+    async def prune_consumers(self) -> None:
+        if self._run_strategies and not self.generation.lost:
+            await self.work.prune_consumers(self.scripts)
 
     async def heartbeat(self) -> None:
         beat = WorkerBeat(

@@ -194,6 +194,33 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return ARGV[1]
 """
 
+# KEYS: work_stream; ARGV: group, dead_idle_ms, own_consumer
+# Forgets consumers (dead worker processes) that hold no task and have not read
+# for dead_idle_ms. Atomic, so a consumer cannot take a task between the check
+# and the delete (DELCONSUMER would drop that task from the pending list).
+PRUNE_CONSUMERS = """
+local removed = 0
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
+  if info['name'] ~= ARGV[3] and tonumber(info['pending']) == 0
+     and tonumber(info['idle']) > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    removed = removed + 1
+  end
+end
+return removed
+"""
+
+
+def dead_consumer_idle_ms(settings: Settings) -> int:
+    """A live consumer reads every work_block_ms; one silent this many times
+    longer is a process that is gone."""
+    return settings.work_block_ms * DEAD_CONSUMER_SILENT_BLOCKS
+
+
+DEAD_CONSUMER_SILENT_BLOCKS = 30
+
 # KEYS: user_start_rate; ARGV: limit, window_ms
 # A fixed window: returns 0 when this start is allowed, else the ms until the
 # window ends (the start is not counted).

@@ -22,6 +22,7 @@ class Scripts:
         self.claim_user_scan: AsyncScript = redis.register_script(keys.CLAIM_USER_SCAN)
         self.clear_user_active: AsyncScript = redis.register_script(keys.CLEAR_USER_ACTIVE)
         self.take_start_slot: AsyncScript = redis.register_script(keys.TAKE_START_SLOT)
+        self.prune_consumers: AsyncScript = redis.register_script(keys.PRUNE_CONSUMERS)
         self.acquire_lease: AsyncScript = redis.register_script(keys.ACQUIRE_LEASE)
         self.renew_lease: AsyncScript = redis.register_script(keys.RENEW_LEASE)
         self.release_lease: AsyncScript = redis.register_script(keys.RELEASE_LEASE)

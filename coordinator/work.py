@@ -19,6 +19,7 @@ from coordinator import keys
 from coordinator.autopipe import AutoPipeline
 from coordinator.codec import msgpack_encoder, work_item_decoder
 from coordinator.records import WorkItem
+from coordinator.scripts import Scripts
 
 # XCLAIM idle time given to tasks handed back on shutdown, so the next
 # reclaim pass of any worker takes them at once.
@@ -59,6 +60,17 @@ class WorkQueue:
             except ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
                     raise
+
+    async def prune_consumers(self, scripts: Scripts) -> int:
+        """Forget dead processes' consumers (every process that ever read work
+        would otherwise stay in the group); returns how many went."""
+        removed = 0
+        for bucket in self.buckets():
+            removed += await scripts.prune_consumers(
+                keys=[keys.work_stream(bucket)],
+                args=[keys.WORK_GROUP, keys.dead_consumer_idle_ms(self._settings), self.consumer],
+            )
+        return removed
 
     async def take(self, bucket: int, count: int, block_ms: int) -> list[Task]:
         reply = await self._redis.xreadgroup(

@@ -96,7 +96,12 @@ async def test_task_that_keeps_dying_ends_failed_after_bounded_deliveries(
     [item] = final.strategies
     assert item.status == StrategyStatus.FAILED
     assert "gave up after 3 deliveries" in item.error
-    assert await redis.xlen(keys.work_stream(bucket)) == 0  # acknowledged and removed
+
+    async def removed() -> bool:
+        # Acknowledged (and deleted) just after its report, which may publish first.
+        return await redis.xlen(keys.work_stream(bucket)) == 0
+
+    await eventually(removed, what="the task to be acknowledged and removed")
 
 
 async def test_graceful_stop_hands_scans_over_at_once(
@@ -126,3 +131,33 @@ async def _true() -> bool:
 
 async def _owned(coordinator, scan_id: str) -> bool:  # type: ignore[no-untyped-def]
     return scan_id in coordinator.actors
+
+
+async def test_dead_consumers_are_forgotten_but_never_one_holding_a_task(redis) -> None:  # type: ignore[no-untyped-def]
+    from coordinator.scripts import Scripts
+    from coordinator.work import WorkQueue
+
+    # Dead after 30 silent blocks of 10 ms: 0.3 s.
+    quick = make_settings(redis_url="unused", worker_id="self:1", work_block_ms=10, index_buckets=1)
+    work = WorkQueue(redis, quick)
+    await work.ensure_groups()
+    stream = keys.work_stream(0)
+    await redis.xadd(stream, {"w": b"task"})
+    await redis.xreadgroup(keys.WORK_GROUP, "holder:2", {stream: ">"}, count=1)  # then dies
+    for consumer in ("idle:3", "self:1"):  # holding nothing
+        await redis.xgroup_createconsumer(stream, keys.WORK_GROUP, consumer)
+
+    async def consumers() -> set[str]:
+        infos = await redis.xinfo_consumers(stream, keys.WORK_GROUP)
+        return {info["name"].decode() for info in infos}
+
+    assert await consumers() == {"holder:2", "idle:3", "self:1"}
+
+    async def pruned() -> bool:
+        await work.prune_consumers(Scripts(redis))
+        return "idle:3" not in await consumers()
+
+    await eventually(pruned, timeout_s=5, what="the idle consumer to be forgotten")
+    names = await consumers()
+    assert names == {"holder:2", "self:1"}, "a consumer holding a task, or ourselves, was dropped"
+    assert len(await redis.xpending_range(stream, keys.WORK_GROUP, "-", "+", 10)) == 1
