@@ -46,8 +46,9 @@ THROUGHPUT_CONFIGS = (("noop", 1), ("noop", 2), ("cpu_1ms", 2))
 STATUS_WORKERS = (1, 2)
 # A held scan's strategies wait on market data longer than any benchmark.
 HOLD_ENV = {"MARKET_DATA_LATENCY_MS": "600000", "SCAN_DEADLINE_S": "3600"}
-# Takeover: five strategies of 2 s each (market-data latency), the default lease.
-TAKEOVER_ENV = {"MARKET_DATA_LATENCY_MS": "2000"}
+# Takeover: five strategies of 2 s each (market-data latency), the default lease; tuned as
+# the peers are: a dead worker's strategy tasks are reclaimed after 1 s instead of 3 s.
+TAKEOVER_ENV = {"MARKET_DATA_LATENCY_MS": "2000", "WORK_RECLAIM_IDLE_MS": "1000"}
 # Fan-out: strategies wait 1 s on market data, many at once, so scans publish for ~10 s.
 # Scale: a scan's one strategy waits on market data for longer than the run, so every
 # scan stays running (owned, leased, renewed); reduced from the 10,000 by default.
