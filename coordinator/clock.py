@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+MS_PER_S = 1000
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
 def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ms / MS_PER_S, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def now_iso() -> str:

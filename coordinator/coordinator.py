@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from config.settings import Settings
 from coordinator import keys, worker_registry
 from coordinator.autopipe import AutoPipeline
-from coordinator.clock import now_ms
+from coordinator.clock import MS_PER_S, now_ms
 from coordinator.errors import CoordinatorError
 from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
@@ -38,7 +38,6 @@ from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry
 
 log = structlog.get_logger(__name__)
-MS_PER_S = 1000
 # Pause after a failed blocking read (Redis down) before the next try.
 CONSUMER_ERROR_BACKOFF_S = 0.2
 # Longest pause between attempts to reach Redis while starting.

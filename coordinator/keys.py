@@ -15,6 +15,7 @@ from __future__ import annotations
 import zlib
 
 from config.settings import Settings
+from coordinator.clock import MS_PER_S
 
 PREFIX = "os"
 GENERATION_KEY = f"{PREFIX}:generation"
@@ -119,23 +120,23 @@ def active_ttl_ms(settings: Settings) -> int:
     only outlive that by a few takeovers plus the retention."""
     takeovers_allowed = 10
     return (
-        int(settings.scan_deadline_s * 1000)
-        + settings.result_retention_s * 1000
+        int(settings.scan_deadline_s * MS_PER_S)
+        + settings.result_retention_s * MS_PER_S
         + takeovers_allowed * settings.lease_ttl_ms
     )
 
 
 def retention_ttl_ms(settings: Settings) -> int:
-    return settings.result_retention_s * 1000
+    return settings.result_retention_s * MS_PER_S
 
 
 def tombstone_ttl_ms(settings: Settings) -> int:
     """The tombstone outlives the scan's keys by the tombstone retention."""
-    return (settings.result_retention_s + settings.tombstone_retention_s) * 1000
+    return (settings.result_retention_s + settings.tombstone_retention_s) * MS_PER_S
 
 
 def live_tombstone_ttl_ms(settings: Settings) -> int:
-    return active_ttl_ms(settings) + settings.tombstone_retention_s * 1000
+    return active_ttl_ms(settings) + settings.tombstone_retention_s * MS_PER_S
 
 
 def worker_info_ttl_ms(settings: Settings) -> int:

@@ -14,11 +14,10 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator import keys
-from coordinator.clock import now_ms
+from coordinator.clock import MS_PER_S, now_ms
 from coordinator.codec import snapshot_decoder
 from coordinator.records import Progress
 
-MS_PER_S = 1000
 # Scans whose details are fetched per round trip while filling a page.
 FETCH_BATCH = 200
 

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import fold, keys
-from coordinator.clock import iso, now_ms
+from coordinator.clock import MS_PER_S, iso, now_ms
 from coordinator.codec import actor_state_decoder, results_decoder, snapshot_decoder
 from coordinator.errors import LeaseLost
 from coordinator.lease import Acquired, Lease
@@ -30,7 +30,6 @@ from coordinator.records import ScanStatus
 from coordinator.scripts import Scripts, queue_script
 
 log = structlog.get_logger(__name__)
-MS_PER_S = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from config.errors import SettingsError
 from config.settings import Settings
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
-from coordinator.clock import iso, now_ms
+from coordinator.clock import MS_PER_S, iso, now_ms
 from coordinator.codec import json_encoder, lifecycle_decoder, msgpack_encoder, tombstone_decoder
 from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound, TooManyScans
 from coordinator.fold import progress_of
@@ -159,7 +159,7 @@ class Scans:
 
     async def take_start_slot(self, user_id: str) -> None:
         s = self._settings
-        window_ms = s.rate_window_s * 1000
+        window_ms = s.rate_window_s * MS_PER_S
         retry_after_ms = await self._scripts.take_start_slot(
             keys=[keys.user_start_rate(user_id)], args=[s.scan_starts_per_window, window_ms]
         )
@@ -196,7 +196,7 @@ class Scans:
         self, user_id: str, strategies: Sequence[str], symbols: Sequence[str]
     ) -> tuple[ScanSnapshot, ActorState]:
         created = now_ms()
-        deadline = created + int(self._settings.scan_deadline_s * 1000)
+        deadline = created + int(self._settings.scan_deadline_s * MS_PER_S)
         states = [StrategyState(name=name) for name in strategies]
         snapshot = ScanSnapshot(
             scan_id=uuid.uuid4().hex,

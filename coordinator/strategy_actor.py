@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from config.settings import Settings
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
-from coordinator.clock import now_ms
+from coordinator.clock import MS_PER_S, now_ms
 from coordinator.mailbox import Mailbox
 from coordinator.metrics import STRATEGY_DURATION
 from coordinator.records import (
@@ -31,7 +31,6 @@ from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry
 
 log = structlog.get_logger(__name__)
-MS_PER_S = 1000
 
 
 class StrategyRunner:

@@ -7,7 +7,7 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator import keys
-from coordinator.clock import now_ms
+from coordinator.clock import MS_PER_S, now_ms
 
 worker_encoder = msgspec.json.Encoder()
 
@@ -32,7 +32,6 @@ class WorkerView(msgspec.Struct):
 
 
 worker_decoder = msgspec.json.Decoder(WorkerBeat)
-MS_PER_S = 1000
 
 
 async def heartbeat(redis: Redis, settings: Settings, beat: WorkerBeat) -> None:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
+from coordinator.clock import MS_PER_S
 from coordinator.records import TERMINAL_STRATEGY_STATUSES
 
 Json = dict[str, Any]
@@ -31,7 +32,6 @@ CELL_PADDING = (0, 1, 0, 0)
 NAME_MIN_WIDTH = 9
 # Six significant digits tell levels apart at a glance; --json has all ten.
 PRICE_DIGITS_SHOWN = 6
-MS_PER_S = 1000
 
 
 def styled(status: str) -> str:

@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from coordinator.clock import MS_PER_S
 from coordinator.errors import (
     GenerationLost,
     InvalidScanRequest,
@@ -24,7 +25,6 @@ from coordinator.errors import (
 from web.keys import SETTINGS
 
 log = structlog.get_logger(__name__)
-MS_PER_S = 1000
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

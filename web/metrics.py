@@ -18,6 +18,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from coordinator.clock import MS_PER_S
 from web.errors import Handler
 
 log = structlog.get_logger(__name__)
@@ -60,7 +61,7 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         route=route,
         scan_id=request.match_info.get("scan_id"),
         status=response.status,
-        duration_ms=round(elapsed * 1000, 3),
+        duration_ms=round(elapsed * MS_PER_S, 3),
     )
     return response
 
