@@ -173,8 +173,7 @@ class Coordinator:
         if actor.fenced and not self._stop.is_set():
             # Its lease is gone (expired early, taken, or lapsed under us): let
             # any sweeper try the scan now, not when our last renewal said.
-            self._background.add(asyncio.ensure_future(self.leases.mark_claimable(actor.scan_id)))
-            self._background = {task for task in self._background if not task.done()}
+            self.run_soon(self.leases.mark_claimable(actor.scan_id))
 
     def poke(self, scan_id: str) -> None:
         actor = self.actors.get(scan_id)
@@ -293,6 +292,20 @@ class Coordinator:
 
     def adopt_soon(self, scan_id: str) -> None:
         """Claim a scan just created here without delaying the response."""
-        if self._scheduler is not None and not self._stop.is_set():
-            self._background.add(asyncio.ensure_future(self._scheduler.spawn(self.adopt(scan_id))))
-            self._background = {task for task in self._background if not task.done()}
+        self.run_soon(self.adopt(scan_id))
+
+    def run_soon(self, coroutine: Coroutine[Any, Any, object]) -> None:
+        """Run in the one scheduler from synchronous code (closed on stop with
+        the rest); dropped once stopping, as the scheduler takes no new job."""
+        if self._scheduler is None or self._stop.is_set():
+            coroutine.close()
+            return
+        self._background.add(asyncio.ensure_future(self.spawn_unless_closed(coroutine)))
+        self._background = {task for task in self._background if not task.done()}
+
+    async def spawn_unless_closed(self, coroutine: Coroutine[Any, Any, object]) -> None:
+        assert self._scheduler is not None
+        try:
+            await self._scheduler.spawn(coroutine)
+        except RuntimeError:  # aiojobs: the scheduler closed since run_soon was called
+            coroutine.close()
