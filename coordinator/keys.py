@@ -60,6 +60,11 @@ def events_channel(scan_id: str) -> str:
     return f"{PREFIX}:{{{scan_id}}}:events"
 
 
+def scan_id_of_events_channel(channel: str) -> str:
+    """The inverse of events_channel: the scan id inside its hash tag."""
+    return channel.split("{", 1)[1].split("}", 1)[0]
+
+
 def doorbell_channel(worker_id: str) -> str:
     """Pub/sub channel a worker listens on for 'your scan has mail'."""
     return f"{PREFIX}:bell:{worker_id}"

@@ -149,7 +149,3 @@ class LeaseStore:
 
     def bucket(self, scan_id: str) -> int:
         return keys.bucket_of(scan_id, self._settings.index_buckets)
-
-    async def untrack(self, scan_id: str) -> None:
-        """Drop a finished scan from the lease index."""
-        await self._redis.zrem(keys.lease_index(self.bucket(scan_id)), scan_id)

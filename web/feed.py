@@ -157,7 +157,7 @@ class FeedHub:
                 self.deliver(scan_id, body)
 
     def dispatch(self, channel: str, body: bytes) -> None:
-        scan_id = channel.split("{", 1)[1].split("}", 1)[0]
+        scan_id = keys.scan_id_of_events_channel(channel)
         self.deliver(scan_id, body)
 
     def deliver(self, scan_id: str, body: bytes) -> None:

@@ -44,3 +44,8 @@ def test_retention_is_one_policy() -> None:
     assert keys.retention_ttl_ms(settings) == 60_000
     assert keys.tombstone_ttl_ms(settings) == 660_000
     assert keys.active_ttl_ms(settings) > 30_000 + 60_000
+
+
+def test_events_channel_round_trips_the_scan_id() -> None:
+    scan_id = "0123456789abcdef0123456789abcdef"
+    assert keys.scan_id_of_events_channel(keys.events_channel(scan_id)) == scan_id
