@@ -175,6 +175,11 @@ class Coordinator:
             # any sweeper try the scan now, not when our last renewal said.
             self.run_soon(self.leases.mark_claimable(actor.scan_id))
 
+    async def wake_all_actors(self, connection: object = None) -> None:
+        """Every owned scan re-reads its mailbox now (a bell may have been lost)."""
+        for actor in list(self.actors.values()):
+            actor.wake()
+
     def poke(self, scan_id: str) -> None:
         actor = self.actors.get(scan_id)
         if actor is not None:
@@ -242,10 +247,17 @@ class Coordinator:
             try:
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(channel)
-                    for actor in list(self.actors.values()):
-                        actor.wake()  # bells rung while we were away are lost
-                    async for message in pubsub.listen():
-                        self.poke(message["data"].decode())
+                    await self.wake_all_actors()  # bells rung while we were away are lost
+                    # redis-py also reconnects by itself, raising nothing: hear of it.
+                    connection = pubsub.connection
+                    if connection is not None:
+                        connection.register_connect_callback(self.wake_all_actors)
+                    try:
+                        async for message in pubsub.listen():
+                            self.poke(message["data"].decode())
+                    finally:
+                        if connection is not None:
+                            connection.deregister_connect_callback(self.wake_all_actors)
             except RedisError as exc:
                 log.warning("doorbell_reconnect", error=repr(exc))
                 await asyncio.sleep(CONSUMER_ERROR_BACKOFF_S)

@@ -1,0 +1,43 @@
+"""An owner re-reads its mailbox when its doorbell's pub/sub connection comes
+back, also when redis-py reconnects by itself: a bell rung while the connection
+was away is lost, and the owner would otherwise wait for its mailbox poll."""
+
+from __future__ import annotations
+
+import msgspec
+from redis.asyncio import Redis
+
+from coordinator import keys
+from coordinator.codec import msgpack_encoder
+from coordinator.records import Cancel
+from tests.coordinator.test_work import read_snapshot, terminal_snapshot
+from tests.support import eventually
+
+# The owner's own mailbox poll: only a wake on reconnect reacts well before it.
+SLOW_POLL_MS = 60_000
+
+
+async def test_mail_whose_bell_was_lost_is_folded_after_the_reconnect(
+    redis: Redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
+    slow = msgspec.structs.replace(settings, mailbox_poll_interval_ms=SLOW_POLL_MS)
+    owner = await coordinator_factory(slow, run_strategies=False)
+    created = await scans_for(slow, owner).create("alice", ["sleep_2s"], None, None)
+    scan_id = created.snapshot.scan_id
+
+    async def owned() -> bool:
+        return scan_id in owner.actors or await owner.adopt(scan_id)
+
+    await eventually(owned, what="an owner")
+
+    async def running() -> bool:
+        snapshot = await read_snapshot(redis, scan_id)
+        return snapshot is not None and snapshot.status == "running"
+
+    await eventually(running, what="the owner's first step")  # it has read its mailbox
+    # Mail that rings no bell, as if its bell came while the connection was away.
+    cancel = Cancel(by="alice", at_ms=1, reason="lost bell")
+    await redis.xadd(keys.mailbox(scan_id), {"m": msgpack_encoder.encode(cancel)})
+    assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub") >= 1
+    final = await terminal_snapshot(redis, scan_id)
+    assert final.status == "cancelled"
