@@ -102,23 +102,40 @@ async def test_owner_fenced_at_publish_makes_its_scan_claimable_at_once(
     await eventually(taken, timeout_s=PROMPT_TAKEOVER_S, what="a takeover before the TTL")
 
 
+NO_SWEEP_INTERVAL_MS = 600_000
+
+
 async def test_a_lease_acquired_while_stopping_is_handed_back_at_once(
     redis: Redis, settings, coordinator_factory, scans_for
 ) -> None:  # type: ignore[no-untyped-def]
     owner = await coordinator_factory(settings, run_strategies=False)
     created = await scans_for(settings, owner).create("alice", ["sleep_2s"], None, None)
     scan_id = created.snapshot.scan_id
-    # Let the first owner-to-be finish acquiring while the coordinator stops.
-    candidate = await coordinator_factory(settings, run_strategies=False)
+    # Let the first owner-to-be finish acquiring while the coordinator stops. Its
+    # own sweeper runs once, at start, while the scan is still owned: the test's
+    # adopt below is the only one.
+    no_sweeps = msgspec.structs.replace(
+        settings, worker_id="candidate:2", sweep_interval_ms=NO_SWEEP_INTERVAL_MS
+    )
+
+    async def owned() -> bool:
+        return scan_id in owner.actors or await owner.adopt(scan_id)
+
+    await eventually(owned, what="the first owner")
+    candidate = await coordinator_factory(no_sweeps, run_strategies=False)
     await owner.stop()
     acquire = candidate.leases.acquire
 
+    acquired_while_stopping = []
+
     async def acquire_then_stop(scan: str):  # type: ignore[no-untyped-def]
         acquired = await acquire(scan)
+        acquired_while_stopping.append(acquired)
         await candidate.stop()
         return acquired
 
     candidate.leases.acquire = acquire_then_stop  # type: ignore[method-assign]
     assert not await candidate.adopt(scan_id)
     assert scan_id not in candidate.actors
+    assert acquired_while_stopping and acquired_while_stopping[0] is not None
     assert not await redis.exists(keys.lease(scan_id)), "the lease was kept until its TTL"
