@@ -47,6 +47,7 @@ $(CHROMIUM):
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 # Randomized soak: random fault schedules over 3 web workers + 1 worker, 500+ scans, the
 # history checker over every round; prints violation counts and takeover percentiles.
