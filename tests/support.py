@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -71,7 +71,9 @@ async def eventually(
         await asyncio.sleep(interval_s)
 
 
-def sample_opportunity(symbol: str = "BTC/USDT", strategy: str = "a") -> Opportunity:
+def sample_opportunity(
+    symbol: str = "BTC/USDT", strategy: str = "a", rationale: str = "r"
+) -> Opportunity:
     """A valid opportunity for tests of how results are carried, not computed."""
     return Opportunity(
         strategy=strategy,
@@ -84,7 +86,19 @@ def sample_opportunity(symbol: str = "BTC/USDT", strategy: str = "a") -> Opportu
         expected_return=0.2,
         risk_reward=2.0,
         horizon="1d",
-        rationale="r",
+        rationale=rationale,
         data_source="x",
         as_of="t",
     )
+
+
+async def owned_scan(owner: Any, scans: Any, strategies: list[str], user: str = "alice") -> str:
+    """Start a scan and wait until ``owner`` (a started Coordinator) owns it."""
+    created = await scans.create(user, strategies, None, None)
+    scan_id: str = created.snapshot.scan_id
+
+    async def owned() -> bool:
+        return scan_id in owner.actors or bool(await owner.adopt(scan_id))
+
+    await eventually(owned, what=f"an owner of scan {scan_id}")
+    return scan_id

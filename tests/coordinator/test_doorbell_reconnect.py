@@ -11,7 +11,7 @@ from coordinator import keys
 from coordinator.codec import msgpack_encoder
 from coordinator.records import Cancel
 from tests.coordinator.test_work import read_snapshot, terminal_snapshot
-from tests.support import eventually
+from tests.support import eventually, owned_scan
 
 # The owner's own mailbox poll: only a wake on reconnect reacts well before it.
 SLOW_POLL_MS = 60_000
@@ -22,13 +22,7 @@ async def test_mail_whose_bell_was_lost_is_folded_after_the_reconnect(
 ) -> None:  # type: ignore[no-untyped-def]
     slow = msgspec.structs.replace(settings, mailbox_poll_interval_ms=SLOW_POLL_MS)
     owner = await coordinator_factory(slow, run_strategies=False)
-    created = await scans_for(slow, owner).create("alice", ["sleep_2s"], None, None)
-    scan_id = created.snapshot.scan_id
-
-    async def owned() -> bool:
-        return scan_id in owner.actors or await owner.adopt(scan_id)
-
-    await eventually(owned, what="an owner")
+    scan_id = await owned_scan(owner, scans_for(slow, owner), ["sleep_2s"])
 
     async def running() -> bool:
         snapshot = await read_snapshot(redis, scan_id)

@@ -11,7 +11,7 @@ from coordinator.clock import now_ms
 from coordinator.lease import LeaseStore
 from coordinator.records import Started
 from coordinator.scripts import Scripts
-from tests.support import eventually, make_settings
+from tests.support import eventually, make_settings, owned_scan
 
 # Well under the scan deadline (30 s in make_settings): only the lease loss explains an exit.
 DROP_TIMEOUT_S = 5.0
@@ -23,13 +23,7 @@ async def test_owner_drops_the_actor_when_its_lease_is_taken_with_no_mail(
     # No strategy runs anywhere, so the mailbox stays empty and the ex-owner has
     # nothing to publish: the loss itself must make it stop.
     owner = await coordinator_factory(settings, run_strategies=False)
-    created = await scans_for(settings, owner).create("alice", ["sleep_2s"], None, None)
-    scan_id = created.snapshot.scan_id
-
-    async def owned() -> bool:
-        return scan_id in owner.actors or await owner.adopt(scan_id)
-
-    await eventually(owned, what="the first owner")
+    scan_id = await owned_scan(owner, scans_for(settings, owner), ["sleep_2s"])
     await redis.delete(keys.lease(scan_id))  # stands in for a clock jump expiring the lease
     thief = LeaseStore(
         redis, Scripts(redis), make_settings(redis_url=settings.redis_url, worker_id="b:2")
@@ -53,13 +47,7 @@ async def test_scan_whose_lease_expired_early_is_taken_over_without_waiting_a_tt
 ) -> None:  # type: ignore[no-untyped-def]
     slow = msgspec.structs.replace(settings, lease_ttl_ms=SLOW_LEASE_TTL_MS)
     owner = await coordinator_factory(slow, run_strategies=False)
-    created = await scans_for(slow, owner).create("alice", ["sleep_2s"], None, None)
-    scan_id = created.snapshot.scan_id
-
-    async def owned() -> bool:
-        return scan_id in owner.actors or await owner.adopt(scan_id)
-
-    await eventually(owned, what="the first owner")
+    scan_id = await owned_scan(owner, scans_for(slow, owner), ["sleep_2s"])
     other = await coordinator_factory(
         msgspec.structs.replace(slow, worker_id="b:2"), run_strategies=False
     )
@@ -79,13 +67,7 @@ async def test_owner_fenced_at_publish_makes_its_scan_claimable_at_once(
     """The loss is found by a fenced publish (mail came in), not by a renewal."""
     slow = msgspec.structs.replace(settings, lease_ttl_ms=SLOW_LEASE_TTL_MS)
     owner = await coordinator_factory(slow, run_strategies=False)
-    created = await scans_for(slow, owner).create("alice", ["sleep_2s"], None, None)
-    scan_id = created.snapshot.scan_id
-
-    async def owned() -> bool:
-        return scan_id in owner.actors or await owner.adopt(scan_id)
-
-    await eventually(owned, what="the first owner")
+    scan_id = await owned_scan(owner, scans_for(slow, owner), ["sleep_2s"])
     other = await coordinator_factory(
         msgspec.structs.replace(slow, worker_id="b:2"), run_strategies=False
     )
@@ -109,19 +91,13 @@ async def test_a_lease_acquired_while_stopping_is_handed_back_at_once(
     redis: Redis, settings, coordinator_factory, scans_for
 ) -> None:  # type: ignore[no-untyped-def]
     owner = await coordinator_factory(settings, run_strategies=False)
-    created = await scans_for(settings, owner).create("alice", ["sleep_2s"], None, None)
-    scan_id = created.snapshot.scan_id
     # Let the first owner-to-be finish acquiring while the coordinator stops. Its
     # own sweeper runs once, at start, while the scan is still owned: the test's
     # adopt below is the only one.
     no_sweeps = msgspec.structs.replace(
         settings, worker_id="candidate:2", sweep_interval_ms=NO_SWEEP_INTERVAL_MS
     )
-
-    async def owned() -> bool:
-        return scan_id in owner.actors or await owner.adopt(scan_id)
-
-    await eventually(owned, what="the first owner")
+    scan_id = await owned_scan(owner, scans_for(settings, owner), ["sleep_2s"])
     candidate = await coordinator_factory(no_sweeps, run_strategies=False)
     await owner.stop()
     acquire = candidate.leases.acquire

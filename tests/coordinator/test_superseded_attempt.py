@@ -14,20 +14,14 @@ from coordinator.codec import snapshot_decoder
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus, Started
 from coordinator.strategy_actor import StrategyRunner
 from coordinator.work import WorkQueue
-from tests.support import StaticProvider, diagnostic_registry, eventually
+from tests.support import StaticProvider, diagnostic_registry, eventually, owned_scan
 
 
 async def test_superseded_attempt_leaves_the_task_for_a_retry_when_the_newer_one_dies(
     redis: Redis, settings, coordinator_factory, scans_for
 ) -> None:  # type: ignore[no-untyped-def]
     owner = await coordinator_factory(settings, run_strategies=False)
-    created = await scans_for(settings, owner).create("alice", ["noop"], None, None)
-    scan_id = created.snapshot.scan_id
-
-    async def owned() -> bool:
-        return scan_id in owner.actors or await owner.adopt(scan_id)
-
-    await eventually(owned, what="an owner")
+    scan_id = await owned_scan(owner, scans_for(settings, owner), ["noop"])
     bucket = keys.bucket_of(scan_id, settings.index_buckets)
     first_settings = msgspec.structs.replace(settings, worker_id="first:1")
     first = WorkQueue(redis, first_settings)

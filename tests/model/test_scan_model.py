@@ -59,7 +59,7 @@ from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scans import Scans
 from coordinator.scripts import Scripts
 from strategies.opportunity import Opportunity
-from tests.support import StaticProvider, diagnostic_registry, make_settings
+from tests.support import StaticProvider, diagnostic_registry, make_settings, sample_opportunity
 
 T = TypeVar("T")
 
@@ -208,21 +208,7 @@ def stream_id(entry_id: str) -> tuple[int, int]:
 
 def opportunity_for(report_id: str) -> Opportunity:
     """One opportunity per applied report, named by it, so a double apply shows."""
-    return Opportunity(
-        strategy=report_id.split(":")[0],
-        symbol="BTC/USDT",
-        side="long",
-        entry=100.0,
-        stop=95.0,
-        target=110.0,
-        confidence=0.5,
-        expected_return=0.1,
-        risk_reward=2.0,
-        horizon="1 day",
-        rationale=report_id,
-        data_source="model",
-        as_of="2026-01-01T00:00:00+00:00",
-    )
+    return sample_opportunity(strategy=report_id.split(":")[0], rationale=report_id)
 
 
 class ScanOwnershipModel(RuleBasedStateMachine):
