@@ -68,7 +68,9 @@ def start_oppscan(
 
 
 def start_oppscan_worker(redis_url: str, tag: str, extra: dict[str, str] | None = None) -> Proc:
-    env = oppscan_env(redis_url, 0, 0, extra or {})
+    env = oppscan_env(redis_url, 0, 1, extra or {})
+    for web_only in ("PORT", "WEB_CONCURRENCY"):  # the worker process type serves no HTTP
+        env.pop(web_only)
     return Proc(
         f"oppscan-worker-{tag}", ["sh", "-c", f"exec {procfile_command('worker')}"], env
     ).start()
