@@ -136,9 +136,20 @@ async def test_s08_redis_restarted_empty_fails_closed_until_the_recovery_command
         status, body = await probe.get_json(before.users[lost_scan], f"/api/v1/scans/{lost_scan}")
         assert (status, body["error"]["code"]) == (503, "redis_data_lost"), (status, body)
         assert await probe.create("s08-during", ["noop"]) is None
+
+        async def every_worker_logged_the_loss() -> bool:
+            # The probes need not reach every worker (gunicorn spreads accepts
+            # unevenly): each worker's own log line is the proof it closed.
+            lost = service.log_lines("redis_generation_lost")
+            live = {f"{pid}" for pid in service.worker_pids()}
+            return live <= {str(line["worker_id"]).rsplit(":", 1)[1] for line in lost}
+
+        await eventually(
+            every_worker_logged_the_loss,
+            timeout_s=FAIL_CLOSED_TIMEOUT_S,
+            what="every worker's redis_generation_lost line",
+        )
         lost_lines = service.log_lines("redis_generation_lost")
-        live = {f"{pid}" for pid in service.worker_pids()}
-        assert live <= {str(line["worker_id"]).rsplit(":", 1)[1] for line in lost_lines}
         assert "coordinator.recover" in str(lost_lines[0]["action"])
         # A worker restarted now (a crash, max_requests) must fail closed too,
         # not start a new generation on the empty database that the others adopt.
