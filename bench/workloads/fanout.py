@@ -3,8 +3,11 @@ delay from the owner's publish to each client's receipt.
 
 The publish time is the snapshot's `updated_at`, which the owner stamps (ms precision)
 just before its publish script runs: the delay therefore includes the publish round trip
-itself, and the client's own event-loop lag; the first message of each socket (the
-snapshot read on connect, not a publish) is left out.
+itself, and the client's own event-loop lag. The scans' strategies wait on simulated
+market data (the runner's MARKET_DATA_LATENCY_MS), so they are still running when every
+client is connected; only
+messages received after the last client connected count (the connection storm is not
+fan-out), and the first message of each socket (the snapshot read on connect) never does.
 """
 
 from __future__ import annotations
@@ -43,13 +46,19 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
     delays: list[float] = []
     closed_terminal = 0
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    clients = scans * per_scan
+    connected = 0
+    all_connected = asyncio.Event()
 
     async def follow(user: str, scan_id: str) -> None:
-        nonlocal closed_terminal
+        nonlocal closed_terminal, connected
         async with gate:
             ws = await client.session.ws_connect(
                 f"{client.base_url}/api/v1/scans/{scan_id}/ws", headers=client.headers(user)
             )
+        connected += 1
+        if connected == clients:
+            all_connected.set()
         first, last_status = True, ""
         async for message in ws:
             received = time.time()
@@ -57,7 +66,7 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
                 continue
             stamp = stamp_decoder.decode(message.data)
             last_status = stamp.status
-            if not first:
+            if not first and all_connected.is_set():
                 delays.append(received - datetime.fromisoformat(stamp.updated_at).timestamp())
             first = False
         await ws.close()
@@ -69,6 +78,6 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
     )
     return {
         **latency_summary(delays),
-        "clients": scans * per_scan,
+        "clients": clients,
         "clients_saw_terminal": closed_terminal,
     }
