@@ -5,15 +5,17 @@ The publish time is the snapshot's `updated_at`, which the owner stamps (ms prec
 just before its publish script runs: the delay therefore includes the publish round trip
 itself, and the client's own event-loop lag. The scans' strategies wait on simulated
 market data (the runner's MARKET_DATA_LATENCY_MS), so they are still running when every
-client is connected; only
-messages received after the last client connected count (the connection storm is not
-fan-out), and the first message of each socket (the snapshot read on connect) never does.
+client is connected; only messages received after the last client connected count (the
+connection storm is not fan-out), and the first message of each socket (the snapshot
+read on connect) never does. The sockets are spread over CLIENT_PROCESSES processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +28,10 @@ SCANS = 100
 CLIENTS_PER_SCAN = 10
 FANOUT = 14
 CONNECT_CONCURRENCY = 50
+# The 1,000 sockets are spread over this many client processes, so one client
+# event loop draining a burst of 1,000 messages is not what gets measured.
+CLIENT_PROCESSES = 4
+TERMINAL = ("completed", "partial", "failed", "cancelled")
 
 
 class Stamp(msgspec.Struct):
@@ -37,28 +43,72 @@ class Stamp(msgspec.Struct):
 stamp_decoder = msgspec.json.Decoder(Stamp)
 
 
+@dataclass(frozen=True)
+class Socket:
+    url: str
+    headers: dict[str, str]
+
+
 async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
     scans = int(params.get("scans", SCANS))
     per_scan = int(params.get("clients_per_scan", CLIENTS_PER_SCAN))
+    processes = int(params.get("client_processes", CLIENT_PROCESSES))
     names = [f"noop_{n:02d}" for n in range(1, FANOUT + 1)]
     users = [f"fan-{params.get('round', 0)}-{n}" for n in range(scans)]
     scan_ids = await asyncio.gather(*(client.submit(user, names) for user in users))
-    delays: list[float] = []
-    closed_terminal = 0
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    clients = scans * per_scan
-    connected = 0
-    all_connected = asyncio.Event()
+    sockets = [
+        Socket(f"{client.base_url}/api/v1/scans/{scan_id}/ws", client.headers(user))
+        for user, scan_id in zip(users, scan_ids, strict=True)
+        for _ in range(per_scan)
+    ]
+    context = multiprocessing.get_context("spawn")
+    connected = context.Value("i", 0)
+    all_connected = context.Event()
+    results = context.Queue()
+    shards = [sockets[i::processes] for i in range(processes)]
+    workers = [
+        context.Process(
+            target=follow_shard, args=(shard, len(sockets), connected, all_connected, results)
+        )
+        for shard in shards
+    ]
+    for worker in workers:
+        worker.start()
+    gathered = await asyncio.to_thread(lambda: [results.get() for _ in workers])
+    for worker in workers:
+        worker.join()
+    delays = [delay for shard_delays, _ in gathered for delay in shard_delays]
+    return {
+        **latency_summary(delays),
+        "clients": len(sockets),
+        "client_processes": processes,
+        "clients_saw_terminal": sum(terminal for _, terminal in gathered),
+    }
 
-    async def follow(user: str, scan_id: str) -> None:
-        nonlocal closed_terminal, connected
+
+def follow_shard(
+    sockets: list[Socket], total: int, connected: Any, all_connected: Any, results: Any
+) -> None:
+    """One client process: follows its share of the sockets, reports its delays."""
+    results.put(asyncio.run(follow_all(sockets, total, connected, all_connected)))
+
+
+async def follow_all(
+    sockets: list[Socket], total: int, connected: Any, all_connected: Any
+) -> tuple[list[float], int]:
+    delays: list[float] = []
+    terminal = 0
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    counting = False
+
+    async def follow(socket: Socket) -> None:
+        nonlocal terminal, counting
         async with gate:
-            ws = await client.session.ws_connect(
-                f"{client.base_url}/api/v1/scans/{scan_id}/ws", headers=client.headers(user)
-            )
-        connected += 1
-        if connected == clients:
-            all_connected.set()
+            ws = await session.ws_connect(socket.url, headers=socket.headers)
+        with connected.get_lock():
+            connected.value += 1
+            if connected.value == total:
+                all_connected.set()
         first, last_status = True, ""
         async for message in ws:
             received = time.time()
@@ -66,18 +116,16 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
                 continue
             stamp = stamp_decoder.decode(message.data)
             last_status = stamp.status
-            if not first and all_connected.is_set():
+            # The connection storm is not fan-out: count once every client is in.
+            counting = counting or all_connected.is_set()
+            if not first and counting:
                 delays.append(received - datetime.fromisoformat(stamp.updated_at).timestamp())
             first = False
         await ws.close()
-        if last_status in ("completed", "partial", "failed", "cancelled"):
-            closed_terminal += 1
+        if last_status in TERMINAL:
+            terminal += 1
 
-    await asyncio.gather(
-        *(follow(u, s) for u, s in zip(users, scan_ids, strict=True) for _ in range(per_scan))
-    )
-    return {
-        **latency_summary(delays),
-        "clients": clients,
-        "clients_saw_terminal": closed_terminal,
-    }
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(follow(socket) for socket in sockets))
+    return delays, terminal
