@@ -42,46 +42,49 @@ SLOW_LEASE_TTL_MS = 9000
 PROMPT_TAKEOVER_S = SLOW_LEASE_TTL_MS / 1000 / 2
 
 
-async def test_scan_whose_lease_expired_early_is_taken_over_without_waiting_a_ttl(
-    redis: Redis, settings, coordinator_factory, scans_for
-) -> None:  # type: ignore[no-untyped-def]
+async def lease_lost_under_an_owner(redis: Redis, settings, coordinator_factory, scans_for):  # type: ignore[no-untyped-def]
+    """An owner and a rival worker, both slow to renew; the owner's lease is gone
+    (a clock jump on the Redis host). Returns (owner, rival, scan_id)."""
     slow = msgspec.structs.replace(settings, lease_ttl_ms=SLOW_LEASE_TTL_MS)
     owner = await coordinator_factory(slow, run_strategies=False)
     scan_id = await owned_scan(owner, scans_for(slow, owner), ["sleep_2s"])
-    other = await coordinator_factory(
+    rival = await coordinator_factory(
         msgspec.structs.replace(slow, worker_id="b:2"), run_strategies=False
     )
-    await redis.delete(keys.lease(scan_id))  # a clock jump on the Redis host
+    await redis.delete(keys.lease(scan_id))
+    return owner, rival, scan_id
 
+
+async def taken_over_before_the_ttl(redis: Redis, scan_id: str, owner, rival) -> None:  # type: ignore[no-untyped-def]
     async def taken() -> bool:
         # Either worker may win the next epoch (the old owner's sweeper too).
         epoch = await redis.hget(keys.lease(scan_id), "epoch")
-        return epoch is not None and int(epoch) == 2 and scan_id in owner.actors | other.actors
+        return epoch is not None and int(epoch) == 2 and scan_id in owner.actors | rival.actors
 
     await eventually(taken, timeout_s=PROMPT_TAKEOVER_S, what="a takeover before the TTL")
+
+
+async def test_scan_whose_lease_expired_early_is_taken_over_without_waiting_a_ttl(
+    redis: Redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
+    owner, rival, scan_id = await lease_lost_under_an_owner(
+        redis, settings, coordinator_factory, scans_for
+    )
+    await taken_over_before_the_ttl(redis, scan_id, owner, rival)
 
 
 async def test_owner_fenced_at_publish_makes_its_scan_claimable_at_once(
     redis: Redis, settings, coordinator_factory, scans_for
 ) -> None:  # type: ignore[no-untyped-def]
     """The loss is found by a fenced publish (mail came in), not by a renewal."""
-    slow = msgspec.structs.replace(settings, lease_ttl_ms=SLOW_LEASE_TTL_MS)
-    owner = await coordinator_factory(slow, run_strategies=False)
-    scan_id = await owned_scan(owner, scans_for(slow, owner), ["sleep_2s"])
-    other = await coordinator_factory(
-        msgspec.structs.replace(slow, worker_id="b:2"), run_strategies=False
+    owner, rival, scan_id = await lease_lost_under_an_owner(
+        redis, settings, coordinator_factory, scans_for
     )
-    await redis.delete(keys.lease(scan_id))  # a clock jump on the Redis host
     # Mail makes the owner publish now, so its write is fenced before its next renewal.
     await owner.mailbox.append(
         scan_id, Started(strategy="sleep_2s", attempt=1, worker="w:9", at_ms=now_ms())
     )
-
-    async def taken() -> bool:
-        epoch = await redis.hget(keys.lease(scan_id), "epoch")
-        return epoch is not None and int(epoch) == 2 and scan_id in owner.actors | other.actors
-
-    await eventually(taken, timeout_s=PROMPT_TAKEOVER_S, what="a takeover before the TTL")
+    await taken_over_before_the_ttl(redis, scan_id, owner, rival)
 
 
 NO_SWEEP_INTERVAL_MS = 600_000
