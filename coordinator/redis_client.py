@@ -9,7 +9,7 @@ primary that those Sentinels name ``service``, found again after a failover.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 from urllib.parse import unquote
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
@@ -46,6 +46,17 @@ def backoff() -> Retry:
     return Retry(ExponentialBackoff(cap=BACKOFF_CAP_S, base=BACKOFF_BASE_S), RETRIES)
 
 
+def connection_options() -> dict[str, Any]:
+    """What every topology's connections share: pool size, retries, timeouts."""
+    return {
+        "max_connections": MAX_CONNECTIONS,
+        "retry": backoff(),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        "socket_timeout": SOCKET_TIMEOUT_S,
+        "socket_connect_timeout": CONNECT_TIMEOUT_S,
+    }
+
+
 def connect(url: str) -> Redis:
     scheme, _, rest = url.partition("://")
     if scheme in CLUSTER_SCHEMES:
@@ -54,27 +65,13 @@ def connect(url: str) -> Redis:
         return connect_sentinel(rest, tls=SENTINEL_SCHEMES[scheme])
     # A blocking pool: a burst of requests waits for a connection instead of failing.
     pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=MAX_CONNECTIONS,
-        timeout=POOL_WAIT_S,
-        retry=backoff(),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        socket_timeout=SOCKET_TIMEOUT_S,
-        socket_connect_timeout=CONNECT_TIMEOUT_S,
-        health_check_interval=0,
+        url, timeout=POOL_WAIT_S, health_check_interval=0, **connection_options()
     )
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it too
 
 
 def connect_cluster(seed_url: str) -> Redis:
-    cluster = RedisCluster.from_url(
-        seed_url,
-        max_connections=MAX_CONNECTIONS,
-        retry=backoff(),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        socket_timeout=SOCKET_TIMEOUT_S,
-        socket_connect_timeout=CONNECT_TIMEOUT_S,
-    )
+    cluster = RedisCluster.from_url(seed_url, **connection_options())
     # RedisCluster serves every command the service sends (each touches one
     # slot); the one difference, scripts queued on a pipeline, is handled by
     # coordinator.scripts.queue_script.
@@ -110,10 +107,6 @@ def connect_sentinel(rest: str, *, tls: bool) -> Redis:
             username=unquote(username) or None,
             password=unquote(password) or None,
             ssl=tls,
-            max_connections=MAX_CONNECTIONS,
-            retry=backoff(),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-            socket_timeout=SOCKET_TIMEOUT_S,
-            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            **connection_options(),
         ),
     )
