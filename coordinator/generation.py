@@ -55,7 +55,10 @@ class GenerationGuard:
 
     async def check(self) -> None:
         """Compare the marker in Redis with the one this worker runs on."""
-        raw = await self._redis.get(keys.GENERATION_KEY)
+        await self.judge(await self._redis.get(keys.GENERATION_KEY))
+
+    async def judge(self, raw: bytes | None) -> None:
+        """Judge a marker read by the caller (often pipelined with its own commands)."""
         found = raw.decode() if raw is not None else None
         if found == self.expected:
             return

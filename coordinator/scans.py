@@ -176,12 +176,17 @@ class Scans:
     ) -> tuple[SnapshotRead | None, str | None]:
         """The scan a retry or a second POST should get back, and a stale active pointer."""
         async with self._redis.pipeline(transaction=False) as pipe:
+            # The marker rides along: a worker that has not yet noticed Redis came
+            # back empty must not start a scan on it.
+            pipe.get(keys.GENERATION_KEY)
             pipe.get(keys.user_active(user_id))
             if idempotency_key:
                 pipe.get(keys.user_idempotency(user_id, idempotency_key))
             replies = await pipe.execute()
-        active = replies[0].decode() if replies[0] else None
-        original = replies[1].decode() if len(replies) > 1 and replies[1] else None
+        await self._generation.judge(replies[0])
+        self._generation.ensure_ok()
+        active = replies[1].decode() if replies[1] else None
+        original = replies[2].decode() if len(replies) > 2 and replies[2] else None
         for candidate in (original, active):
             if candidate is None:
                 continue
@@ -254,7 +259,12 @@ class Scans:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zadd(keys.lease_index(keys.bucket_of(scan_id, s.index_buckets)), {scan_id: 0})
             self._work.enqueue_in(pipe, items)
-            await pipe.execute()
+            # Read after the create: if a retried create landed on a Redis that
+            # restarted empty, the marker is gone and the id must not be handed out.
+            pipe.get(keys.GENERATION_KEY)
+            replies = await pipe.execute()
+        await self._generation.judge(replies[-1])
+        self._generation.ensure_ok()
 
     async def owner_of(self, scan_id: str) -> str:
         """The user a scan belongs to (operators only); ScanNotFound when unknown."""
