@@ -12,14 +12,13 @@ commands are only as atomic as before, i.e. each command or script on its own).
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-Queue = Callable[[Pipeline], Coroutine[Any, Any, object] | object]
+Queue = Callable[[Pipeline], object]
 
 
 class AutoPipeline:
@@ -55,12 +54,9 @@ class AutoPipeline:
         async with self._redis.pipeline(transaction=False) as pipe:
             for queue, _future in batch:
                 start = len(pipe)
-                queued = queue(pipe)
-                # Only a coroutine (a script queued by queue_script) is awaited: a queued
-                # command returns the pipeline itself, and awaiting a Cluster pipeline
-                # re-initialises it, dropping what is queued.
-                if inspect.iscoroutine(queued):
-                    await queued
+                # Never awaited: a queued command returns the pipeline itself, and
+                # awaiting a Cluster pipeline re-initialises it, dropping what is queued.
+                queue(pipe)
                 spans.append((start, len(pipe)))
             replies = await pipe.execute(raise_on_error=False)
         for (_queue, future), (start, end) in zip(batch, spans, strict=True):

@@ -62,7 +62,7 @@ class Coordinator:
         # One auto-pipeline per process: concurrent strategy tasks share round trips.
         autopipe = AutoPipeline(redis)
         self.mailbox = Mailbox(redis, self.scripts, autopipe)
-        self.work = WorkQueue(redis, settings, autopipe)
+        self.work = WorkQueue(redis, settings, autopipe, self.scripts)
         self.runner = StrategyRunner(
             redis, self.mailbox, self.work, registry, provider, settings, autopipe
         )
@@ -200,7 +200,7 @@ class Coordinator:
 
     async def prune_consumers(self) -> None:
         if self._run_strategies and not self.generation.lost:
-            await self.work.prune_consumers(self.scripts)
+            await self.work.prune_consumers()
 
     async def heartbeat(self) -> None:
         beat = WorkerBeat(

@@ -200,6 +200,19 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return ARGV[1]
 """
 
+# KEYS: work_stream; ARGV: group, entry_id, delivery
+# Acknowledges (and deletes) a finished task unless it was delivered again since
+# this delivery: then the newer attempt's report is the one the fold applies, and
+# the task must stay pending for it, so a reclaim retries it if that attempt dies
+# too. One script, so the check and the acknowledgement share one round trip.
+ACK_UNLESS_SUPERSEDED = """
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if pending[1] and tonumber(pending[1][4]) > tonumber(ARGV[3]) then return 0 end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1
+"""
+
 # KEYS: work_stream; ARGV: group, dead_idle_ms, own_consumer
 # Forgets consumers (dead worker processes) that hold no task and have not read
 # for dead_idle_ms. Atomic, so a consumer cannot take a task between the check

@@ -95,7 +95,7 @@ class LeaseStore:
         expiry = now_ms() + s.lease_ttl_ms
         async with self._redis.pipeline(transaction=False) as pipe:
             for lease in leases:
-                await queue_script(
+                queue_script(
                     pipe,
                     self._scripts.renew_lease,
                     [keys.lease(lease.scan_id)],

@@ -42,8 +42,8 @@ class Mailbox:
         (entry_id,) = await self._autopipe.run(lambda pipe: self.append_in(pipe, scan_id, message))
         return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
-    async def append_in(self, pipe: Pipeline, scan_id: str, message: MailboxMessage) -> None:
-        await queue_script(
+    def append_in(self, pipe: Pipeline, scan_id: str, message: MailboxMessage) -> None:
+        queue_script(
             pipe,
             self._scripts.append_mailbox,
             [keys.mailbox(scan_id), keys.lease(scan_id), keys.scan(scan_id)],

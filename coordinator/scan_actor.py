@@ -140,7 +140,7 @@ class ScanActor:
             pipe.zrem(
                 keys.lease_index(keys.bucket_of(self.scan_id, settings.index_buckets)), self.scan_id
             )
-            await queue_script(
+            queue_script(
                 pipe,
                 self._deps.scripts.clear_user_active,
                 [keys.user_active(snapshot.user_id)],

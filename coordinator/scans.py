@@ -87,7 +87,7 @@ class Scans:
         # Concurrent requests' snapshot reads (and appends) share round trips.
         self._autopipe = AutoPipeline(redis)
         self._mailbox = Mailbox(redis, self._scripts, self._autopipe)
-        self._work = WorkQueue(redis, settings, self._autopipe)
+        self._work = WorkQueue(redis, settings, self._autopipe, self._scripts)
 
     # ---- validation ----
 

@@ -1,7 +1,8 @@
 """The Lua scripts of :mod:`coordinator.keys`, registered once per Redis client.
 
 redis-py's Script objects run EVALSHA and reload on NOSCRIPT, so scripts come
-back by themselves after a Redis restart.
+back by themselves after a Redis restart. In a pipeline the script's text goes
+with EVAL instead (see queue_script).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.cluster import ClusterPipeline
 from redis.commands.core import AsyncScript
 
 from coordinator import keys
@@ -28,17 +28,17 @@ class Scripts:
         self.release_lease: AsyncScript = redis.register_script(keys.RELEASE_LEASE)
         self.publish_snapshot: AsyncScript = redis.register_script(keys.PUBLISH_SNAPSHOT)
         self.append_mailbox: AsyncScript = redis.register_script(keys.APPEND_MAILBOX)
+        self.ack_unless_superseded: AsyncScript = redis.register_script(keys.ACK_UNLESS_SUPERSEDED)
 
 
-async def queue_script(
+def queue_script(
     pipe: Pipeline, script: AsyncScript, keys: Sequence[str], args: Sequence[object]
 ) -> None:
-    """Queue a script call on a pipeline.
+    """Queue a script call on a pipeline, as EVAL with the script's text.
 
-    A Cluster pipeline refuses EVALSHA (it could not reload a script a node
-    lost mid-pipeline), so there the script's text goes with EVAL instead.
+    redis-py's EVALSHA in a pipeline first asks SCRIPT EXISTS, a round trip of its
+    own before every pipeline (and a Cluster pipeline refuses EVALSHA outright).
+    Redis caches an EVAL'd script by its digest, so the text costs only bytes on
+    the wire, and a Redis that restarted without its script cache needs no reload.
     """
-    if isinstance(pipe, ClusterPipeline):
-        pipe.eval(script.script, len(keys), *keys, *args)
-    else:
-        await script(keys=keys, args=args, client=pipe)
+    pipe.eval(script.script, len(keys), *keys, *args)

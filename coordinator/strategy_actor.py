@@ -69,12 +69,10 @@ class StrategyRunner:
             await self.report(item, task.delivery, StrategyStatus.FAILED, 0.0, error=error)
         else:
             await self.execute(item, task.delivery)
-        if await self._work.superseded(task):
+        if not await self._work.ack_unless_superseded(task):
             # Our report is dropped as superseded; acknowledging would leave the
             # strategy to the newer attempt alone, with no task left to retry it.
             log.info("strategy_task_superseded", entry=task.entry_id, attempt=task.delivery)
-            return
-        await self._work.ack(task)
 
     async def epoch_if_worth_running(self, item: WorkItem) -> int | None:
         """The scan's epoch, or None for work of a scan that ended (cancelled,

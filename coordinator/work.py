@@ -19,7 +19,7 @@ from coordinator import keys
 from coordinator.autopipe import AutoPipeline
 from coordinator.codec import msgpack_encoder, work_item_decoder
 from coordinator.records import WorkItem
-from coordinator.scripts import Scripts
+from coordinator.scripts import Scripts, queue_script
 
 # XCLAIM idle time given to tasks handed back on shutdown, so the next
 # reclaim pass of any worker takes them at once.
@@ -36,10 +36,15 @@ class Task:
 
 class WorkQueue:
     def __init__(
-        self, redis: Redis, settings: Settings, autopipe: AutoPipeline | None = None
+        self,
+        redis: Redis,
+        settings: Settings,
+        autopipe: AutoPipeline | None = None,
+        scripts: Scripts | None = None,
     ) -> None:
         self._redis = redis
         self._autopipe = autopipe or AutoPipeline(redis)
+        self._scripts = scripts or Scripts(redis)
         self._settings = settings
         self.consumer = settings.worker_id
 
@@ -61,12 +66,12 @@ class WorkQueue:
                 if "BUSYGROUP" not in str(exc):
                     raise
 
-    async def prune_consumers(self, scripts: Scripts) -> int:
+    async def prune_consumers(self) -> int:
         """Forget dead processes' consumers (every process that ever read work
         would otherwise stay in the group); returns how many went."""
         removed = 0
         for bucket in self.buckets():
-            removed += await scripts.prune_consumers(
+            removed += await self._scripts.prune_consumers(
                 keys=[keys.work_stream(bucket)],
                 args=[keys.WORK_GROUP, keys.dead_consumer_idle_ms(self._settings), self.consumer],
             )
@@ -110,20 +115,19 @@ class WorkQueue:
             tasks.append(Task(bucket, entry_id.decode(), decode_item(fields), delivery))
         return tasks
 
-    async def superseded(self, task: Task) -> bool:
-        """True if the task was delivered again (reclaimed) since this delivery.
-
-        The newer attempt's report is the one the fold applies, so the task
-        must stay pending for it: if that attempt dies too, a reclaim retries it.
-        """
-        pending = await self._redis.xpending_range(
-            keys.work_stream(task.bucket),
-            keys.WORK_GROUP,
-            min=task.entry_id,
-            max=task.entry_id,
-            count=1,
+    async def ack_unless_superseded(self, task: Task) -> bool:
+        """Acknowledge a task whose report is in; False (and left pending) when it was
+        delivered again (reclaimed) since this delivery."""
+        stream = keys.work_stream(task.bucket)
+        (acked,) = await self._autopipe.run(
+            lambda pipe: queue_script(
+                pipe,
+                self._scripts.ack_unless_superseded,
+                [stream],
+                [keys.WORK_GROUP, task.entry_id, task.delivery],
+            )
         )
-        return bool(pending) and int(pending[0]["times_delivered"]) > task.delivery
+        return bool(acked)
 
     async def ack(self, task: Task) -> None:
         stream = keys.work_stream(task.bucket)

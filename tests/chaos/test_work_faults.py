@@ -126,7 +126,7 @@ async def test_s06_duplicate_report_and_zombie_attempt_are_each_applied_once_or_
         ]
         async with redis.pipeline(transaction=True) as pipe:
             for message in messages:
-                await mailbox.append_in(pipe, run.scan_id, message)
+                mailbox.append_in(pipe, run.scan_id, message)
             entries = await pipe.execute()
         assert all(entries), "an append was refused"
         for message in messages[1:]:

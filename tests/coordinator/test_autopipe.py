@@ -76,8 +76,8 @@ async def test_scripts_and_commands_on_cluster(redis_cluster: LocalCluster) -> N
         await redis.xadd(keys.mailbox("autopipe"), {"m": b"seed"})
         await redis.hset(keys.scan("autopipe"), "status", "running")
 
-        async def append(pipe: Pipeline) -> None:
-            await queue_script(
+        def append(pipe: Pipeline) -> None:
+            queue_script(
                 pipe,
                 scripts.append_mailbox,
                 [keys.mailbox("autopipe"), keys.lease("autopipe"), keys.scan("autopipe")],

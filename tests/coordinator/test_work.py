@@ -134,7 +134,6 @@ async def _owned(coordinator, scan_id: str) -> bool:  # type: ignore[no-untyped-
 
 
 async def test_dead_consumers_are_forgotten_but_never_one_holding_a_task(redis) -> None:  # type: ignore[no-untyped-def]
-    from coordinator.scripts import Scripts
     from coordinator.work import WorkQueue
 
     # Dead after 30 silent blocks of 10 ms: 0.3 s.
@@ -154,7 +153,7 @@ async def test_dead_consumers_are_forgotten_but_never_one_holding_a_task(redis) 
     assert await consumers() == {"holder:2", "idle:3", "self:1"}
 
     async def pruned() -> bool:
-        await work.prune_consumers(Scripts(redis))
+        await work.prune_consumers()
         return "idle:3" not in await consumers()
 
     await eventually(pruned, timeout_s=5, what="the idle consumer to be forgotten")
