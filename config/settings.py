@@ -54,6 +54,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Strategies one process runs at once; strategies are CPU-light and mostly
     # wait on market data, so a few per core.
     strategy_concurrency: int = 8
+    # A first attempt says it started (the scan shows it running) only once it has
+    # run this long: most strategies finish sooner, and their report alone tells
+    # the owner when they started, at half the mailbox traffic. Retries say so at
+    # once, so a late report of the attempt they replace is seen as superseded.
+    started_notice_delay_ms: int = 50
+    # A strategy whose recent runs all took at most this long runs on the event
+    # loop instead of in a thread: cheaper than the thread hop, and a stall this
+    # short is far below anything the loop does on a schedule. 0: always a thread.
+    strategy_inline_budget_ms: float = 1.0
     # A strategy task left unacknowledged this long by a live-looking consumer
     # is reclaimed by another worker. Workers refresh the idle time of tasks
     # they are running, so only a dead consumer's tasks get this old.
@@ -145,6 +154,8 @@ ENV_NAMES: Mapping[str, str] = {
     "DEFAULT_STRATEGIES": "default_strategies",
     "DIAGNOSTIC_STRATEGIES": "diagnostic_strategies",
     "STRATEGY_CONCURRENCY": "strategy_concurrency",
+    "STARTED_NOTICE_DELAY_MS": "started_notice_delay_ms",
+    "STRATEGY_INLINE_BUDGET_MS": "strategy_inline_budget_ms",
     "WORK_RECLAIM_IDLE_MS": "work_reclaim_idle_ms",
     "MAX_STRATEGY_DELIVERIES": "max_strategy_deliveries",
     "SWEEP_INTERVAL_MS": "sweep_interval_ms",
@@ -219,6 +230,10 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("SCAN_DEADLINE_S", "must be positive")
     if settings.result_retention_s <= 0:
         raise SettingsError("RESULT_RETENTION_S", "must be positive")
+    if settings.started_notice_delay_ms < 0:
+        raise SettingsError("STARTED_NOTICE_DELAY_MS", "must be 0 or more")
+    if settings.strategy_inline_budget_ms < 0:
+        raise SettingsError("STRATEGY_INLINE_BUDGET_MS", "must be 0 or more")
     for env_name in AT_LEAST_ONE:
         if getattr(settings, ENV_NAMES[env_name]) < 1:
             raise SettingsError(env_name, "must be at least 1")

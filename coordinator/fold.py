@@ -103,6 +103,18 @@ def apply_report(view: ScanView, message: Report) -> None:
         return  # a repeat, or a superseded attempt reporting late
     view.state.applied.append(message.report_id)
     del view.state.applied[:-APPLIED_IDS_KEPT]
+    if item.started_at is None and message.attempt == 1:
+        # A first attempt that finished quickly never said it started (see
+        # started_notice_delay_ms): its report carries when it did.
+        started_ms = message.at_ms - round(message.duration_ms)
+        item.started_at = iso(started_ms)
+        view.record(
+            started_ms,
+            "strategy_started",
+            strategy=message.strategy,
+            worker=message.worker,
+            detail=f"attempt {message.attempt}",
+        )
     item.status = message.status
     item.attempt = message.attempt
     item.finished_at = iso(message.at_ms)

@@ -1,7 +1,8 @@
 """StrategyActor: runs one strategy of one scan and reports into its mailbox.
 
 Strategies are pure and synchronous; they run in a thread so a slow one never
-stalls the event loop that renews this process's leases.
+stalls the event loop that renews this process's leases, except those whose
+recent runs were cheaper than the thread hop (see coordinator.inline_runs).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from config.settings import Settings
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
 from coordinator.clock import MS_PER_S, now_ms
+from coordinator.inline_runs import InlineRuns
 from coordinator.mailbox import Mailbox
 from coordinator.metrics import STRATEGY_DURATION
 from coordinator.records import (
@@ -27,8 +29,9 @@ from coordinator.records import (
     WorkItem,
 )
 from coordinator.work import Task, WorkQueue
-from strategies.market_data import MarketDataProvider
-from strategies.registry import Registry
+from strategies.market_data import MarketDataProvider, MarketSnapshot
+from strategies.opportunity import Opportunity
+from strategies.registry import Registry, StrategySpec
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +56,7 @@ class StrategyRunner:
         self._registry = registry
         self._provider = provider
         self._settings = settings
+        self._inline = InlineRuns(settings.strategy_inline_budget_ms)
 
     async def run(self, task: Task) -> None:
         item = task.item
@@ -87,18 +91,17 @@ class StrategyRunner:
         return int(epoch or 0)
 
     async def execute(self, item: WorkItem, attempt: int) -> None:
-        worker = self._settings.worker_id
         log.info("strategy_run", attempt=attempt)
-        await self._mailbox.append(
-            item.scan_id,
-            Started(strategy=item.strategy, attempt=attempt, worker=worker, at_ms=now_ms()),
-        )
         started = time.perf_counter()
+        started_ms = now_ms()
+        running = asyncio.ensure_future(self.compute(item))
         try:
-            spec = self._registry.get(item.strategy)
-            snapshot = await self._provider.snapshot(item.symbols)
-            budget_s = min(spec.timeout_s, (item.deadline_ms - now_ms()) / MS_PER_S)
-            found = await asyncio.wait_for(asyncio.to_thread(spec.run, snapshot), timeout=budget_s)
+            await self.announce_unless_quick(item, attempt, started_ms, running)
+        except BaseException:
+            running.cancel()
+            raise
+        try:
+            snapshot, found = await running
         except TimeoutError:
             elapsed = (time.perf_counter() - started) * MS_PER_S
             await self.report(
@@ -126,6 +129,48 @@ class StrategyRunner:
             as_of_ms=snapshot.as_of_ms,
             source=snapshot.source,
         )
+
+    async def compute(self, item: WorkItem) -> tuple[MarketSnapshot, list[Opportunity]]:
+        """Fetch the market data and run the strategy within its budget: in a thread,
+        or on the loop when its recent runs were cheaper than the hop (InlineRuns)."""
+        spec = self._registry.get(item.strategy)
+        snapshot = await self._provider.snapshot(item.symbols)
+        budget_s = min(spec.timeout_s, (item.deadline_ms - now_ms()) / MS_PER_S)
+        symbols = len(snapshot.symbols)
+        if self._inline.inline(spec.name, symbols):
+            found, elapsed_s = timed_run(spec, snapshot)
+            self._inline.record(spec.name, symbols, elapsed_s)
+            if elapsed_s > budget_s:
+                raise TimeoutError  # as a thread's run past its budget would be
+            return snapshot, found
+        try:
+            found, elapsed_s = await asyncio.wait_for(
+                asyncio.to_thread(timed_run, spec, snapshot), timeout=budget_s
+            )
+        except TimeoutError:
+            self._inline.record(spec.name, symbols, budget_s)
+            raise
+        self._inline.record(spec.name, symbols, elapsed_s)
+        return snapshot, found
+
+    async def announce_unless_quick(
+        self, item: WorkItem, attempt: int, at_ms: int, running: asyncio.Future[object]
+    ) -> None:
+        """Say the attempt started, unless a first attempt finishes within the notice
+        delay (its report then carries its start). A retry says so before anything
+        else: a late report of the attempt it replaces must find it started, to be
+        recognised as superseded."""
+        if attempt == 1:
+            delay_s = self._settings.started_notice_delay_ms / MS_PER_S
+            done, _pending = await asyncio.wait({running}, timeout=delay_s)
+            if done:
+                return
+        await self.announce(item, attempt, at_ms)
+
+    async def announce(self, item: WorkItem, attempt: int, at_ms: int) -> None:
+        worker = self._settings.worker_id
+        message = Started(strategy=item.strategy, attempt=attempt, worker=worker, at_ms=at_ms)
+        await self._mailbox.append(item.scan_id, message)
 
     async def report(
         self,
@@ -156,3 +201,10 @@ class StrategyRunner:
         entry = await self._mailbox.append(item.scan_id, message)
         # The acknowledged append, for the chaos suite's "applied exactly once" check.
         log.info("report_appended", report_id=message.report_id, attempt=attempt, entry=entry)
+
+
+def timed_run(spec: StrategySpec, snapshot: MarketSnapshot) -> tuple[list[Opportunity], float]:
+    """Run a strategy; its result and how long it took (wall clock, in seconds)."""
+    started = time.perf_counter()
+    found = spec.run(snapshot)
+    return found, time.perf_counter() - started

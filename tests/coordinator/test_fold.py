@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from coordinator import fold
+from coordinator.clock import iso
 from coordinator.records import (
     ActorState,
     Cancel,
@@ -73,6 +74,22 @@ def test_report_applies_once_even_when_delivered_twice() -> None:
     assert len(view.results) == 1
     assert view.state.applied == ["a:1"]
     assert view.state.cursor == "2-0"
+
+
+def test_a_quick_first_attempt_that_never_said_it_started_gets_its_start_from_its_report() -> None:
+    view = view_of("a")
+    fold.apply(view, "1-0", report("a", at_ms=NOW))  # ran duration_ms=1.0 before NOW
+    item = view.strategy("a")
+    assert item.started_at == iso(NOW - 1) and item.finished_at == iso(NOW)
+    assert [event.event for event in view.events] == ["strategy_started", "strategy_finished"]
+
+
+def test_a_started_notice_is_not_recorded_twice_by_the_report() -> None:
+    view = view_of("a")
+    fold.apply(view, "1-0", Started(strategy="a", attempt=1, worker="w:1", at_ms=NOW - 100))
+    fold.apply(view, "2-0", report("a", at_ms=NOW))
+    assert view.strategy("a").started_at == iso(NOW - 100)
+    assert [event.event for event in view.events] == ["strategy_started", "strategy_finished"]
 
 
 def test_superseded_attempt_reporting_late_is_ignored() -> None:

@@ -1,0 +1,61 @@
+"""What a strategy attempt writes into its scan's mailbox: a first attempt that
+finishes within STARTED_NOTICE_DELAY_MS writes its report alone; one that runs
+longer, and every retry, first says it started."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from redis.asyncio import Redis
+
+from config.settings import Settings
+from coordinator import keys
+from coordinator.codec import mailbox_decoder
+from coordinator.generation import GenerationGuard
+from coordinator.mailbox import Mailbox
+from coordinator.records import Report, Started
+from coordinator.scans import Scans
+from coordinator.scripts import Scripts
+from coordinator.strategy_actor import StrategyRunner
+from coordinator.work import Task, WorkQueue
+from tests.support import StaticProvider, diagnostic_registry
+
+# Far longer than a no-op strategy takes, however loaded the machine.
+NEVER_REACHED_MS = 600_000
+
+
+async def run_first_task(redis: Redis, settings: Settings, *, delivery: int) -> list[type]:
+    # No owner folds (and trims) the mailbox here: it keeps what the attempt wrote.
+    guard = GenerationGuard(redis)
+    await guard.establish()
+    scans = Scans(redis, settings, diagnostic_registry(), StaticProvider().symbols(), guard)
+    work = WorkQueue(redis, settings)
+    await work.ensure_groups()
+    scan_id = (await scans.create("alice", ["noop"], None, None)).snapshot.scan_id
+    bucket = keys.bucket_of(scan_id, settings.index_buckets)
+    [task] = await work.take(bucket, 1, settings.work_block_ms)
+    runner = StrategyRunner(
+        redis,
+        Mailbox(redis, Scripts(redis)),
+        work,
+        diagnostic_registry(),
+        StaticProvider(),
+        settings,
+    )
+    await runner.run(Task(task.bucket, task.entry_id, task.item, delivery))
+    entries = await redis.xrange(keys.mailbox(scan_id))
+    return [type(mailbox_decoder.decode(fields[b"m"])) for _id, fields in entries]
+
+
+@pytest.mark.parametrize(
+    ("delay_ms", "delivery", "written"),
+    [
+        (NEVER_REACHED_MS, 1, [Report]),  # quick first attempt: its report alone
+        (0, 1, [Started, Report]),  # ran past the notice delay
+        (NEVER_REACHED_MS, 2, [Started, Report]),  # a retry always says so first
+    ],
+)
+async def test_what_an_attempt_writes(redis: Redis, settings, delay_ms, delivery, written) -> None:  # type: ignore[no-untyped-def]
+    settings = msgspec.structs.replace(settings, started_notice_delay_ms=delay_ms)
+    found = await run_first_task(redis, settings, delivery=delivery)
+    assert found == written
