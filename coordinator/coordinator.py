@@ -24,7 +24,7 @@ from coordinator.clock import MS_PER_S, now_ms
 from coordinator.errors import CoordinatorError
 from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
-from coordinator.mailbox import Mailbox
+from coordinator.mailbox import LocalOwner, Mailbox
 from coordinator.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.periodic import run_periodic
 from coordinator.publisher import Publisher
@@ -61,7 +61,9 @@ class Coordinator:
         self.leases = LeaseStore(redis, self.scripts, settings)
         # One auto-pipeline per process: concurrent strategy tasks share round trips.
         autopipe = AutoPipeline(redis)
-        self.mailbox = Mailbox(redis, self.scripts, autopipe)
+        self.mailbox = Mailbox(
+            redis, self.scripts, autopipe, LocalOwner(settings.worker_id, self.poke)
+        )
         self.work = WorkQueue(redis, settings, autopipe, self.scripts)
         self.runner = StrategyRunner(
             redis, self.mailbox, self.work, registry, provider, settings, autopipe

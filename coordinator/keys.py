@@ -354,11 +354,12 @@ return version
     "lifecycle_maxlen": LIFECYCLE_MAXLEN,
 }
 
-# KEYS: mailbox, lease, scan; ARGV: message, doorbell_prefix, scan_id
+# KEYS: mailbox, lease, scan; ARGV: message, doorbell_prefix, scan_id, local_worker
 # Appends only to a live scan's mailbox (never recreates an expired one, never
 # adds to a finished one: nothing would fold it, so it is refused rather than
 # acknowledged), then rings the owner's doorbell so it folds at once instead of
-# at its next poll.
+# at its next poll; unless the owner is local_worker, the appender itself, which
+# wakes its actor without a round trip through Redis.
 APPEND_MAILBOX = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local terminal = %(terminal)s
@@ -366,6 +367,6 @@ local status = redis.call('HGET', KEYS[3], 'status')
 if not status or terminal[status] then return false end
 local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
 local owner = redis.call('HGET', KEYS[2], 'worker')
-if owner then redis.call('PUBLISH', ARGV[2] .. owner, ARGV[3]) end
+if owner and owner ~= ARGV[4] then redis.call('PUBLISH', ARGV[2] .. owner, ARGV[3]) end
 return id
 """ % {"terminal": TERMINAL_LUA_SET}

@@ -6,6 +6,7 @@ the same script that publishes the snapshot, so nothing unfolded is dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -23,6 +24,15 @@ READ_BATCH = 256
 
 
 @dataclass(frozen=True, slots=True)
+class LocalOwner:
+    """The process appending: when it owns the scan itself, it wakes its actor
+    directly instead of through a doorbell round trip via Redis."""
+
+    worker_id: str
+    wake: Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     entry_id: str
     message: MailboxMessage | None  # None for an entry that does not decode
@@ -30,24 +40,33 @@ class Entry:
 
 class Mailbox:
     def __init__(
-        self, redis: Redis, scripts: Scripts, autopipe: AutoPipeline | None = None
+        self,
+        redis: Redis,
+        scripts: Scripts,
+        autopipe: AutoPipeline | None = None,
+        local_owner: LocalOwner | None = None,
     ) -> None:
         self._redis = redis
         self._scripts = scripts
         self._autopipe = autopipe or AutoPipeline(redis)
+        self._local_owner = local_owner
 
     async def append(self, scan_id: str, message: MailboxMessage) -> str | None:
         """Append a message; None when the scan's mailbox no longer exists. Appends of
         concurrent strategy tasks share round trips (see coordinator.autopipe)."""
         (entry_id,) = await self._autopipe.run(lambda pipe: self.append_in(pipe, scan_id, message))
+        if entry_id is not None and self._local_owner is not None:
+            # The script rang no doorbell if this process owns the scan: wake it here.
+            self._local_owner.wake(scan_id)
         return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
     def append_in(self, pipe: Pipeline, scan_id: str, message: MailboxMessage) -> None:
+        local_worker = self._local_owner.worker_id if self._local_owner is not None else ""
         queue_script(
             pipe,
             self._scripts.append_mailbox,
             [keys.mailbox(scan_id), keys.lease(scan_id), keys.scan(scan_id)],
-            [msgpack_encoder.encode(message), keys.DOORBELL_PREFIX, scan_id],
+            [msgpack_encoder.encode(message), keys.DOORBELL_PREFIX, scan_id, local_worker],
         )
 
     async def read_after(self, scan_id: str, cursor: str) -> list[Entry]:

@@ -81,7 +81,7 @@ async def test_scripts_and_commands_on_cluster(redis_cluster: LocalCluster) -> N
                 pipe,
                 scripts.append_mailbox,
                 [keys.mailbox("autopipe"), keys.lease("autopipe"), keys.scan("autopipe")],
-                [b"message", keys.DOORBELL_PREFIX, "autopipe"],
+                [b"message", keys.DOORBELL_PREFIX, "autopipe", ""],
             )
 
         appended, fields = await asyncio.gather(

@@ -1,0 +1,35 @@
+"""A report for a scan this process owns wakes its actor directly; only an owner
+elsewhere gets a doorbell through Redis."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+
+from coordinator import keys
+from coordinator.mailbox import LocalOwner, Mailbox
+from coordinator.records import Cancel
+from coordinator.scripts import Scripts
+
+SCAN_ID = "localwake"
+HERE = "here:1"
+
+
+async def publishes(redis: Redis) -> int:
+    stats = await redis.info("commandstats")
+    return int(stats.get("cmdstat_publish", {}).get("calls", 0))
+
+
+@pytest.mark.parametrize(("owner", "doorbells"), [(HERE, 0), ("elsewhere:2", 1)])
+async def test_doorbell_only_for_an_owner_elsewhere(
+    redis: Redis, owner: str, doorbells: int
+) -> None:
+    await redis.xadd(keys.mailbox(SCAN_ID), {"m": b""})
+    await redis.hset(keys.scan(SCAN_ID), "status", "running")
+    await redis.hset(keys.lease(SCAN_ID), "worker", owner)
+    woken: list[str] = []
+    mailbox = Mailbox(redis, Scripts(redis), local_owner=LocalOwner(HERE, woken.append))
+    before = await publishes(redis)
+    assert await mailbox.append(SCAN_ID, Cancel(by="alice", at_ms=1)) is not None
+    assert await publishes(redis) - before == doorbells
+    assert woken == [SCAN_ID]  # waking a scan this process does not own is a no-op
