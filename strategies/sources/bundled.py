@@ -24,6 +24,9 @@ MS_PER_S = 1000
 # Array names in the archive are "<kind>/<BASE>"; kinds map to snapshot fields.
 KINDS = {"h1": "candles_1h", "m5": "candles_5m", "funding": "funding", "perp": "perp_1h"}
 QUOTE = "USDT"
+# Snapshots kept per process, by symbol selection: the bundled data never changes,
+# so every strategy of every scan over the same symbols shares one snapshot.
+SNAPSHOTS_CACHED = 64
 
 
 @functools.cache
@@ -52,6 +55,7 @@ class BundledProvider:
     def __init__(self, latency_ms: int = 0, path: Path = DATA_PATH) -> None:
         self._latency_s = latency_ms / MS_PER_S
         self._data = load_dataset(path)
+        self.snapshot_now = functools.lru_cache(maxsize=SNAPSHOTS_CACHED)(self.build_snapshot)
 
     def symbols(self) -> tuple[str, ...]:
         return tuple(self._data["h1"])
@@ -61,8 +65,9 @@ class BundledProvider:
             await asyncio.sleep(self._latency_s)  # the simulated exchange round trip
         return self.snapshot_now(tuple(symbols) or self.symbols())
 
-    def snapshot_now(self, symbols: tuple[str, ...]) -> MarketSnapshot:
-        """The snapshot without the simulated latency (benchmarks and tests)."""
+    def build_snapshot(self, symbols: tuple[str, ...]) -> MarketSnapshot:
+        """The snapshot without the simulated latency; served cached as
+        ``snapshot_now`` (its arrays are read-only, strategies are pure)."""
         unknown = [symbol for symbol in symbols if symbol not in self._data["h1"]]
         if unknown:
             raise UnknownSymbol(unknown, self.symbols())
