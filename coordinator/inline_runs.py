@@ -1,0 +1,43 @@
+"""Which strategy runs are cheaper than the thread hop that would isolate them.
+
+A strategy runs in a worker thread so a slow one never stalls the event loop
+that renews this process's leases. The hop is not free: submitting, waking the
+loop with the result and handing the GIL back and forth cost the loop a few
+hundred microseconds a run, more than many strategies take (and a pure-Python
+strategy holds the GIL in its thread anyway). So a strategy whose recent runs
+over the same number of symbols all finished within the inline budget runs on
+the loop instead; a single run over the budget (or a timeout) sends it back to
+a thread. A strategy never seen before runs in a thread.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from coordinator.clock import MS_PER_S
+
+# Runs remembered per (strategy, symbol count); the slowest of them decides.
+RECENT_RUNS_KEPT = 8
+# Runs in a thread a strategy needs before it may run inline.
+RUNS_BEFORE_INLINE = 3
+
+
+class InlineRuns:
+    def __init__(self, budget_ms: float) -> None:
+        self._budget_s = budget_ms / MS_PER_S
+        self._recent: dict[tuple[str, int], deque[float]] = {}
+
+    def inline(self, strategy: str, symbols: int) -> bool:
+        recent = self._recent.get((strategy, symbols))
+        return (
+            self._budget_s > 0
+            and recent is not None
+            and len(recent) >= RUNS_BEFORE_INLINE
+            and max(recent) <= self._budget_s
+        )
+
+    def record(self, strategy: str, symbols: int, elapsed_s: float) -> None:
+        key = (strategy, symbols)
+        if key not in self._recent:
+            self._recent[key] = deque(maxlen=RECENT_RUNS_KEPT)
+        self._recent[key].append(elapsed_s)
