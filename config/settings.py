@@ -76,6 +76,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_heartbeat_interval_ms: int = 1000
     # How often the generation marker is checked (fail closed after data loss).
     generation_check_interval_ms: int = 500
+    # An owner publishes progress at most this often; reports landing meanwhile go
+    # out together in its next snapshot. The terminal snapshot is never held back.
+    publish_min_interval_ms: int = 25
     # The longest a scan actor waits for a doorbell before re-reading its
     # mailbox anyway (pub/sub is lossy, so a missed bell costs at most this).
     mailbox_poll_interval_ms: int = 1000
@@ -161,6 +164,7 @@ ENV_NAMES: Mapping[str, str] = {
     "SWEEP_INTERVAL_MS": "sweep_interval_ms",
     "GENERATION_CHECK_INTERVAL_MS": "generation_check_interval_ms",
     "MAILBOX_POLL_INTERVAL_MS": "mailbox_poll_interval_ms",
+    "PUBLISH_MIN_INTERVAL_MS": "publish_min_interval_ms",
     "INDEX_BUCKETS": "index_buckets",
     "MAX_OWNED_SCANS": "max_owned_scans",
     "MAX_BODY_BYTES": "max_body_bytes",
@@ -232,6 +236,8 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("RESULT_RETENTION_S", "must be positive")
     if settings.started_notice_delay_ms < 0:
         raise SettingsError("STARTED_NOTICE_DELAY_MS", "must be 0 or more")
+    if settings.publish_min_interval_ms < 0:
+        raise SettingsError("PUBLISH_MIN_INTERVAL_MS", "must be 0 or more")
     if settings.strategy_inline_budget_ms < 0:
         raise SettingsError("STRATEGY_INLINE_BUDGET_MS", "must be 0 or more")
     for env_name in AT_LEAST_ONE:

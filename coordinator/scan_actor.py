@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,6 +67,7 @@ class ScanActor:
         self._deps = deps
         self._on_exit = on_exit
         self._wake = asyncio.Event()
+        self._published_mono = -math.inf  # the first publish (this epoch's claim) is due
         self.stopped = False
         # Set when it stopped because its lease was lost (fenced), not finished.
         self.fenced = False
@@ -89,9 +92,20 @@ class ScanActor:
             if len(entries) < READ_BATCH:
                 break
         fold.settle(self.view, now_ms())
-        if self.view.dirty:
+        if self.view.dirty and self.until_publish_due_s() <= 0:
+            self._published_mono = time.monotonic()
             await self._deps.publisher.publish(self.lease, self.view)
         return self.view.terminal
+
+    def until_publish_due_s(self) -> float:
+        """Seconds until a change may be published. Progress is published at most
+        once per publish_min_interval_ms: reports that land meanwhile go out together
+        in the next snapshot (one write and one feed message instead of several).
+        A terminal snapshot is never held back."""
+        if self.view.terminal:
+            return 0.0
+        interval_s = self._deps.settings.publish_min_interval_ms / MS_PER_S
+        return self._published_mono + interval_s - time.monotonic()
 
     async def run(self) -> None:
         structlog.contextvars.bind_contextvars(scan_id=self.scan_id, epoch=self.lease.epoch)
@@ -124,7 +138,10 @@ class ScanActor:
     async def wait(self) -> None:
         s = self._deps.settings
         until_deadline_s = (self.view.state.deadline_ms - now_ms()) / MS_PER_S
-        timeout_s = max(0.0, min(s.mailbox_poll_interval_ms / MS_PER_S, until_deadline_s))
+        timeout_s = min(s.mailbox_poll_interval_ms / MS_PER_S, until_deadline_s)
+        if self.view.dirty:  # folded but held back: publish when it is due
+            timeout_s = min(timeout_s, self.until_publish_due_s())
+        timeout_s = max(0.0, timeout_s)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=timeout_s)
         self._wake.clear()

@@ -19,11 +19,15 @@ from coordinator.scans import Scans
 from coordinator.scripts import Scripts
 from tests.support import StaticProvider, diagnostic_registry, make_settings
 
+# Longer than any test runs: a held-back publish would only go out at the end.
+HELD_BACK_MS = 600_000
+
 
 class Harness:
     def __init__(self, redis: Redis, url: str) -> None:
         self.redis = redis
-        self.settings = make_settings(redis_url=url)
+        # Every step publishes what it folded (the coalescing has its own test).
+        self.settings = make_settings(redis_url=url, publish_min_interval_ms=0)
         self.scripts = Scripts(redis)
         self.mailbox = Mailbox(redis, self.scripts)
         self.guard = GenerationGuard(redis)
@@ -36,8 +40,8 @@ class Harness:
             self.redis, self.scripts, msgspec.structs.replace(self.settings, worker_id=worker_id)
         )
 
-    async def actor(self, scan_id: str, worker_id: str = "a:1") -> ScanActor:
-        settings = msgspec.structs.replace(self.settings, worker_id=worker_id)
+    async def actor(self, scan_id: str, worker_id: str = "a:1", **overrides: object) -> ScanActor:
+        settings = msgspec.structs.replace(self.settings, worker_id=worker_id, **overrides)
         acquired = await self.store(worker_id).acquire(scan_id)
         assert acquired is not None
         deps = ActorDeps(
@@ -97,6 +101,24 @@ async def test_steps_fold_reports_and_complete(harness: Harness) -> None:
     assert await actor.step()
     final = await harness.snapshot(scan_id)
     assert final.status == ScanStatus.COMPLETED
+    assert final.progress.strategies_completed == 2
+
+
+async def test_progress_is_held_back_within_the_publish_interval_but_the_end_is_not(
+    harness: Harness,
+) -> None:
+    scan_id = await new_scan(harness, ["noop", "sleep_100ms"])
+    actor = await harness.actor(scan_id, publish_min_interval_ms=HELD_BACK_MS)
+    await actor.step()  # the first publish (this epoch's claim) is never held back
+    assert (await harness.snapshot(scan_id)).version == 2
+    await harness.report(scan_id, "noop")
+    assert not await actor.step()
+    assert (await harness.snapshot(scan_id)).version == 2  # folded, held back
+    assert actor.until_publish_due_s() > 0
+    await harness.report(scan_id, "sleep_100ms")
+    assert await actor.step()
+    final = await harness.snapshot(scan_id)
+    assert final.version == 3 and final.status == ScanStatus.COMPLETED
     assert final.progress.strategies_completed == 2
 
 
