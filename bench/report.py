@@ -250,10 +250,10 @@ def scale_section(rows: list[Row], targets: Targets) -> list[str]:
         "### 5. Scale (running scans whose strategy waits on market data; "
         "2 web workers + 1 worker)",
         "",
-        "| config | running after the hold | leases lost | /healthz p99 ms (loop lag bound) "
-        "| RSS MB per process | Redis bytes per running scan | per finished scan (MEMORY "
-        "USAGE, results excluded) |",
-        "|---|---:|---:|---:|---|---:|---:|",
+        "| config | running after the hold | leases lost | loop lag p99 ms (web workers, "
+        "at most) | /healthz p99 ms | RSS MB per process | Redis bytes per running scan "
+        "| per finished scan (MEMORY USAGE, results excluded) |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     for config, systems in grouped(rows, "scale").items():
         for run in systems.get("oppscan", []):
@@ -262,6 +262,7 @@ def scale_section(rows: list[Row], targets: Targets) -> list[str]:
             rss_values = [v for v in rss.values() if v is not None]  # type: ignore[union-attr]
             out.append(
                 f"| {config} | {run.get('running_after_hold')} | {run.get('leases_lost')} "
+                f"| {fmt(run.get('loop_lag_p99_ms_at_most'), 1)} "
                 f"| {fmt(probe.get('p99_ms'), 1)} "  # type: ignore[union-attr]
                 f"| {', '.join(fmt(v, 0) for v in rss_values)} "
                 f"| {run.get('redis_bytes_per_running_scan'):,} "
@@ -269,11 +270,11 @@ def scale_section(rows: list[Row], targets: Targets) -> list[str]:
             )
             lost = int(run.get("leases_lost", -1))  # type: ignore[call-overload]
             targets.add(f"scale ({config}): zero lost leases", lost == 0, str(lost))
-            p99 = probe.get("p99_ms")  # type: ignore[union-attr]
+            lag = run.get("loop_lag_p99_ms_at_most")
             targets.add(
-                f"scale ({config}): loop lag p99 under 100 ms (bounded by /healthz p99)",
-                None if p99 is None else p99 < 100,
-                f"{fmt(p99, 1)} ms",
+                f"scale ({config}): loop lag p99 under 100 ms (the service's lag histogram)",
+                None if lag is None else float(lag) < 100,  # type: ignore[arg-type]
+                f"at most {fmt(lag, 1)} ms",
             )
             biggest = max(rss_values, default=None)
             targets.add(

@@ -24,6 +24,7 @@ from coordinator.clock import MS_PER_S, now_ms
 from coordinator.errors import CoordinatorError
 from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
+from coordinator.loop_lag import watch_loop_lag
 from coordinator.mailbox import LocalOwner, Mailbox
 from coordinator.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.periodic import run_periodic
@@ -100,6 +101,7 @@ class Coordinator:
         for name, interval_s, duty in duties:
             await self._scheduler.spawn(run_periodic(name, interval_s, duty, self._stop))
         await self._scheduler.spawn(self.listen_doorbell())
+        await self._scheduler.spawn(watch_loop_lag(self._stop))
         if self._run_strategies:
             for bucket in self.work.buckets():
                 await self._scheduler.spawn(self.consume(bucket))

@@ -14,6 +14,9 @@ SCAN_SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 150, 300)
 # Buckets of one strategy run: sub-millisecond pure functions to slow fetches.
 STRATEGY_SECONDS_BUCKETS = (0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30)
 
+# Buckets of event-loop lag: from unnoticeable to a lease-threatening stall.
+LOOP_LAG_SECONDS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+
 SCANS_STARTED = Counter("oppscan_scans_started_total", "Scans created")
 SCANS_FINISHED = Counter(
     "oppscan_scans_finished_total", "Scans that reached a terminal state", ["status"]
@@ -34,4 +37,9 @@ RECLAIMED_TASKS = Counter(
 )
 ACTIVE_SCANS = Gauge(
     "oppscan_active_scans", "Scans owned by live workers", multiprocess_mode="livesum"
+)
+LOOP_LAG = Histogram(
+    "oppscan_event_loop_lag_seconds",
+    "How late the event loop ran a probe that was due (see coordinator.loop_lag)",
+    buckets=LOOP_LAG_SECONDS_BUCKETS,
 )

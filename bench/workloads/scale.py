@@ -3,19 +3,22 @@
 market-data latency stay running, owned and leased, on 2 web workers + 1 worker.
 
 Measured: leases lost without a fault (scans at an epoch above 1 after HOLD_S), the
-p99 latency of GET /healthz every PROBE_EVERY_S meanwhile (the service exposes no
-loop-lag metric, so this bounds it from outside: lag plus one HTTP round trip), RSS
-per process, Redis memory per running scan, and the retained keys of a finished
-(cancelled) scan with MEMORY USAGE, results excluded.
+web workers' event-loop lag during the hold (the p99 bucket of the service's own
+`oppscan_event_loop_lag_seconds` histogram, from /metrics before and after), the p99
+latency of GET /healthz every PROBE_EVERY_S meanwhile (lag plus one HTTP round trip,
+from outside), RSS per process, Redis memory per running scan, and the retained keys
+of a finished (cancelled) scan with MEMORY USAGE, results excluded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
 from bench.adapters.costs import redis_url
@@ -31,6 +34,9 @@ FINISH_TIMEOUT_S = 120.0
 POLL_S = 0.2
 BYTES_PER_KB = 1024
 BYTES_PER_MB = 1024 * 1024
+LOOP_LAG_SERIES = "oppscan_event_loop_lag_seconds"
+P99 = 0.99
+MS_PER_S = 1000
 
 
 def rss_mb(pid: int) -> float | None:
@@ -72,7 +78,9 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
     begun = time.monotonic()
     await asyncio.gather(*(submitter() for _ in range(SUBMIT_CONCURRENCY)))
     submit_s = time.monotonic() - begun
+    lag_before = await loop_lag_buckets(client)
     probes = await probe_health(client, HOLD_S)
+    lag_after = await loop_lag_buckets(client)
     ids = [scan_id for _user, scan_id in started]
     held = await epochs(redis, ids)
     running = sum(1 for _epoch, status in held if status == "running")
@@ -88,12 +96,40 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
         "submit_s": round(submit_s, 1),
         "running_after_hold": running,
         "leases_lost": sum(1 for epoch, _status in after if epoch > 1),
+        "loop_lag_p99_ms_at_most": p99_bound_ms(lag_before, lag_after),
         "health_probe": latency_summary(probes),
         "rss_mb": rss,
         "redis_bytes_per_running_scan": round(active_bytes),
         "finished": finished,
         "redis_bytes_per_finished_scan": round(retained),
     }
+
+
+async def loop_lag_buckets(client: Any) -> dict[float, float]:
+    """Cumulative counts of the loop-lag histogram by upper bound (s), all web workers."""
+    async with client.session.get(f"{client.base_url}/metrics") as response:
+        text = await response.text()
+    buckets: dict[float, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != LOOP_LAG_SERIES:
+            continue
+        for sample in family.samples:
+            if sample.name == f"{LOOP_LAG_SERIES}_bucket":
+                bound = float(sample.labels["le"])
+                buckets[bound] = buckets.get(bound, 0.0) + sample.value
+    return buckets
+
+
+def p99_bound_ms(before: dict[float, float], after: dict[float, float]) -> float | None:
+    """The smallest bucket bound holding 99 % of the observations made in between."""
+    delta = {bound: after[bound] - before.get(bound, 0.0) for bound in sorted(after)}
+    total = delta.get(math.inf, 0.0)
+    if total <= 0:
+        return None
+    for bound, cumulative in delta.items():
+        if cumulative >= P99 * total:
+            return bound * MS_PER_S
+    return None
 
 
 async def probe_health(client: Any, hold_s: float) -> list[float]:
