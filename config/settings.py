@@ -79,8 +79,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # An owner publishes progress at most this often; reports landing meanwhile go
     # out together in its next snapshot. The terminal snapshot is never held back.
     publish_min_interval_ms: int = 25
-    # The longest a scan actor waits for a doorbell before re-reading its
-    # mailbox anyway (pub/sub is lossy, so a missed bell costs at most this).
+    # How often a worker rechecks, in one round trip, the mailboxes of every scan
+    # it owns for mail whose doorbell was lost (pub/sub drops what is published
+    # while it reconnects): a missed bell costs at most this. Also how soon a
+    # fold step that failed on a Redis error is retried.
     mailbox_poll_interval_ms: int = 1000
     # How long a blocking read of the work stream waits before looping.
     work_block_ms: int = 1000

@@ -29,6 +29,7 @@ from coordinator.mailbox import LocalOwner, Mailbox
 from coordinator.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.periodic import run_periodic
 from coordinator.publisher import Publisher
+from coordinator.redis_client import connect
 from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scripts import Scripts
 from coordinator.strategy_actor import StrategyRunner
@@ -59,7 +60,10 @@ class Coordinator:
         self.settings = settings
         self.scripts = Scripts(redis)
         self.generation = GenerationGuard(redis)
-        self.leases = LeaseStore(redis, self.scripts, settings)
+        # Lease renewals get a client of their own (see LeaseStore): one renewal
+        # pipeline at a time, so one connection.
+        self._renewal_redis = connect(settings.redis_url) if settings.redis_url else None
+        self.leases = LeaseStore(redis, self.scripts, settings, self._renewal_redis)
         # One auto-pipeline per process: concurrent strategy tasks share round trips.
         autopipe = AutoPipeline(redis)
         self.mailbox = Mailbox(
@@ -91,6 +95,7 @@ class Coordinator:
         s = self.settings
         duties = [
             ("renew_leases", s.lease_renew_interval_s, self.renew_leases),
+            ("recheck_mailboxes", s.mailbox_poll_interval_ms / MS_PER_S, self.recheck_mailboxes),
             ("sweep", s.sweep_interval_ms / MS_PER_S, self.sweep),
             ("reclaim_work", s.reclaim_interval_s, self.reclaim_work),
             ("refresh_work", s.work_heartbeat_interval_s, self.refresh_work),
@@ -139,6 +144,9 @@ class Coordinator:
             await self.work.hand_back(tasks)
         with contextlib.suppress(RedisError):
             await worker_registry.leave(self.redis, self.settings.worker_id)
+        if self._renewal_redis is not None:
+            with contextlib.suppress(RedisError):
+                await self._renewal_redis.aclose()
         log.info("coordinator_stopped", released=len(actors), handed_back=len(tasks))
 
     async def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -200,6 +208,21 @@ class Coordinator:
             if actor.scan_id in lost_ids:
                 log.warning("lease_lost", scan_id=actor.scan_id, epoch=actor.lease.epoch)
                 actor.lease.local_deadline = 0.0  # fences every later write at once
+                actor.wake()
+
+    async def recheck_mailboxes(self) -> None:
+        """Wake the actors whose mailbox holds mail they have not folded: the safety
+        net for a lost doorbell (pub/sub drops what is published while it
+        reconnects), one round trip for every scan this process owns."""
+        actors = list(self.actors.values())
+        if not actors:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for actor in actors:
+                pipe.xrevrange(keys.mailbox(actor.scan_id), count=1)
+            replies = await pipe.execute()
+        for actor, newest in zip(actors, replies, strict=True):
+            if actor.has_mail_after(newest[0][0].decode() if newest else None):
                 actor.wake()
 
     async def prune_consumers(self) -> None:

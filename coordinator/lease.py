@@ -51,10 +51,20 @@ class Acquired:
 
 
 class LeaseStore:
-    def __init__(self, redis: Redis, scripts: Scripts, settings: Settings) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        scripts: Scripts,
+        settings: Settings,
+        renewal_redis: Redis | None = None,
+    ) -> None:
         self._redis = redis
         self._scripts = scripts
         self._settings = settings
+        # Renewals on a connection of their own: under load, thousands of actors
+        # and requests queue for the shared pool, and a renewal queued behind them
+        # past the lease's deadline would fence scans that are doing fine.
+        self._renewal_redis = renewal_redis or redis
 
     def deadline_from(self, sent_at: float) -> float:
         s = self._settings
@@ -93,7 +103,7 @@ class LeaseStore:
         s = self._settings
         sent_at = time.monotonic()
         expiry = now_ms() + s.lease_ttl_ms
-        async with self._redis.pipeline(transaction=False) as pipe:
+        async with self._renewal_redis.pipeline(transaction=False) as pipe:
             for lease in leases:
                 queue_script(
                     pipe,

@@ -8,7 +8,6 @@ tests can drive an actor without sleeping.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -68,6 +67,7 @@ class ScanActor:
         self._on_exit = on_exit
         self._wake = asyncio.Event()
         self._published_mono = -math.inf  # the first publish (this epoch's claim) is due
+        self._held_back = False  # folded changes wait for the publish interval
         self.stopped = False
         # Set when it stopped because its lease was lost (fenced), not finished.
         self.fenced = False
@@ -92,7 +92,8 @@ class ScanActor:
             if len(entries) < READ_BATCH:
                 break
         fold.settle(self.view, now_ms())
-        if self.view.dirty and self.until_publish_due_s() <= 0:
+        self._held_back = self.view.dirty and self.until_publish_due_s() > 0
+        if self.view.dirty and not self._held_back:
             self._published_mono = time.monotonic()
             await self._deps.publisher.publish(self.lease, self.view)
         return self.view.terminal
@@ -120,31 +121,53 @@ class ScanActor:
             self._on_exit(self)
 
     async def loop(self) -> None:
+        step_owed = True  # the first step publishes this epoch's claim
         while True:
             # A lost lease (renewal refused, or our own deadline passed) ends the
             # actor now, not at its next publish: with no mail it may never publish.
             self.lease.check()
-            try:
-                if await self.step():
-                    await self.retire()
-                    return
-            except RedisError as exc:
-                # Keep trying while the lease may still be ours; lease.check()
-                # raises LeaseLost once our own clock says it may have lapsed.
-                log.warning("scan_actor_redis_error", error=repr(exc))
-                self.lease.check()
-            await self.wait()
+            failed = False
+            if step_owed:
+                try:
+                    if await self.step():
+                        await self.retire()
+                        return
+                except RedisError as exc:
+                    # Keep trying while the lease may still be ours; lease.check()
+                    # raises LeaseLost once our own clock says it may have lapsed.
+                    log.warning("scan_actor_redis_error", error=repr(exc))
+                    self.lease.check()
+                    failed = True
+            step_owed = await self.wait(retry_soon=failed)
 
-    async def wait(self) -> None:
-        s = self._deps.settings
-        until_deadline_s = (self.view.state.deadline_ms - now_ms()) / MS_PER_S
-        timeout_s = min(s.mailbox_poll_interval_ms / MS_PER_S, until_deadline_s)
-        if self.view.dirty:  # folded but held back: publish when it is due
-            timeout_s = min(timeout_s, self.until_publish_due_s())
-        timeout_s = max(0.0, timeout_s)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=timeout_s)
+    def has_mail_after(self, last_entry_id: str | None) -> bool:
+        """Whether a mailbox whose newest entry is ``last_entry_id`` holds mail this
+        actor has not folded (the coordinator's batched recheck asks)."""
+        return last_entry_id is not None and stream_id(last_entry_id) > stream_id(
+            self.view.state.cursor
+        )
+
+    async def wait(self, *, retry_soon: bool = False) -> bool:
+        """Sleep until there is a reason to act: woken (a doorbell, a local append,
+        the coordinator's batched mailbox recheck, a lost lease), the scan's
+        deadline, a held-back publish falling due, or a failed step's retry. True
+        when a step is owed; False when only the lease needs a look (its local
+        deadline came: renewed meanwhile, or lapsed). An idle actor costs no Redis
+        round trips."""
+        reasons = [((self.view.state.deadline_ms - now_ms()) / MS_PER_S, True)]
+        if self._held_back:
+            reasons.append((self.until_publish_due_s(), True))
+        if retry_soon:
+            reasons.append((self._deps.settings.mailbox_poll_interval_ms / MS_PER_S, True))
+        reasons.append((self.lease.local_deadline - time.monotonic(), False))
+        timeout_s, step_owed = min(reasons)
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, timeout_s))
+            step_owed = True
+        except TimeoutError:
+            pass
         self._wake.clear()
+        return step_owed
 
     async def retire(self) -> None:
         """After the terminal publish: drop the scan from the live indexes."""
@@ -170,3 +193,9 @@ def seconds_between(start_iso: str, end_iso: str | None) -> float:
     if end_iso is None:
         return 0.0
     return (datetime.fromisoformat(end_iso) - datetime.fromisoformat(start_iso)).total_seconds()
+
+
+def stream_id(entry_id: str) -> tuple[int, int]:
+    """A Redis stream entry id (``ms-seq``) as a comparable pair."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)

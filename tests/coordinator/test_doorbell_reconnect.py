@@ -35,3 +35,22 @@ async def test_mail_whose_bell_was_lost_is_folded_after_the_reconnect(
     assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub") >= 1
     final = await terminal_snapshot(redis, scan_id)
     assert final.status == "cancelled"
+
+
+async def test_mail_whose_bell_was_lost_is_found_by_the_batched_recheck(
+    redis: Redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
+    slow = msgspec.structs.replace(settings, mailbox_poll_interval_ms=SLOW_POLL_MS)
+    owner = await coordinator_factory(slow, run_strategies=False)
+    scan_id = await owned_scan(owner, scans_for(slow, owner), ["sleep_2s"])
+
+    async def running() -> bool:
+        snapshot = await read_snapshot(redis, scan_id)
+        return snapshot is not None and snapshot.status == "running"
+
+    await eventually(running, what="the owner's first step")
+    cancel = Cancel(by="alice", at_ms=1, reason="lost bell")
+    await redis.xadd(keys.mailbox(scan_id), {"m": msgpack_encoder.encode(cancel)})
+    await owner.recheck_mailboxes()  # what the periodic duty does, driven here
+    final = await terminal_snapshot(redis, scan_id)
+    assert final.status == "cancelled"

@@ -101,7 +101,20 @@ async def test_a_lease_acquired_while_stopping_is_handed_back_at_once(
         settings, worker_id="candidate:2", sweep_interval_ms=NO_SWEEP_INTERVAL_MS
     )
     scan_id = await owned_scan(owner, scans_for(settings, owner), ["sleep_2s"])
-    candidate = await coordinator_factory(no_sweeps, run_strategies=False)
+    candidate = await coordinator_factory(no_sweeps, run_strategies=False, start=False)
+    sweep, swept = candidate.sweep, []
+
+    async def counted_sweep() -> None:
+        await sweep()
+        swept.append(True)
+
+    candidate.sweep = counted_sweep  # type: ignore[method-assign]
+    await candidate.start()
+
+    async def first_sweep_done() -> bool:
+        return bool(swept)
+
+    await eventually(first_sweep_done, what="the candidate's one sweep, while owned")
     await owner.stop()
     acquire = candidate.leases.acquire
 
