@@ -30,6 +30,8 @@ HUB_POLL_S = 0.05
 # Belt and braces: every followed scan is re-read this often, whatever pub/sub says.
 HUB_REFRESH_S = 5.0
 HUB_RECONNECT_BACKOFF_S = 0.2
+# Messages dispatched back to back before the hub looks at its (un)subscriptions.
+HUB_BURST_LIMIT = 256
 
 
 class VersionView(msgspec.Struct):
@@ -42,21 +44,35 @@ class VersionView(msgspec.Struct):
 version_decoder = msgspec.json.Decoder(VersionView)
 
 
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A snapshot as its sockets send it: decoded once per worker, not per socket."""
+
+    text: str
+    version: int
+    terminal: bool
+
+
+def frame_of(body: bytes) -> Frame:
+    view = version_decoder.decode(body)
+    return Frame(body.decode(), view.version, view.status in TERMINAL_SCAN_STATUSES)
+
+
 @dataclass(eq=False)
 class Subscriber:
     scan_id: str
-    queue: collections.deque[bytes] = field(
+    queue: collections.deque[Frame] = field(
         default_factory=lambda: collections.deque(maxlen=SUBSCRIBER_QUEUE_LIMIT)
     )
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, snapshot: bytes) -> None:
+    def offer(self, frame: Frame) -> None:
         if len(self.queue) == self.queue.maxlen:
             self.queue.clear()  # a slow reader gets the latest, not a backlog
-        self.queue.append(snapshot)
+        self.queue.append(frame)
         self.ready.set()
 
-    async def next(self) -> bytes:
+    async def next(self) -> Frame:
         while not self.queue:
             self.ready.clear()
             await self.ready.wait()
@@ -117,13 +133,22 @@ class FeedHub:
         refresh_at = loop.time() + HUB_REFRESH_S
         while not stop.is_set():
             message = await pubsub.get_message(timeout=HUB_POLL_S)
-            if message is not None and message["channel"].decode() != self._own_channel:
-                self.dispatch(message["channel"].decode(), message["data"])
+            # A burst (many owners publishing at once) is dispatched in one go; the
+            # (un)subscriptions are brought up to date between bursts, not per message.
+            burst = 0
+            while message is not None:
+                if message["channel"].decode() != self._own_channel:
+                    self.dispatch(message["channel"].decode(), message["data"])
+                burst += 1
+                if burst >= HUB_BURST_LIMIT:
+                    break
+                message = await pubsub.get_message(timeout=0)
             refresh_all = self._resubscribed or loop.time() >= refresh_at
             if refresh_all:
                 self._resubscribed = False
                 refresh_at = loop.time() + HUB_REFRESH_S
-            await self.sync(pubsub, subscribed, refresh_all=refresh_all)
+            if refresh_all or not self._changes.empty():
+                await self.sync(pubsub, subscribed, refresh_all=refresh_all)
 
     async def on_reconnect(self, connection: object) -> None:
         self.reconnects += 1
@@ -161,12 +186,12 @@ class FeedHub:
         self.deliver(scan_id, body)
 
     def deliver(self, scan_id: str, body: bytes) -> None:
-        for subscriber in self._followers.get(scan_id, ()):
-            subscriber.offer(body)
-
-
-def is_terminal(view: VersionView) -> bool:
-    return view.status in TERMINAL_SCAN_STATUSES
+        followers = self._followers.get(scan_id)
+        if not followers:
+            return
+        frame = frame_of(body)
+        for subscriber in followers:
+            subscriber.offer(frame)
 
 
 @contextlib.asynccontextmanager

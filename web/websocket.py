@@ -12,7 +12,7 @@ from aiohttp import WSCloseCode, web
 
 from coordinator.errors import ScanExpired, ScanNotFound
 from web.auth import principal_of
-from web.feed import FeedHub, Subscriber, following, is_terminal, version_decoder
+from web.feed import FeedHub, Frame, Subscriber, following, frame_of
 from web.keys import SCANS
 from web.metrics import OPEN_WEBSOCKETS
 
@@ -32,7 +32,9 @@ async def scan_feed(request: web.Request) -> web.WebSocketResponse:
         # before the upgrade, so Redis being down is an HTTP 503 with Retry-After
         # rather than an error written into an upgraded connection.
         try:
-            first: bytes | None = (await request.config_dict[SCANS].read(scan_id, user)).body
+            first: Frame | None = frame_of(
+                (await request.config_dict[SCANS].read(scan_id, user)).body
+            )
         except (ScanNotFound, ScanExpired):
             first = None
         # Snapshots are small; per-message compression would cost more CPU than it saves.
@@ -50,7 +52,7 @@ async def scan_feed(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def serve_feed(ws: web.WebSocketResponse, subscriber: Subscriber, first: bytes) -> None:
+async def serve_feed(ws: web.WebSocketResponse, subscriber: Subscriber, first: Frame) -> None:
     sender = asyncio.ensure_future(send_snapshots(ws, subscriber, first))
     try:
         async for _message in ws:  # only this task reads the socket; clients send nothing
@@ -61,19 +63,18 @@ async def serve_feed(ws: web.WebSocketResponse, subscriber: Subscriber, first: b
             await sender
 
 
-async def send_snapshots(ws: web.WebSocketResponse, subscriber: Subscriber, first: bytes) -> None:
+async def send_snapshots(ws: web.WebSocketResponse, subscriber: Subscriber, first: Frame) -> None:
     """Send each newer snapshot; close normally after the terminal one."""
     last_version = 0
-    body = first
+    frame = first
     while True:
-        view = version_decoder.decode(body)
-        if view.version > last_version:
-            last_version = view.version
-            await ws.send_str(body.decode())
-            if is_terminal(view):
+        if frame.version > last_version:
+            last_version = frame.version
+            await ws.send_str(frame.text)
+            if frame.terminal:
                 await ws.close(code=WSCloseCode.OK, message=b"scan finished")
                 return
-        body = await subscriber.next()
+        frame = await subscriber.next()
 
 
 async def close_sockets(app: web.Application) -> None:
