@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -31,7 +32,7 @@ from coordinator.periodic import run_periodic
 from coordinator.publisher import Publisher
 from coordinator.redis_client import connect
 from coordinator.scan_actor import ActorDeps, ScanActor
-from coordinator.scripts import Scripts
+from coordinator.scripts import Scripts, queue_script, slot_batches
 from coordinator.strategy_actor import StrategyRunner
 from coordinator.sweeper import Sweeper
 from coordinator.work import Task, WorkQueue
@@ -202,7 +203,12 @@ class Coordinator:
     async def renew_leases(self) -> None:
         actors = list(self.actors.values())
         ACTIVE_SCANS.set(len(actors))
+        began = time.monotonic()
         lost = await self.leases.renew_all([actor.lease for actor in actors])
+        took_s = time.monotonic() - began
+        if took_s > self.settings.lease_renew_interval_s:
+            # Renewals this slow eat the lease's margin: the process is overloaded.
+            log.warning("lease_renewal_slow", leases=len(actors), seconds=round(took_s, 3))
         lost_ids = {lease.scan_id for lease in lost}
         for actor in actors:
             if actor.scan_id in lost_ids:
@@ -213,17 +219,23 @@ class Coordinator:
     async def recheck_mailboxes(self) -> None:
         """Wake the actors whose mailbox holds mail they have not folded: the safety
         net for a lost doorbell (pub/sub drops what is published while it
-        reconnects), one round trip for every scan this process owns."""
+        reconnects). One round trip, a script call per batch of owned scans."""
         actors = list(self.actors.values())
         if not actors:
             return
+        batches = slot_batches(self.redis, actors, lambda actor: keys.mailbox(actor.scan_id))
         async with self.redis.pipeline(transaction=False) as pipe:
-            for actor in actors:
-                pipe.xrevrange(keys.mailbox(actor.scan_id), count=1)
+            for batch in batches:
+                queue_script(
+                    pipe,
+                    self.scripts.recheck_mailboxes,
+                    [keys.mailbox(actor.scan_id) for actor in batch],
+                    [actor.cursor for actor in batch],
+                )
             replies = await pipe.execute()
-        for actor, newest in zip(actors, replies, strict=True):
-            if actor.has_mail_after(newest[0][0].decode() if newest else None):
-                actor.wake()
+        for batch, news in zip(batches, replies, strict=True):
+            for position in news:
+                batch[int(position) - 1].wake()
 
     async def prune_consumers(self) -> None:
         if self._run_strategies and not self.generation.lost:

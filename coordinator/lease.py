@@ -22,7 +22,7 @@ from coordinator import keys
 from coordinator.clock import now_iso, now_ms
 from coordinator.errors import LeaseLost
 from coordinator.metrics import TAKEOVERS
-from coordinator.scripts import Scripts, queue_script
+from coordinator.scripts import Scripts, queue_script, slot_batches
 
 log = structlog.get_logger(__name__)
 
@@ -97,26 +97,32 @@ class LeaseStore:
         return Acquired(lease, reply[2], reply[3], int(reply[4]), reply[5])
 
     async def renew_all(self, leases: Sequence[Lease]) -> list[Lease]:
-        """Renew every lease in one round trip; return the ones that were lost."""
+        """Renew every lease in one round trip (a script call per batch of leases
+        sharing a slot, and one index update per bucket); return the ones lost."""
         if not leases:
             return []
         s = self._settings
         sent_at = time.monotonic()
         expiry = now_ms() + s.lease_ttl_ms
+        batches = slot_batches(self._renewal_redis, leases, lambda lease: keys.lease(lease.scan_id))
+        by_bucket: dict[int, dict[str, int]] = {}
+        for lease in leases:
+            by_bucket.setdefault(self.bucket(lease.scan_id), {})[lease.scan_id] = expiry
         async with self._renewal_redis.pipeline(transaction=False) as pipe:
-            for lease in leases:
+            for batch in batches:
                 queue_script(
                     pipe,
-                    self._scripts.renew_lease,
-                    [keys.lease(lease.scan_id)],
-                    [lease.token, s.lease_ttl_ms],
+                    self._scripts.renew_leases,
+                    [keys.lease(lease.scan_id) for lease in batch],
+                    [s.lease_ttl_ms, *(lease.token for lease in batch)],
                 )
-                pipe.zadd(
-                    keys.lease_index(self.bucket(lease.scan_id)), {lease.scan_id: expiry}, xx=True
-                )
+            for bucket, entries in by_bucket.items():
+                pipe.zadd(keys.lease_index(bucket), entries, xx=True)
             replies = await pipe.execute()
+        renewed_flags = [flag for reply in replies[: len(batches)] for flag in reply]
+        ordered = [lease for batch in batches for lease in batch]
         lost = []
-        for lease, renewed in zip(leases, replies[::2], strict=True):
+        for lease, renewed in zip(ordered, renewed_flags, strict=True):
             if int(renewed) == 1:
                 lease.local_deadline = self.deadline_from(sent_at)
             else:

@@ -140,12 +140,10 @@ class ScanActor:
                     failed = True
             step_owed = await self.wait(retry_soon=failed)
 
-    def has_mail_after(self, last_entry_id: str | None) -> bool:
-        """Whether a mailbox whose newest entry is ``last_entry_id`` holds mail this
-        actor has not folded (the coordinator's batched recheck asks)."""
-        return last_entry_id is not None and stream_id(last_entry_id) > stream_id(
-            self.view.state.cursor
-        )
+    @property
+    def cursor(self) -> str:
+        """The id of the last mailbox entry this actor folded."""
+        return self.view.state.cursor
 
     async def wait(self, *, retry_soon: bool = False) -> bool:
         """Sleep until there is a reason to act: woken (a doorbell, a local append,
@@ -193,9 +191,3 @@ def seconds_between(start_iso: str, end_iso: str | None) -> float:
     if end_iso is None:
         return 0.0
     return (datetime.fromisoformat(end_iso) - datetime.fromisoformat(start_iso)).total_seconds()
-
-
-def stream_id(entry_id: str) -> tuple[int, int]:
-    """A Redis stream entry id (``ms-seq``) as a comparable pair."""
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)

@@ -7,13 +7,16 @@ with EVAL instead (see queue_script).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
 from redis.commands.core import AsyncScript
 
 from coordinator import keys
+
+T = TypeVar("T")
 
 
 class Scripts:
@@ -24,11 +27,28 @@ class Scripts:
         self.take_start_slot: AsyncScript = redis.register_script(keys.TAKE_START_SLOT)
         self.prune_consumers: AsyncScript = redis.register_script(keys.PRUNE_CONSUMERS)
         self.acquire_lease: AsyncScript = redis.register_script(keys.ACQUIRE_LEASE)
-        self.renew_lease: AsyncScript = redis.register_script(keys.RENEW_LEASE)
+        self.renew_leases: AsyncScript = redis.register_script(keys.RENEW_LEASES)
+        self.recheck_mailboxes: AsyncScript = redis.register_script(keys.RECHECK_MAILBOXES)
         self.release_lease: AsyncScript = redis.register_script(keys.RELEASE_LEASE)
         self.publish_snapshot: AsyncScript = redis.register_script(keys.PUBLISH_SNAPSHOT)
         self.append_mailbox: AsyncScript = redis.register_script(keys.APPEND_MAILBOX)
         self.ack_unless_superseded: AsyncScript = redis.register_script(keys.ACK_UNLESS_SUPERSEDED)
+
+
+def slot_batches(redis: Redis, items: Sequence[T], key_of: Callable[[T], str]) -> list[list[T]]:
+    """Items grouped so one script call may take all their keys: by slot on a
+    Cluster (a script's keys must share one), then at most SCRIPT_BATCH each."""
+    groups: dict[int, list[T]] = {}
+    if isinstance(redis, RedisCluster):
+        for item in items:
+            groups.setdefault(redis.keyslot(key_of(item)), []).append(item)
+    else:
+        groups[0] = list(items)
+    return [
+        group[start : start + keys.SCRIPT_BATCH]
+        for group in groups.values()
+        for start in range(0, len(group), keys.SCRIPT_BATCH)
+    ]
 
 
 def queue_script(

@@ -86,7 +86,14 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
     running = sum(1 for _epoch, status in held if status == "running")
     active_bytes = (await used_memory(redis) - before) / max(scans, 1)
     rss = {str(pid): rss_mb(int(pid)) for pid in params.get("pids", [])}
-    await asyncio.gather(*(client.cancel(user, scan_id) for user, scan_id in started))
+    # Bounded like the submissions: 10,000 sockets at once overflow the listen backlog.
+    gate = asyncio.Semaphore(SUBMIT_CONCURRENCY)
+
+    async def cancel(user: str, scan_id: str) -> None:
+        async with gate:
+            await client.cancel(user, scan_id)
+
+    await asyncio.gather(*(cancel(user, scan_id) for user, scan_id in started))
     finished = await wait_terminal(redis, ids)
     retained = await retained_bytes(redis, ids[:MEMORY_SAMPLE])
     after = await epochs(redis, ids)

@@ -15,7 +15,6 @@ from coordinator.records import (
     StrategyState,
     StrategyStatus,
 )
-from coordinator.scan_actor import stream_id
 from strategies.opportunity import Opportunity
 from tests.support import sample_opportunity
 
@@ -188,9 +187,3 @@ def test_progress_never_reads_zero_total() -> None:
     assert progress == Progress(
         strategies_completed=1, total_strategies=4, percentage=25.0, opportunities_found_so_far=3
     )
-
-
-def test_stream_ids_compare_as_numbers_not_text() -> None:
-    assert stream_id("10-0") > stream_id("9-5")
-    assert stream_id("9-10") > stream_id("9-9")
-    assert stream_id("0-0") < stream_id("1")

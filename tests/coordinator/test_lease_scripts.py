@@ -202,3 +202,36 @@ async def test_terminal_publish_gives_every_key_the_retention_ttl(env) -> None: 
     assert await env.redis.pttl(keys.tombstone(env.scan_id)) > retention
     assert await env.redis.exists(keys.lease(env.scan_id)) == 0
     assert await env.other.acquire(env.scan_id) is None  # a finished scan is never re-run
+
+
+async def test_renewing_more_leases_than_a_batch_reports_exactly_the_lost_ones(env) -> None:  # type: ignore[no-untyped-def]
+    count = keys.SCRIPT_BATCH + 3
+    leases = [Lease(f"batch{n}", f"token{n}", 1, 0.0) for n in range(count)]
+    for lease in leases:
+        await env.redis.hset(keys.lease(lease.scan_id), "token", lease.token)
+    gone = {0, keys.SCRIPT_BATCH - 1, keys.SCRIPT_BATCH, count - 1}  # both sides of a batch edge
+    for n in gone:
+        await env.redis.delete(keys.lease(leases[n].scan_id))
+    lost = await env.leases.renew_all(leases)
+    assert sorted(lease.scan_id for lease in lost) == sorted(f"batch{n}" for n in gone)
+    kept = leases[1]
+    assert 0 < await env.redis.pttl(keys.lease(kept.scan_id)) <= env.settings.lease_ttl_ms
+    assert kept.local_deadline > 0.0
+
+
+async def test_recheck_finds_exactly_the_mailboxes_with_mail_after_their_cursor(env) -> None:  # type: ignore[no-untyped-def]
+    # (newest entry, owner's cursor): ids compare as numbers, not as text.
+    cases = {
+        "news-ms": ("10-0", "9-5"),
+        "news-seq": ("9-10", "9-9"),
+        "folded": ("9-9", "9-9"),
+        "empty": (None, "0-0"),
+    }
+    for name, (newest, _cursor) in cases.items():
+        if newest is not None:
+            await env.redis.xadd(keys.mailbox(name), {"m": b""}, id=newest)
+    names = list(cases)
+    news = await env.scripts.recheck_mailboxes(
+        keys=[keys.mailbox(name) for name in names], args=[cases[name][1] for name in names]
+    )
+    assert sorted(names[int(position) - 1] for position in news) == ["news-ms", "news-seq"]
