@@ -221,6 +221,9 @@ class ScanOwnershipModel(RuleBasedStateMachine):
             redis_url=redis_url,
             lease_ttl_ms=MODEL_LEASE_TTL_MS,
             scan_deadline_s=MODEL_SCAN_DEADLINE_S,
+            # A step publishes what it folded: the model's outcomes must not depend
+            # on the wall clock (held-back publishes are tested in test_scan_actor).
+            publish_min_interval_ms=0,
         )
         self.scripts = Scripts(self.redis)
         self.mailbox = Mailbox(self.redis, self.scripts)
