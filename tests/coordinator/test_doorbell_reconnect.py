@@ -17,9 +17,9 @@ from tests.support import eventually, owned_scan
 SLOW_POLL_MS = 60_000
 
 
-async def test_mail_whose_bell_was_lost_is_folded_after_the_reconnect(
-    redis: Redis, settings, coordinator_factory, scans_for
-) -> None:  # type: ignore[no-untyped-def]
+async def scan_with_unrung_mail(redis: Redis, settings, coordinator_factory, scans_for):  # type: ignore[no-untyped-def]
+    """An owner that has read its mailbox once, then mail that rings no bell, as if
+    its bell came while the pub/sub connection was away."""
     slow = msgspec.structs.replace(settings, mailbox_poll_interval_ms=SLOW_POLL_MS)
     owner = await coordinator_factory(slow, run_strategies=False)
     scan_id = await owned_scan(owner, scans_for(slow, owner), ["sleep_2s"])
@@ -29,9 +29,15 @@ async def test_mail_whose_bell_was_lost_is_folded_after_the_reconnect(
         return snapshot is not None and snapshot.status == "running"
 
     await eventually(running, what="the owner's first step")  # it has read its mailbox
-    # Mail that rings no bell, as if its bell came while the connection was away.
     cancel = Cancel(by="alice", at_ms=1, reason="lost bell")
     await redis.xadd(keys.mailbox(scan_id), {"m": msgpack_encoder.encode(cancel)})
+    return owner, scan_id
+
+
+async def test_mail_whose_bell_was_lost_is_folded_after_the_reconnect(
+    redis: Redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
+    _owner, scan_id = await scan_with_unrung_mail(redis, settings, coordinator_factory, scans_for)
     assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub") >= 1
     final = await terminal_snapshot(redis, scan_id)
     assert final.status == "cancelled"
@@ -40,17 +46,7 @@ async def test_mail_whose_bell_was_lost_is_folded_after_the_reconnect(
 async def test_mail_whose_bell_was_lost_is_found_by_the_batched_recheck(
     redis: Redis, settings, coordinator_factory, scans_for
 ) -> None:  # type: ignore[no-untyped-def]
-    slow = msgspec.structs.replace(settings, mailbox_poll_interval_ms=SLOW_POLL_MS)
-    owner = await coordinator_factory(slow, run_strategies=False)
-    scan_id = await owned_scan(owner, scans_for(slow, owner), ["sleep_2s"])
-
-    async def running() -> bool:
-        snapshot = await read_snapshot(redis, scan_id)
-        return snapshot is not None and snapshot.status == "running"
-
-    await eventually(running, what="the owner's first step")
-    cancel = Cancel(by="alice", at_ms=1, reason="lost bell")
-    await redis.xadd(keys.mailbox(scan_id), {"m": msgpack_encoder.encode(cancel)})
+    owner, scan_id = await scan_with_unrung_mail(redis, settings, coordinator_factory, scans_for)
     await owner.recheck_mailboxes()  # what the periodic duty does, driven here
     final = await terminal_snapshot(redis, scan_id)
     assert final.status == "cancelled"
