@@ -12,6 +12,7 @@ import signal
 from config.logging import configure_logging
 from config.settings import Settings, load_settings
 from coordinator.coordinator import Coordinator
+from coordinator.gc_tuning import tune_gc
 from coordinator.redis_client import connect
 from strategies.providers import build_provider
 from strategies.registry import build_registry
@@ -43,6 +44,7 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     settings = load_settings()
     configure_logging(settings.log_level, settings.worker_id)
+    tune_gc()
     asyncio.run(run_worker(settings))
 
 

@@ -13,6 +13,7 @@ from config.errors import SettingsError
 from config.logging import configure_logging
 from config.settings import Settings, load_settings
 from coordinator.coordinator import Coordinator
+from coordinator.gc_tuning import tune_gc
 from coordinator.redis_client import connect
 from coordinator.scans import Scans
 from strategies.market_data import MarketDataProvider
@@ -132,4 +133,5 @@ async def gunicorn_app() -> web.Application:
     """The factory gunicorn's aiohttp worker calls in each worker process."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.worker_id)
+    tune_gc()
     return create_app(settings)
