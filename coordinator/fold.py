@@ -125,10 +125,18 @@ def apply_report(view: ScanView, message: Report) -> None:
         # Its budget was the scan's deadline (not its own timeout): the deadline
         # came before every strategy finished, whichever of the two is folded first.
         item.error = DEADLINE_REACHED
-    item.opportunities = len(message.opportunities)
     if message.opportunities:
-        view.results.extend(message.opportunities)
+        # Results stand in the scan's strategy order, not in the order reports
+        # happened to arrive: the same scan gives the same list, with or without a
+        # takeover or a retry in between.
+        position = 0
+        for earlier in view.snapshot.strategies:
+            if earlier is item:
+                break
+            position += earlier.opportunities
+        view.results[position:position] = message.opportunities
         view.results_changed = True
+    item.opportunities = len(message.opportunities)
     if message.market_data_as_of_ms is not None and view.snapshot.market_data_as_of is None:
         view.snapshot.market_data_as_of = iso(message.market_data_as_of_ms)
         view.snapshot.data_source = message.data_source

@@ -187,3 +187,15 @@ def test_progress_never_reads_zero_total() -> None:
     assert progress == Progress(
         strategies_completed=1, total_strategies=4, percentage=25.0, opportunities_found_so_far=3
     )
+
+
+def test_results_stand_in_strategy_order_whatever_order_reports_arrive() -> None:
+    arrivals = (("c", "a", "b"), ("b", "c", "a"), ("a", "b", "c"))
+    symbols = {"a": "BTC/USDT", "b": "ETH/USDT", "c": "SOL/USDT"}
+    for order in arrivals:
+        view = view_of("a", "b", "c")
+        for n, name in enumerate(order):
+            message = report(name, found=2)
+            message.opportunities = [opportunity(symbols[name]) for _ in range(2)]
+            fold.apply(view, f"{n + 1}-0", message)
+        assert [o.symbol for o in view.results] == [symbols[n] for n in "aabbcc"], order
