@@ -67,7 +67,6 @@ class ScanActor:
         self._on_exit = on_exit
         self._wake = asyncio.Event()
         self._published_mono = -math.inf  # the first publish (this epoch's claim) is due
-        self._held_back = False  # folded changes wait for the publish interval
         self.stopped = False
         # Set when it stopped because its lease was lost (fenced), not finished.
         self.fenced = False
@@ -92,11 +91,16 @@ class ScanActor:
             if len(entries) < READ_BATCH:
                 break
         fold.settle(self.view, now_ms())
-        self._held_back = self.view.dirty and self.until_publish_due_s() > 0
-        if self.view.dirty and not self._held_back:
-            self._published_mono = time.monotonic()
+        if self.view.dirty and not self.held_back():
             await self._deps.publisher.publish(self.lease, self.view)
+            # Only an accepted publish starts the interval: after a failed one the
+            # step is retried on the error path's schedule, not as a held publish.
+            self._published_mono = time.monotonic()
         return self.view.terminal
+
+    def held_back(self) -> bool:
+        """Folded changes waiting for the publish interval."""
+        return self.view.dirty and self.until_publish_due_s() > 0
 
     def until_publish_due_s(self) -> float:
         """Seconds until a change may be published. Progress is published at most
@@ -153,7 +157,7 @@ class ScanActor:
         deadline came: renewed meanwhile, or lapsed). An idle actor costs no Redis
         round trips."""
         reasons = [((self.view.state.deadline_ms - now_ms()) / MS_PER_S, True)]
-        if self._held_back:
+        if self.held_back():
             reasons.append((self.until_publish_due_s(), True))
         if retry_soon:
             reasons.append((self._deps.settings.mailbox_poll_interval_ms / MS_PER_S, True))
