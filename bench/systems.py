@@ -142,7 +142,7 @@ def start_status_server(redis_url: str, system: str, workers: int, tag: str) -> 
         "gunicorn",
         f"{STATUS_MODULES[system]}:status_app",
         "--worker-class",
-        "aiohttp.GunicornWebWorker",
+        "aiohttp.GunicornUVLoopWebWorker",  # the service's worker class (Procfile)
         "--workers",
         str(workers),
         "--bind",

@@ -21,7 +21,7 @@ from prometheus_client import multiprocess  # noqa: E402 - must follow the envir
 
 from coordinator.embedded_redis import EmbeddedRedis  # noqa: E402
 
-worker_class = "aiohttp.GunicornWebWorker"
+worker_class = "aiohttp.GunicornUVLoopWebWorker"
 # Time a worker gets on SIGTERM to release its leases and close its sockets.
 graceful_timeout = 10
 

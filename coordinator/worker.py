@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
+import uvloop
+
 from config.logging import configure_logging
 from config.settings import Settings, load_settings
 from coordinator.coordinator import Coordinator
@@ -45,7 +47,8 @@ def main() -> None:
     settings = load_settings()
     configure_logging(settings.log_level, settings.worker_id)
     tune_gc()
-    asyncio.run(run_worker(settings))
+    # The same loop as the web process's gunicorn worker class (see the Procfile).
+    uvloop.run(run_worker(settings))
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def gunicorn_command(settings: Settings) -> list[str]:
         "--config",
         GUNICORN_CONFIG,
         "--worker-class",
-        "aiohttp.GunicornWebWorker",
+        "aiohttp.GunicornUVLoopWebWorker",
         "--workers",
         str(settings.web_concurrency),
         "--bind",

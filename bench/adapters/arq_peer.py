@@ -12,12 +12,16 @@ import os
 import uuid
 from typing import Any
 
+import uvloop
 from aiohttp import web
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.jobs import Job, JobStatus
 
 from bench.adapters.costs import HOLD_S, burn_cpu, cost_of, pid_key, redis_url, started_key
+
+# The peers' workers and clients run on the service's event loop (uvloop), tuned alike.
+asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 POLL_S = 0.01
 MAX_JOBS = 16

@@ -12,11 +12,15 @@ import os
 import uuid
 from typing import Any
 
+import uvloop
 from aiohttp import web
 from saq import Queue
 from saq.job import Status
 
 from bench.adapters.costs import HOLD_S, burn_cpu, cost_of, pid_key, redis_url, started_key
+
+# The peers' workers and clients run on the service's event loop (uvloop), tuned alike.
+asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 POLL_S = 0.01
 CONCURRENCY = 16
