@@ -7,59 +7,140 @@ first caller's commands leave at once; whatever the other tasks queue meanwhile
 leaves in one pipeline when that round trip returns. Replies and errors go back
 to each caller as if it had sent its commands alone (no MULTI: each caller's
 commands are only as atomic as before, i.e. each command or script on its own).
+
+Callers whose requests one command can serve together (the appends to one scan's
+mailbox, the acknowledgements on one work stream, the reads of one scan) go as a
+*group*: one command carries all of them, and each caller gets its share of the
+reply. A command costs the client far more than the bytes it carries.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 Queue = Callable[[Pipeline], object]
+# Queues exactly one command for every item of a group: (pipe, group key, items).
+GroupQueue = Callable[[Pipeline, Any, Sequence[Any]], object]
+# That command's reply -> one reply per item, in item order: (reply, item count).
+GroupSplit = Callable[[Any, int], Sequence[Any]]
+
+
+def same_reply(reply: Any, count: int) -> list[Any]:
+    """Split of a read that answers every caller of the group alike."""
+    return [reply] * count
+
+
+def each_reply(reply: Sequence[Any], count: int) -> list[Any]:
+    """Split of a script that answers item by item: one reply per item already."""
+    return list(reply)
+
+
+class Group:
+    """The items of one group waiting for the next round trip."""
+
+    __slots__ = ("futures", "items", "key", "queue", "split")
+
+    def __init__(self, queue: GroupQueue, split: GroupSplit, key: Hashable) -> None:
+        self.queue = queue
+        self.split = split
+        self.key = key
+        self.items: list[Any] = []
+        self.futures: list[asyncio.Future[Any]] = []
+
+    def fail(self, exc: BaseException) -> None:
+        for future in self.futures:
+            if not future.done():
+                future.set_exception(exc)
+
+    def resolve(self, reply: Any) -> None:
+        if isinstance(reply, Exception):
+            self.fail(reply)
+            return
+        for future, mine in zip(self.futures, self.split(reply, len(self.items)), strict=True):
+            if not future.done():  # its caller was cancelled meanwhile
+                future.set_result(mine)
+
+
+Waiting = tuple[Queue, "asyncio.Future[list[Any]]"] | Group
 
 
 class AutoPipeline:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._waiting: list[tuple[Queue, asyncio.Future[list[Any]]]] = []
+        self._waiting: list[Waiting] = []
+        self._groups: dict[tuple[GroupQueue, Hashable], Group] = {}
         self._flusher: asyncio.Task[None] | None = None
 
     async def run(self, queue: Queue) -> list[Any]:
         """Queue commands with ``queue(pipe)``; return their replies once sent."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         self._waiting.append((queue, future))
+        self.flush_soon()
+        return await future
+
+    async def run_grouped(
+        self, queue: GroupQueue, split: GroupSplit, key: Hashable, item: Any
+    ) -> Any:
+        """Send ``item`` with the other items of group ``key`` waiting for the same
+        round trip, in one command ``queue(pipe, key, items)``; return this item's
+        share of its reply, ``split(reply, len(items))[position]``."""
+        group = self._groups.get((queue, key))
+        if group is None:
+            group = self._groups[(queue, key)] = Group(queue, split, key)
+            self._waiting.append(group)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        group.items.append(item)
+        group.futures.append(future)
+        self.flush_soon()
+        return await future
+
+    def flush_soon(self) -> None:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.ensure_future(self.flush())
-        return await future
 
     async def flush(self) -> None:
         while self._waiting:
-            batch, self._waiting = self._waiting, []
+            batch, self._waiting, self._groups = self._waiting, [], {}
             try:
                 await self.send(batch)
             except asyncio.CancelledError:
-                for _queue, future in batch:
-                    future.cancel()
+                for waiting in batch:
+                    if isinstance(waiting, Group):
+                        for future in waiting.futures:
+                            future.cancel()
+                    else:
+                        waiting[1].cancel()
                 raise
             except Exception as exc:  # a lost connection fails everyone in the batch
-                for _queue, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                for waiting in batch:
+                    if isinstance(waiting, Group):
+                        waiting.fail(exc)
+                    elif not waiting[1].done():
+                        waiting[1].set_exception(exc)
 
-    async def send(self, batch: list[tuple[Queue, asyncio.Future[list[Any]]]]) -> None:
+    async def send(self, batch: list[Waiting]) -> None:
         spans = []
         async with self._redis.pipeline(transaction=False) as pipe:
-            for queue, _future in batch:
+            for waiting in batch:
                 start = len(pipe)
                 # Never awaited: a queued command returns the pipeline itself, and
                 # awaiting a Cluster pipeline re-initialises it, dropping what is queued.
-                queue(pipe)
+                if isinstance(waiting, Group):
+                    waiting.queue(pipe, waiting.key, waiting.items)
+                else:
+                    waiting[0](pipe)
                 spans.append((start, len(pipe)))
             replies = await pipe.execute(raise_on_error=False)
-        for (_queue, future), (start, end) in zip(batch, spans, strict=True):
+        for waiting, (start, end) in zip(batch, spans, strict=True):
+            if isinstance(waiting, Group):
+                waiting.resolve(replies[start])
+                continue
+            future = waiting[1]
             if future.done():  # its caller was cancelled meanwhile
                 continue
             mine = replies[start:end]

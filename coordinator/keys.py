@@ -200,17 +200,25 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return ARGV[1]
 """
 
-# KEYS: work_stream; ARGV: group, entry_id, delivery
-# Acknowledges (and deletes) a finished task unless it was delivered again since
-# this delivery: then the newer attempt's report is the one the fold applies, and
-# the task must stay pending for it, so a reclaim retries it if that attempt dies
-# too. One script, so the check and the acknowledgement share one round trip.
+# KEYS: work_stream; ARGV: group, then (entry_id, delivery) per task
+# Acknowledges (and deletes) each finished task unless it was delivered again
+# since that delivery: then the newer attempt's report is the one the fold
+# applies, and the task must stay pending for it, so a reclaim retries it if that
+# attempt dies too. Returns 1 (acknowledged) or 0 per task. One script, so the
+# checks and the acknowledgements of many tasks share one command.
 ACK_UNLESS_SUPERSEDED = """
-local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if pending[1] and tonumber(pending[1][4]) > tonumber(ARGV[3]) then return 0 end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-return 1
+local acked = {}
+for i = 2, #ARGV, 2 do
+  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if pending[1] and tonumber(pending[1][4]) > tonumber(ARGV[i + 1]) then
+    acked[#acked + 1] = 0
+  else
+    redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    acked[#acked + 1] = 1
+  end
+end
+return acked
 """
 
 # KEYS: work_stream; ARGV: group, dead_idle_ms, own_consumer
@@ -383,19 +391,21 @@ return version
     "lifecycle_maxlen": LIFECYCLE_MAXLEN,
 }
 
-# KEYS: mailbox, lease, scan; ARGV: message, doorbell_prefix, scan_id, local_worker
-# Appends only to a live scan's mailbox (never recreates an expired one, never
-# adds to a finished one: nothing would fold it, so it is refused rather than
-# acknowledged), then rings the owner's doorbell so it folds at once instead of
-# at its next poll; unless the owner is local_worker, the appender itself, which
+# KEYS: mailbox, lease, scan; ARGV: doorbell_prefix, scan_id, local_worker, message...
+# Appends the messages, in order, only to a live scan's mailbox (never recreates
+# an expired one, never adds to a finished one: nothing would fold them, so they
+# are refused rather than acknowledged) and returns their entry ids, or false for
+# a refusal; then rings the owner's doorbell once so it folds at once instead of
+# at its next poll, unless the owner is local_worker, the appender itself, which
 # wakes its actor without a round trip through Redis.
 APPEND_MAILBOX = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local terminal = %(terminal)s
 local status = redis.call('HGET', KEYS[3], 'status')
 if not status or terminal[status] then return false end
-local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
+local ids = {}
+for i = 4, #ARGV do ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'm', ARGV[i]) end
 local owner = redis.call('HGET', KEYS[2], 'worker')
-if owner and owner ~= ARGV[4] then redis.call('PUBLISH', ARGV[2] .. owner, ARGV[3]) end
-return id
+if owner and owner ~= ARGV[3] then redis.call('PUBLISH', ARGV[1] .. owner, ARGV[2]) end
+return ids
 """ % {"terminal": TERMINAL_LUA_SET}

@@ -6,7 +6,7 @@ the same script that publishes the snapshot, so nothing unfolded is dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -52,27 +52,44 @@ class Mailbox:
         self._local_owner = local_owner
 
     async def append(self, scan_id: str, message: MailboxMessage) -> str | None:
-        """Append a message; None when the scan's mailbox no longer exists. Appends of
-        concurrent strategy tasks share round trips (see coordinator.autopipe)."""
-        (entry_id,) = await self._autopipe.run(lambda pipe: self.append_in(pipe, scan_id, message))
+        """Append a message; None when the scan's mailbox no longer exists or the scan
+        ended. Appends to one scan that concurrent tasks make while a round trip is in
+        flight go together, in one script call (see coordinator.autopipe)."""
+        entry_id = await self._autopipe.run_grouped(
+            self.queue_appends, appended_ids, scan_id, message
+        )
         if entry_id is not None and self._local_owner is not None:
             # The script rang no doorbell if this process owns the scan: wake it here.
             self._local_owner.wake(scan_id)
-        return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        return entry_id
 
-    def append_in(self, pipe: Pipeline, scan_id: str, message: MailboxMessage) -> None:
+    def queue_appends(
+        self, pipe: Pipeline, scan_id: str, messages: Sequence[MailboxMessage]
+    ) -> None:
         local_worker = self._local_owner.worker_id if self._local_owner is not None else ""
         queue_script(
             pipe,
             self._scripts.append_mailbox,
             [keys.mailbox(scan_id), keys.lease(scan_id), keys.scan(scan_id)],
-            [msgpack_encoder.encode(message), keys.DOORBELL_PREFIX, scan_id, local_worker],
+            [
+                keys.DOORBELL_PREFIX,
+                scan_id,
+                local_worker,
+                *(msgpack_encoder.encode(message) for message in messages),
+            ],
         )
 
     async def read_after(self, scan_id: str, cursor: str) -> list[Entry]:
         """Entries strictly after ``cursor``, oldest first."""
         raw = await self._redis.xrange(keys.mailbox(scan_id), min=f"({cursor}", count=READ_BATCH)
         return [Entry(entry_id.decode(), decode_message(fields)) for entry_id, fields in raw]
+
+
+def appended_ids(reply: list[bytes] | None, count: int) -> list[str | None]:
+    """The entry id of each message of one append call; None for each when refused."""
+    if not reply:
+        return [None] * count
+    return [entry_id.decode() for entry_id in reply]
 
 
 def decode_message(fields: dict[bytes, bytes]) -> MailboxMessage | None:

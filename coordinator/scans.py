@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from config.errors import SettingsError
 from config.settings import Settings
 from coordinator import keys
-from coordinator.autopipe import AutoPipeline
+from coordinator.autopipe import AutoPipeline, same_reply
 from coordinator.clock import MS_PER_S, iso, now_ms
 from coordinator.codec import json_encoder, lifecycle_decoder, msgpack_encoder, tombstone_decoder
 from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound, TooManyScans
@@ -58,6 +59,13 @@ class SnapshotRead:
 class Created:
     snapshot: SnapshotRead
     created: bool  # False: the user's active scan or an idempotent retry came back
+
+
+SNAPSHOT_FIELDS = ("snap", "user", "version", "status")
+
+
+def queue_snapshot_read(pipe: Pipeline, scan_id: str, _asking: Sequence[None]) -> None:
+    pipe.hmget(keys.scan(scan_id), SNAPSHOT_FIELDS)
 
 
 def is_scan_id(text: str) -> bool:
@@ -286,8 +294,9 @@ class Scans:
 
     async def peek(self, scan_id: str, user_id: str) -> SnapshotRead | None:
         """The published snapshot if it exists and is this user's, else None."""
-        ((body, owner, version, status),) = await self._autopipe.run(
-            lambda pipe: pipe.hmget(keys.scan(scan_id), ["snap", "user", "version", "status"])
+        # Concurrent reads of one scan share one HMGET (a popular scan is read by many).
+        body, owner, version, status = await self._autopipe.run_grouped(
+            queue_snapshot_read, same_reply, scan_id, None
         )
         if body is None or owner is None or owner.decode() != user_id:
             return None
@@ -318,7 +327,7 @@ class Scans:
         self._generation.ensure_ok()
         if is_scan_id(scan_id):
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hmget(keys.scan(scan_id), ["snap", "user", "version", "status"])
+                pipe.hmget(keys.scan(scan_id), SNAPSHOT_FIELDS)
                 pipe.get(keys.results(scan_id))
                 (body, owner, version, status), results = await pipe.execute()
             if body is not None and owner is not None and owner.decode() == user_id:

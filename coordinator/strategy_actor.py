@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from config.settings import Settings
 from coordinator import keys
-from coordinator.autopipe import AutoPipeline
+from coordinator.autopipe import AutoPipeline, same_reply
 from coordinator.clock import MS_PER_S, now_ms
 from coordinator.inline_runs import InlineRuns
 from coordinator.mailbox import Mailbox
@@ -81,8 +83,9 @@ class StrategyRunner:
     async def epoch_if_worth_running(self, item: WorkItem) -> int | None:
         """The scan's epoch, or None for work of a scan that ended (cancelled,
         expired) or passed its deadline, which is skipped."""
-        ((status, epoch),) = await self._autopipe.run(
-            lambda pipe: pipe.hmget(keys.scan(item.scan_id), ["status", "epoch"])
+        # One read per scan for the tasks of that scan that ask at once.
+        status, epoch = await self._autopipe.run_grouped(
+            queue_epoch_read, same_reply, item.scan_id, None
         )
         if status is None or ScanStatus(status.decode()) in TERMINAL_SCAN_STATUSES:
             return None
@@ -201,6 +204,10 @@ class StrategyRunner:
         entry = await self._mailbox.append(item.scan_id, message)
         # The acknowledged append, for the chaos suite's "applied exactly once" check.
         log.info("report_appended", report_id=message.report_id, attempt=attempt, entry=entry)
+
+
+def queue_epoch_read(pipe: Pipeline, scan_id: str, _asking: Sequence[None]) -> None:
+    pipe.hmget(keys.scan(scan_id), ["status", "epoch"])
 
 
 def timed_run(spec: StrategySpec, snapshot: MarketSnapshot) -> tuple[list[Opportunity], float]:

@@ -16,7 +16,7 @@ from redis.exceptions import ResponseError
 
 from config.settings import Settings
 from coordinator import keys
-from coordinator.autopipe import AutoPipeline
+from coordinator.autopipe import AutoPipeline, each_reply
 from coordinator.codec import msgpack_encoder, work_item_decoder
 from coordinator.records import WorkItem
 from coordinator.scripts import Scripts, queue_script
@@ -117,17 +117,22 @@ class WorkQueue:
 
     async def ack_unless_superseded(self, task: Task) -> bool:
         """Acknowledge a task whose report is in; False (and left pending) when it was
-        delivered again (reclaimed) since this delivery."""
-        stream = keys.work_stream(task.bucket)
-        (acked,) = await self._autopipe.run(
-            lambda pipe: queue_script(
-                pipe,
-                self._scripts.ack_unless_superseded,
-                [stream],
-                [keys.WORK_GROUP, task.entry_id, task.delivery],
-            )
+        delivered again (reclaimed) since this delivery. Concurrent tasks' of one
+        stream go together, in one script call."""
+        acked = await self._autopipe.run_grouped(
+            self.queue_acks, each_reply, task.bucket, (task.entry_id, task.delivery)
         )
         return bool(acked)
+
+    def queue_acks(
+        self, pipe: Pipeline, bucket: int, deliveries: Sequence[tuple[str, int]]
+    ) -> None:
+        queue_script(
+            pipe,
+            self._scripts.ack_unless_superseded,
+            [keys.work_stream(bucket)],
+            [keys.WORK_GROUP, *(part for delivery in deliveries for part in delivery)],
+        )
 
     async def ack(self, task: Task) -> None:
         stream = keys.work_stream(task.bucket)

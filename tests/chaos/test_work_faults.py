@@ -116,7 +116,7 @@ async def test_s06_duplicate_report_and_zombie_attempt_are_each_applied_once_or_
         await run.start(["noop", "sleep_2s"])
         # While the real attempt 1 of sleep_2s still runs: attempt 2 starts (a
         # retry), the zombie attempt 1 reports late, then attempt 2 reports and
-        # its client retries the append after a lost reply. One transaction,
+        # its client retries the append after a lost reply. One script call,
         # so the owner folds them in this order, before the scan can end.
         messages = [
             Started(strategy="sleep_2s", attempt=2, worker=RETRY_WORKER, at_ms=now_ms()),
@@ -125,10 +125,9 @@ async def test_s06_duplicate_report_and_zombie_attempt_are_each_applied_once_or_
             report("sleep_2s", 2),
         ]
         async with redis.pipeline(transaction=True) as pipe:
-            for message in messages:
-                mailbox.append_in(pipe, run.scan_id, message)
-            entries = await pipe.execute()
-        assert all(entries), "an append was refused"
+            mailbox.queue_appends(pipe, run.scan_id, messages)
+            (entries,) = await pipe.execute()
+        assert entries and len(entries) == len(messages), "an append was refused"
         for message in messages[1:]:
             run.history.acks.append(
                 ReportAck(

@@ -11,7 +11,7 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from coordinator import keys
-from coordinator.autopipe import AutoPipeline
+from coordinator.autopipe import AutoPipeline, same_reply
 from coordinator.redis_client import connect
 from coordinator.scripts import Scripts, queue_script
 from tests.redis_cluster import LocalCluster
@@ -81,7 +81,7 @@ async def test_scripts_and_commands_on_cluster(redis_cluster: LocalCluster) -> N
                 pipe,
                 scripts.append_mailbox,
                 [keys.mailbox("autopipe"), keys.lease("autopipe"), keys.scan("autopipe")],
-                [b"message", keys.DOORBELL_PREFIX, "autopipe", ""],
+                [keys.DOORBELL_PREFIX, "autopipe", "", b"message"],
             )
 
         appended, fields = await asyncio.gather(
@@ -89,7 +89,7 @@ async def test_scripts_and_commands_on_cluster(redis_cluster: LocalCluster) -> N
             autopipe.run(lambda pipe: pipe.hmget(keys.scan("autopipe"), ["status", "epoch"])),
         )
 
-        assert len(appended) == 1 and b"-" in appended[0]
+        assert len(appended) == 1 and len(appended[0]) == 1 and b"-" in appended[0][0]
         assert fields == [[b"running", None]]
     finally:
         await redis.aclose()
@@ -108,3 +108,44 @@ async def test_a_cancelled_caller_does_not_disturb_the_others(
 
     survivor = second if cancelled_first else first
     assert await survivor == [b"kept"]
+
+
+async def test_a_group_goes_as_one_command_and_each_caller_gets_its_share(
+    redis: Redis,
+) -> None:
+    autopipe = AutoPipeline(redis)
+    commands: list[int] = []
+
+    def queue_lengths(pipe: Pipeline, key: str, items: list[str]) -> None:
+        commands.append(len(items))
+        pipe.eval("return ARGV", 0, *(f"{key}:{item}" for item in items))
+
+    def split(reply: list[bytes], count: int) -> list[bytes]:
+        assert len(reply) == count
+        return reply
+
+    replies = await asyncio.gather(
+        *(autopipe.run_grouped(queue_lengths, split, "a" if n % 2 else "b", n) for n in range(6))
+    )
+
+    # Two groups, one command each, every caller its own element, in order.
+    assert sorted(commands) == [3, 3]
+    assert replies == [f"{'a' if n % 2 else 'b'}:{n}".encode() for n in range(6)]
+
+
+async def test_a_failed_group_command_fails_that_group_only(redis: Redis) -> None:
+    autopipe = AutoPipeline(redis)
+    await redis.set("autopipe:string", "x")
+
+    def bad(pipe: Pipeline, key: str, items: list[int]) -> None:
+        pipe.hget(key, "field")  # WRONGTYPE
+
+    results = await asyncio.gather(
+        autopipe.run_grouped(bad, same_reply, "autopipe:string", 1),
+        autopipe.run_grouped(bad, same_reply, "autopipe:string", 2),
+        autopipe.run(lambda pipe: pipe.get("autopipe:string")),
+        return_exceptions=True,
+    )
+
+    assert all(isinstance(r, ResponseError) for r in results[:2])
+    assert results[2] == [b"x"]

@@ -1,0 +1,98 @@
+"""Concurrent strategy tasks' appends to one scan's mailbox, acknowledgements on one
+work stream and reads of one scan each go to Redis as one command per round trip,
+and every caller still gets exactly its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.asyncio import Redis
+
+from coordinator import keys
+from coordinator.codec import mailbox_decoder
+from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.mailbox import Mailbox
+from coordinator.records import Started
+from coordinator.redis_client import connect
+from coordinator.scripts import Scripts
+from coordinator.work import WorkQueue
+from tests.support import make_settings
+
+SCAN = "0123456789abcdef0123456789abcdef"
+CALLERS = 8
+
+
+async def command_calls(redis: Redis, command: str) -> int:
+    stats = await redis.info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+async def live_scan(redis: Redis, status: str = "running") -> None:
+    await redis.hset(keys.scan(SCAN), mapping={"status": status, "epoch": 1})
+    await redis.xadd(keys.mailbox(SCAN), {"m": b""})
+
+
+def started(n: int) -> Started:
+    return Started(strategy=f"s{n}", attempt=1, worker="w:1", at_ms=n)
+
+
+async def test_concurrent_appends_to_one_scan_are_one_script_call_in_order(
+    redis_server: EmbeddedRedis,
+) -> None:
+    redis = connect(redis_server.url)
+    try:
+        await live_scan(redis)
+        mailbox = Mailbox(redis, Scripts(redis))
+        await redis.config_resetstat()
+
+        ids = await asyncio.gather(*(mailbox.append(SCAN, started(n)) for n in range(CALLERS)))
+
+        assert await command_calls(redis, "eval") == 1
+        assert await command_calls(redis, "xadd") == CALLERS
+        entries = (await redis.xrange(keys.mailbox(SCAN)))[1:]  # after the seed entry
+        # Each caller got the id of its own message, and the order is the callers'.
+        assert [entry_id.decode() for entry_id, _fields in entries] == ids
+        decoded = [mailbox_decoder.decode(fields[b"m"]) for _id, fields in entries]
+        assert decoded == [started(n) for n in range(CALLERS)]
+    finally:
+        await redis.aclose()
+
+
+async def test_appends_to_a_finished_scan_are_all_refused(redis_server: EmbeddedRedis) -> None:
+    redis = connect(redis_server.url)
+    try:
+        await live_scan(redis, status="completed")
+        mailbox = Mailbox(redis, Scripts(redis))
+
+        ids = await asyncio.gather(*(mailbox.append(SCAN, started(n)) for n in range(3)))
+
+        assert ids == [None, None, None]
+        assert await redis.xlen(keys.mailbox(SCAN)) == 1  # the seed alone
+    finally:
+        await redis.aclose()
+
+
+async def test_concurrent_acks_on_one_stream_are_one_script_call_each_judged_alone(
+    redis_server: EmbeddedRedis,
+) -> None:
+    redis = connect(redis_server.url)
+    try:
+        settings = make_settings(redis_url=redis_server.url, index_buckets=1)
+        work = WorkQueue(redis, settings)
+        await work.ensure_groups()
+        stream = keys.work_stream(0)
+        for _n in range(4):
+            await redis.xadd(stream, {"w": b"x"})
+        tasks = await work.take(0, 4, 0)
+        # The third task was delivered again since (reclaimed): its ack must not land.
+        await redis.xclaim(stream, keys.WORK_GROUP, "other:2", 0, [tasks[2].entry_id])
+        await redis.config_resetstat()
+
+        acked = await asyncio.gather(*(work.ack_unless_superseded(task) for task in tasks))
+
+        assert acked == [True, True, False, True]
+        assert await command_calls(redis, "eval") == 1
+        pending = await redis.xpending_range(stream, keys.WORK_GROUP, "-", "+", 10)
+        assert [p["message_id"].decode() for p in pending] == [tasks[2].entry_id]
+    finally:
+        await redis.aclose()
