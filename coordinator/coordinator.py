@@ -64,9 +64,11 @@ class Coordinator:
         # Lease renewals get a client of their own (see LeaseStore): one renewal
         # pipeline at a time, so one connection.
         self._renewal_redis = connect(settings.redis_url) if settings.redis_url else None
-        self.leases = LeaseStore(redis, self.scripts, settings, self._renewal_redis)
-        # One auto-pipeline per process: concurrent strategy tasks share round trips.
-        autopipe = AutoPipeline(redis)
+        # One auto-pipeline per process (the web layer's Scans shares it too):
+        # concurrent strategy tasks, owners, acquisitions and requests share round
+        # trips, and a round trip costs the client far more than a command in it.
+        self.autopipe = autopipe = AutoPipeline(redis)
+        self.leases = LeaseStore(redis, self.scripts, settings, self._renewal_redis, autopipe)
         self.mailbox = Mailbox(
             redis, self.scripts, autopipe, LocalOwner(settings.worker_id, self.poke)
         )
@@ -76,7 +78,12 @@ class Coordinator:
         )
         self.sweeper = Sweeper(redis, settings, self.adopt, self.room)
         self._deps = ActorDeps(
-            redis, self.scripts, self.mailbox, Publisher(self.scripts, settings), settings
+            redis,
+            autopipe,
+            self.scripts,
+            self.mailbox,
+            Publisher(self.scripts, settings, autopipe),
+            settings,
         )
         self._run_strategies = run_strategies
         self.actors: dict[str, ScanActor] = {}

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.clock import now_iso, now_ms
 from coordinator.errors import LeaseLost
 from coordinator.metrics import TAKEOVERS
@@ -57,8 +58,11 @@ class LeaseStore:
         scripts: Scripts,
         settings: Settings,
         renewal_redis: Redis | None = None,
+        autopipe: AutoPipeline | None = None,
     ) -> None:
         self._redis = redis
+        # Acquisitions share round trips with the rest of the process's commands.
+        self._autopipe = autopipe or AutoPipeline(redis)
         self._scripts = scripts
         self._settings = settings
         # Renewals on a connection of their own: under load, thousands of actors
@@ -75,14 +79,18 @@ class LeaseStore:
         s = self._settings
         token = secrets.token_hex(8)
         sent_at = time.monotonic()
-        reply = await self._scripts.acquire_lease(
-            keys=[
-                keys.scan(scan_id),
-                keys.lease(scan_id),
-                keys.lifecycle(scan_id),
-                keys.results(scan_id),
-            ],
-            args=[token, s.worker_id, s.pid, s.lease_ttl_ms, now_ms(), now_iso()],
+        (reply,) = await self._autopipe.run(
+            lambda pipe: queue_script(
+                pipe,
+                self._scripts.acquire_lease,
+                [
+                    keys.scan(scan_id),
+                    keys.lease(scan_id),
+                    keys.lifecycle(scan_id),
+                    keys.results(scan_id),
+                ],
+                [token, s.worker_id, s.pid, s.lease_ttl_ms, now_ms(), now_iso()],
+            )
         )
         if int(reply[0]) != 1:
             reason = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
@@ -154,9 +162,8 @@ class LeaseStore:
         return int(released) == 1
 
     async def _index(self, scan_id: str, expiry_ms: int) -> None:
-        await self._redis.zadd(
-            keys.lease_index(self.bucket(scan_id)), {scan_id: expiry_ms}, xx=True
-        )
+        index = keys.lease_index(self.bucket(scan_id))
+        await self._autopipe.run(lambda pipe: pipe.zadd(index, {scan_id: expiry_ms}, xx=True))
 
     async def mark_claimable(self, scan_id: str) -> None:
         """A hint for the sweepers (acquire still refuses a held lease); best effort."""

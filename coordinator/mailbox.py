@@ -81,7 +81,10 @@ class Mailbox:
 
     async def read_after(self, scan_id: str, cursor: str) -> list[Entry]:
         """Entries strictly after ``cursor``, oldest first."""
-        raw = await self._redis.xrange(keys.mailbox(scan_id), min=f"({cursor}", count=READ_BATCH)
+        mailbox = keys.mailbox(scan_id)
+        (raw,) = await self._autopipe.run(
+            lambda pipe: pipe.xrange(mailbox, min=f"({cursor}", count=READ_BATCH)
+        )
         return [Entry(entry_id.decode(), decode_message(fields)) for entry_id, fields in raw]
 
 

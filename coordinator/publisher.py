@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.clock import now_iso
 from coordinator.codec import json_encoder, msgpack_encoder
 from coordinator.errors import LeaseLost
@@ -16,7 +17,7 @@ from coordinator.fold import ScanView, progress_of
 from coordinator.lease import Lease
 from coordinator.metrics import FENCED_WRITES
 from coordinator.records import Tombstone
-from coordinator.scripts import Scripts
+from coordinator.scripts import Scripts, queue_script
 
 log = structlog.get_logger(__name__)
 
@@ -28,9 +29,11 @@ FENCE_REASONS = {
 
 
 class Publisher:
-    def __init__(self, scripts: Scripts, settings: Settings) -> None:
+    def __init__(self, scripts: Scripts, settings: Settings, autopipe: AutoPipeline) -> None:
         self._scripts = scripts
         self._settings = settings
+        # Owners' publishes share round trips with the process's other commands.
+        self._autopipe = autopipe
 
     async def publish(self, lease: Lease, view: ScanView) -> int:
         """Write the view as the next snapshot version; raise LeaseLost if fenced.
@@ -53,9 +56,13 @@ class Publisher:
         snapshot.progress = progress_of(snapshot.strategies, len(view.results))
         sent_mono = time.monotonic()
         try:
-            reply = await self._scripts.publish_snapshot(
-                keys=self.keys_of(lease.scan_id),
-                args=self.args_of(lease, view, expected_version),
+            (reply,) = await self._autopipe.run(
+                lambda pipe: queue_script(
+                    pipe,
+                    self._scripts.publish_snapshot,
+                    self.keys_of(lease.scan_id),
+                    self.args_of(lease, view, expected_version),
+                )
             )
         except RedisError:
             snapshot.version = expected_version

@@ -16,10 +16,12 @@ from datetime import datetime
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import fold, keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.clock import MS_PER_S, iso, now_ms
 from coordinator.codec import actor_state_decoder, results_decoder, snapshot_decoder
 from coordinator.errors import LeaseLost
@@ -36,6 +38,7 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True, slots=True)
 class ActorDeps:
     redis: Redis
+    autopipe: AutoPipeline
     scripts: Scripts
     mailbox: Mailbox
     publisher: Publisher
@@ -178,17 +181,18 @@ class ScanActor:
         log.info("scan_finished", status=snapshot.status.value)
         SCANS_FINISHED.labels(snapshot.status.value).inc()
         SCAN_DURATION.observe(seconds_between(snapshot.created_at, snapshot.finished_at))
-        async with self._deps.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(
-                keys.lease_index(keys.bucket_of(self.scan_id, settings.index_buckets)), self.scan_id
-            )
+        index = keys.lease_index(keys.bucket_of(self.scan_id, settings.index_buckets))
+
+        def queue(pipe: Pipeline) -> None:
+            pipe.zrem(index, self.scan_id)
             queue_script(
                 pipe,
                 self._deps.scripts.clear_user_active,
                 [keys.user_active(snapshot.user_id)],
                 [self.scan_id],
             )
-            await pipe.execute()
+
+        await self._deps.autopipe.run(queue)
 
 
 def seconds_between(start_iso: str, end_iso: str | None) -> float:

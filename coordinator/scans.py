@@ -37,7 +37,7 @@ from coordinator.records import (
     Tombstone,
     WorkItem,
 )
-from coordinator.scripts import Scripts
+from coordinator.scripts import Scripts, queue_script
 from coordinator.work import WorkQueue
 from strategies.errors import UnknownStrategy
 from strategies.registry import Registry
@@ -81,6 +81,7 @@ class Scans:
         registry: Registry,
         symbols: Sequence[str],
         generation: GenerationGuard,
+        autopipe: AutoPipeline | None = None,
     ) -> None:
         self._redis = redis
         self._settings = settings
@@ -92,8 +93,9 @@ class Scans:
             # Caught at startup, not blamed on every client as a 422 later.
             raise SettingsError("DEFAULT_STRATEGIES", f"unknown strategies: {', '.join(unknown)}")
         self._scripts = Scripts(redis)
-        # Concurrent requests' snapshot reads (and appends) share round trips.
-        self._autopipe = AutoPipeline(redis)
+        # Concurrent requests' commands share round trips (with the process's
+        # coordinator, when it passes its auto-pipeline).
+        self._autopipe = autopipe or AutoPipeline(redis)
         self._mailbox = Mailbox(redis, self._scripts, self._autopipe)
         self._work = WorkQueue(redis, settings, self._autopipe, self._scripts)
 
@@ -141,18 +143,9 @@ class Scans:
         await self.take_start_slot(user_id)
         snapshot, state = self.new_scan(user_id, names, chosen)
         await self.write_new_scan(snapshot, state)
-        winner = await self._scripts.claim_user_scan(
-            keys=self.user_keys(user_id, idempotency_key),
-            args=[
-                snapshot.scan_id,
-                stale_active or "",
-                now_ms(),
-                self._settings.user_history_limit,
-                keys.user_keys_ttl_ms(self._settings),
-                "1" if idempotency_key else "0",
-            ],
+        winner_id = await self.claim_user_scan(
+            user_id, snapshot.scan_id, idempotency_key, stale_active
         )
-        winner_id = winner.decode()
         if winner_id != snapshot.scan_id:
             # Another request of this user won the race; ours must not run.
             await self._mailbox.append(
@@ -168,8 +161,13 @@ class Scans:
     async def take_start_slot(self, user_id: str) -> None:
         s = self._settings
         window_ms = s.rate_window_s * MS_PER_S
-        retry_after_ms = await self._scripts.take_start_slot(
-            keys=[keys.user_start_rate(user_id)], args=[s.scan_starts_per_window, window_ms]
+        (retry_after_ms,) = await self._autopipe.run(
+            lambda pipe: queue_script(
+                pipe,
+                self._scripts.take_start_slot,
+                [keys.user_start_rate(user_id)],
+                [s.scan_starts_per_window, window_ms],
+            )
         )
         if int(retry_after_ms) > 0:
             raise TooManyScans(user_id, s.scan_starts_per_window, s.rate_window_s, retry_after_ms)
@@ -183,14 +181,16 @@ class Scans:
         self, user_id: str, idempotency_key: str | None
     ) -> tuple[SnapshotRead | None, str | None]:
         """The scan a retry or a second POST should get back, and a stale active pointer."""
-        async with self._redis.pipeline(transaction=False) as pipe:
+
+        def queue(pipe: Pipeline) -> None:
             # The marker rides along: a worker that has not yet noticed Redis came
             # back empty must not start a scan on it.
             pipe.get(keys.GENERATION_KEY)
             pipe.get(keys.user_active(user_id))
             if idempotency_key:
                 pipe.get(keys.user_idempotency(user_id, idempotency_key))
-            replies = await pipe.execute()
+
+        replies = await self._autopipe.run(queue)
         await self._generation.judge(replies[0])
         self._generation.ensure_ok()
         active = replies[1].decode() if replies[1] else None
@@ -237,24 +237,22 @@ class Scans:
             status="unknown",
             finished_at=snapshot.deadline_at,
         )
-        await self._scripts.create_scan(
-            keys=[
-                keys.scan(scan_id),
-                keys.mailbox(scan_id),
-                keys.lifecycle(scan_id),
-                keys.tombstone(scan_id),
-            ],
-            args=[
-                snapshot.user_id,
-                json_encoder.encode(snapshot),
-                msgpack_encoder.encode(state),
-                snapshot.status.value,
-                keys.active_ttl_ms(s),
-                json_encoder.encode(created),
-                json_encoder.encode(tomb),
-                keys.live_tombstone_ttl_ms(s),
-            ],
-        )
+        create_args = [
+            snapshot.user_id,
+            json_encoder.encode(snapshot),
+            msgpack_encoder.encode(state),
+            snapshot.status.value,
+            keys.active_ttl_ms(s),
+            json_encoder.encode(created),
+            json_encoder.encode(tomb),
+            keys.live_tombstone_ttl_ms(s),
+        ]
+        scan_keys = [
+            keys.scan(scan_id),
+            keys.mailbox(scan_id),
+            keys.lifecycle(scan_id),
+            keys.tombstone(scan_id),
+        ]
         items = [
             WorkItem(
                 scan_id=scan_id,
@@ -264,15 +262,44 @@ class Scans:
             )
             for item in snapshot.strategies
         ]
-        async with self._redis.pipeline(transaction=False) as pipe:
+
+        # Two round trips: the snapshot must exist before any worker can take its work,
+        # and on a Cluster one pipeline's commands to different nodes run in any order.
+        await self._autopipe.run(
+            lambda pipe: queue_script(pipe, self._scripts.create_scan, scan_keys, create_args)
+        )
+
+        def queue(pipe: Pipeline) -> None:
             pipe.zadd(keys.lease_index(keys.bucket_of(scan_id, s.index_buckets)), {scan_id: 0})
             self._work.enqueue_in(pipe, items)
             # Read after the create: if a retried create landed on a Redis that
             # restarted empty, the marker is gone and the id must not be handed out.
             pipe.get(keys.GENERATION_KEY)
-            replies = await pipe.execute()
+
+        replies = await self._autopipe.run(queue)
         await self._generation.judge(replies[-1])
         self._generation.ensure_ok()
+
+    async def claim_user_scan(
+        self, user_id: str, scan_id: str, idempotency_key: str | None, stale_active: str | None
+    ) -> str:
+        """Point the user's active (and idempotency) key at the new scan, once it is
+        written and the marker said Redis kept its data; the id of the scan holding
+        the pointer: ours, or a concurrent request's."""
+        s = self._settings
+        args = [
+            scan_id,
+            stale_active or "",
+            now_ms(),
+            s.user_history_limit,
+            keys.user_keys_ttl_ms(s),
+            "1" if idempotency_key else "0",
+        ]
+        user_keys = self.user_keys(user_id, idempotency_key)
+        (winner,) = await self._autopipe.run(
+            lambda pipe: queue_script(pipe, self._scripts.claim_user_scan, user_keys, args)
+        )
+        return str(winner.decode())
 
     async def owner_of(self, scan_id: str) -> str:
         """The user a scan belongs to (operators only); ScanNotFound when unknown."""

@@ -91,7 +91,14 @@ async def run_coordinator(
     coordinator = Coordinator(app[REDIS], settings, registry, provider)
     await coordinator.start()
     app[COORDINATOR] = coordinator
-    app[SCANS] = Scans(app[REDIS], settings, registry, provider.symbols(), coordinator.generation)
+    app[SCANS] = Scans(
+        app[REDIS],
+        settings,
+        registry,
+        provider.symbols(),
+        coordinator.generation,
+        coordinator.autopipe,
+    )
     document = openapi.build_document(settings, registry.names(), provider.symbols())
     app[openapi.OPENAPI] = json_encoder.encode(document)
     yield
@@ -100,7 +107,7 @@ async def run_coordinator(
 
 async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     """One pub/sub listener per process for every open websocket."""
-    hub = FeedHub(app[REDIS], app[SETTINGS].worker_id)
+    hub = FeedHub(app[REDIS], app[SETTINGS].worker_id, app[COORDINATOR].autopipe)
     stop = asyncio.Event()
     app[websocket.FEED] = hub
     await app[COORDINATOR].spawn(hub.run(stop))

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 import msgspec
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
 
 log = structlog.get_logger(__name__)
@@ -80,19 +82,42 @@ class Subscriber:
 
 
 class FeedHub:
-    def __init__(self, redis: Redis, worker_id: str) -> None:
+    def __init__(self, redis: Redis, worker_id: str, autopipe: AutoPipeline | None = None) -> None:
         self._redis = redis
+        # Re-reads share round trips with the process's other commands.
+        self._autopipe = autopipe or AutoPipeline(redis)
         self._own_channel = keys.feed_channel(worker_id)
         self._followers: dict[str, set[Subscriber]] = {}
         self._changes: asyncio.Queue[str] = asyncio.Queue()
         self.reconnects = 0
         self._resubscribed = False
+        # The live pub/sub connection and its channels, while the hub listens.
+        self._pubsub = None  # type: ignore[var-annotated]
+        self._subscribed: set[str] = set()
+        # One (un)subscription step at a time: the listener's and a new follower's.
+        self._sync_lock = asyncio.Lock()
+        self._syncer: asyncio.Future[None] | None = None
 
     def follow(self, scan_id: str) -> Subscriber:
         subscriber = Subscriber(scan_id)
         self._followers.setdefault(scan_id, set()).add(subscriber)
         self._changes.put_nowait(scan_id)
+        self.sync_soon()
         return subscriber
+
+    def sync_soon(self) -> None:
+        """Subscribe a new follower's scan now, not when the listener's wait for a
+        message ends: a scan that ends meanwhile would reach its socket only then."""
+        if self._pubsub is not None and (self._syncer is None or self._syncer.done()):
+            self._syncer = asyncio.ensure_future(self.sync_changes(self._pubsub))
+
+    async def sync_changes(self, pubsub) -> None:  # type: ignore[no-untyped-def]
+        try:
+            await self.sync(pubsub, refresh_all=False)
+        except (RedisError, OSError) as exc:
+            # The listener re-reads everything on its next turn.
+            self._resubscribed = True
+            log.warning("feed_sync_failed", error=repr(exc))
 
     def leave(self, subscriber: Subscriber) -> None:
         followers = self._followers.get(subscriber.scan_id)
@@ -127,8 +152,15 @@ class FeedHub:
                     connection.deregister_connect_callback(self.on_reconnect)
 
     async def serve(self, pubsub, stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
-        subscribed: set[str] = set()
-        await self.sync(pubsub, subscribed, refresh_all=True)
+        self._subscribed = set()
+        try:
+            self._pubsub = pubsub
+            await self.listen_on(pubsub, stop)
+        finally:
+            self._pubsub = None
+
+    async def listen_on(self, pubsub, stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
+        await self.sync(pubsub, refresh_all=True)
         loop = asyncio.get_running_loop()
         refresh_at = loop.time() + HUB_REFRESH_S
         while not stop.is_set():
@@ -148,15 +180,20 @@ class FeedHub:
                 self._resubscribed = False
                 refresh_at = loop.time() + HUB_REFRESH_S
             if refresh_all or not self._changes.empty():
-                await self.sync(pubsub, subscribed, refresh_all=refresh_all)
+                await self.sync(pubsub, refresh_all=refresh_all)
 
     async def on_reconnect(self, connection: object) -> None:
         self.reconnects += 1
         self._resubscribed = True
         log.warning("feed_resubscribed")
 
-    async def sync(self, pubsub, subscribed: set[str], *, refresh_all: bool) -> None:  # type: ignore[no-untyped-def]
+    async def sync(self, pubsub, *, refresh_all: bool) -> None:  # type: ignore[no-untyped-def]
         """Apply pending (un)subscriptions, then re-read the snapshots that may be stale."""
+        async with self._sync_lock:
+            await self.sync_locked(pubsub, refresh_all=refresh_all)
+
+    async def sync_locked(self, pubsub, *, refresh_all: bool) -> None:  # type: ignore[no-untyped-def]
+        subscribed = self._subscribed
         wanted, changed = set(self._followers), set()
         while not self._changes.empty():
             changed.add(self._changes.get_nowait())
@@ -173,10 +210,11 @@ class FeedHub:
             await self.reread(sorted(stale))
 
     async def reread(self, scan_ids: list[str]) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
+        def queue(pipe: Pipeline) -> None:
             for scan_id in scan_ids:
                 pipe.hget(keys.scan(scan_id), "snap")
-            bodies = await pipe.execute()
+
+        bodies = await self._autopipe.run(queue)
         for scan_id, body in zip(scan_ids, bodies, strict=True):
             if body is not None:
                 self.deliver(scan_id, body)

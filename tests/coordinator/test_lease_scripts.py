@@ -7,6 +7,7 @@ import pytest
 from redis.asyncio import Redis
 
 from coordinator import fold, keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.errors import LeaseLost
 from coordinator.fold import ScanView
 from coordinator.generation import GenerationGuard
@@ -50,7 +51,7 @@ async def env(redis: Redis, shared_redis_server):  # type: ignore[no-untyped-def
     e.scan_id = created.snapshot.scan_id
     e.leases = LeaseStore(redis, scripts, settings)
     e.other = LeaseStore(redis, scripts, msgspec.structs.replace(settings, worker_id="otherhost:2"))
-    e.publisher = Publisher(scripts, settings)
+    e.publisher = Publisher(scripts, settings, AutoPipeline(redis))
     return e
 
 
@@ -94,7 +95,7 @@ async def test_ex_owner_publish_is_fenced_by_token(env) -> None:  # type: ignore
     await env.redis.delete(keys.lease(env.scan_id))
     new = await env.other.acquire(env.scan_id)
     new_view = view_from(new)
-    await Publisher(env.scripts, env.settings).publish(new.lease, new_view)
+    await Publisher(env.scripts, env.settings, AutoPipeline(env.redis)).publish(new.lease, new_view)
     with pytest.raises(LeaseLost) as caught:
         await env.publisher.publish(old.lease, old_view)
     assert caught.value.epoch == 1

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.errors import LeaseLost
 from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
@@ -36,16 +37,16 @@ async def test_accepted_fenced_and_self_fenced_attempts_are_each_logged(
     other = msgspec.structs.replace(settings, worker_id="otherhost:2")
     with capture_logs() as logs:
         old_view = view_from(old)
-        await Publisher(scripts, settings).publish(old.lease, old_view)
+        await Publisher(scripts, settings, AutoPipeline(redis)).publish(old.lease, old_view)
         await redis.delete(keys.lease(scan_id))
         new = await LeaseStore(redis, scripts, other).acquire(scan_id)
-        await Publisher(scripts, other).publish(new.lease, view_from(new))
+        await Publisher(scripts, other, AutoPipeline(redis)).publish(new.lease, view_from(new))
         old_view.dirty = True
         with pytest.raises(LeaseLost):
-            await Publisher(scripts, settings).publish(old.lease, old_view)
+            await Publisher(scripts, settings, AutoPipeline(redis)).publish(old.lease, old_view)
         old.lease.local_deadline = 0.0
         with pytest.raises(LeaseLost):
-            await Publisher(scripts, settings).publish(old.lease, old_view)
+            await Publisher(scripts, settings, AutoPipeline(redis)).publish(old.lease, old_view)
     lines = audit_lines(logs)
     assert [(line["epoch"], line["outcome"]) for line in lines] == [
         (1, "accepted"),

@@ -7,6 +7,7 @@ import pytest
 from redis.asyncio import Redis
 
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.clock import now_ms
 from coordinator.codec import snapshot_decoder
 from coordinator.generation import GenerationGuard
@@ -44,8 +45,14 @@ class Harness:
         settings = msgspec.structs.replace(self.settings, worker_id=worker_id, **overrides)
         acquired = await self.store(worker_id).acquire(scan_id)
         assert acquired is not None
+        autopipe = AutoPipeline(self.redis)
         deps = ActorDeps(
-            self.redis, self.scripts, self.mailbox, Publisher(self.scripts, settings), settings
+            self.redis,
+            autopipe,
+            self.scripts,
+            self.mailbox,
+            Publisher(self.scripts, settings, autopipe),
+            settings,
         )
         return ScanActor(acquired, deps, on_exit=lambda actor: None)
 

@@ -37,6 +37,7 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator import keys
+from coordinator.autopipe import AutoPipeline
 from coordinator.codec import actor_state_decoder, results_decoder, snapshot_decoder
 from coordinator.errors import LeaseLost
 from coordinator.fold import ScanView
@@ -112,7 +113,7 @@ class RecordingPublisher(Publisher):
     def __init__(
         self, redis: Redis, scripts: Scripts, settings: Settings, history: list[WriteAttempt]
     ) -> None:
-        super().__init__(scripts, settings)
+        super().__init__(scripts, settings, AutoPipeline(redis))
         self.redis = redis
         self.worker = settings.worker_id
         self.history = history
@@ -286,7 +287,10 @@ class ScanOwnershipModel(RuleBasedStateMachine):
         self.seen["takeovers" if epoch > 1 else "first acquisitions"] += 1
         settings = self.settings_of(worker)
         publisher = RecordingPublisher(self.redis, self.scripts, settings, self.history)
-        deps = ActorDeps(self.redis, self.scripts, self.owners_mailbox, publisher, settings)
+        autopipe = AutoPipeline(self.redis)
+        deps = ActorDeps(
+            self.redis, autopipe, self.scripts, self.owners_mailbox, publisher, settings
+        )
         self.actors[worker] = ScanActor(acquired, deps, on_exit=lambda actor: None)
 
     @precondition(lambda self: self.actors)
