@@ -8,7 +8,6 @@ processes under test and calls this once per round.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import sys
