@@ -22,6 +22,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Queue = Callable[[Pipeline], object]
 # Queues exactly one command for every item of a group: (pipe, group key, items).
@@ -70,8 +71,12 @@ Waiting = tuple[Queue, "asyncio.Future[list[Any]]"] | Group
 
 
 class AutoPipeline:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, round_trip_timeout_s: float | None = None) -> None:
+        """``round_trip_timeout_s``: a bound on each whole round trip, for a client made
+        without a socket timeout (see coordinator.redis_client.connect): one timer per
+        round trip instead of one per reply."""
         self._redis = redis
+        self._round_trip_timeout_s = round_trip_timeout_s
         self._waiting: list[Waiting] = []
         self._groups: dict[tuple[GroupQueue, Hashable], Group] = {}
         self._flusher: asyncio.Task[None] | None = None
@@ -135,7 +140,13 @@ class AutoPipeline:
                 else:
                     waiting[0](pipe)
                 spans.append((start, len(pipe)))
-            replies = await pipe.execute(raise_on_error=False)
+            try:
+                async with asyncio.timeout(self._round_trip_timeout_s):
+                    replies = await pipe.execute(raise_on_error=False)
+            except TimeoutError:
+                # redis-py dropped the connection as the read was cancelled; the
+                # callers see what a socket timeout would have raised.
+                raise RedisTimeoutError("auto-pipelined round trip timed out") from None
         for waiting, (start, end) in zip(batch, spans, strict=True):
             if isinstance(waiting, Group):
                 waiting.resolve(replies[start])

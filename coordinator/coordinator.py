@@ -30,7 +30,7 @@ from coordinator.mailbox import LocalOwner, Mailbox
 from coordinator.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.periodic import run_periodic
 from coordinator.publisher import Publisher
-from coordinator.redis_client import connect
+from coordinator.redis_client import SOCKET_TIMEOUT_S, connect
 from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scripts import Scripts, queue_script, slot_batches
 from coordinator.strategy_actor import StrategyRunner
@@ -67,7 +67,13 @@ class Coordinator:
         # One auto-pipeline per process (the web layer's Scans shares it too):
         # concurrent strategy tasks, owners, acquisitions and requests share round
         # trips, and a round trip costs the client far more than a command in it.
-        self.autopipe = autopipe = AutoPipeline(redis)
+        # Its client has no socket timeout: the auto-pipeline bounds each round trip.
+        self._pipeline_redis = (
+            connect(settings.redis_url, socket_timeout_s=None) if settings.redis_url else None
+        )
+        self.autopipe = autopipe = AutoPipeline(
+            self._pipeline_redis or redis, round_trip_timeout_s=SOCKET_TIMEOUT_S
+        )
         self.leases = LeaseStore(redis, self.scripts, settings, self._renewal_redis, autopipe)
         self.mailbox = Mailbox(
             redis, self.scripts, autopipe, LocalOwner(settings.worker_id, self.poke)
@@ -152,9 +158,10 @@ class Coordinator:
             await self.work.hand_back(tasks)
         with contextlib.suppress(RedisError):
             await worker_registry.leave(self.redis, self.settings.worker_id)
-        if self._renewal_redis is not None:
-            with contextlib.suppress(RedisError):
-                await self._renewal_redis.aclose()
+        for own_client in (self._renewal_redis, self._pipeline_redis):
+            if own_client is not None:
+                with contextlib.suppress(RedisError):
+                    await own_client.aclose()
         log.info("coordinator_stopped", released=len(actors), handed_back=len(tasks))
 
     async def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:

@@ -46,39 +46,43 @@ def backoff() -> Retry:
     return Retry(ExponentialBackoff(cap=BACKOFF_CAP_S, base=BACKOFF_BASE_S), RETRIES)
 
 
-def connection_options() -> dict[str, Any]:
+def connection_options(socket_timeout_s: float | None = SOCKET_TIMEOUT_S) -> dict[str, Any]:
     """What every topology's connections share: pool size, retries, timeouts."""
     return {
         "max_connections": MAX_CONNECTIONS,
         "retry": backoff(),
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
-        "socket_timeout": SOCKET_TIMEOUT_S,
+        "socket_timeout": socket_timeout_s,
         "socket_connect_timeout": CONNECT_TIMEOUT_S,
     }
 
 
-def connect(url: str) -> Redis:
+def connect(url: str, *, socket_timeout_s: float | None = SOCKET_TIMEOUT_S) -> Redis:
+    """A client for ``url``. ``socket_timeout_s=None`` is for a caller that bounds
+    each round trip itself (coordinator.autopipe): redis-py arms a timer per reply
+    read, which in a long pipeline costs more than the commands."""
     scheme, _, rest = url.partition("://")
+    options = connection_options(socket_timeout_s)
     if scheme in CLUSTER_SCHEMES:
-        return connect_cluster(f"{CLUSTER_SCHEMES[scheme]}://{rest}")
+        return connect_cluster(f"{CLUSTER_SCHEMES[scheme]}://{rest}", options)
     if scheme in SENTINEL_SCHEMES:
-        return connect_sentinel(rest, tls=SENTINEL_SCHEMES[scheme])
+        return connect_sentinel(rest, options, tls=SENTINEL_SCHEMES[scheme])
     # A blocking pool: a burst of requests waits for a connection instead of failing.
     pool = BlockingConnectionPool.from_url(
-        url, timeout=POOL_WAIT_S, health_check_interval=0, **connection_options()
+        url, timeout=POOL_WAIT_S, health_check_interval=0, **options
     )
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it too
 
 
-def connect_cluster(seed_url: str) -> Redis:
-    cluster = RedisCluster.from_url(seed_url, **connection_options())
+def connect_cluster(seed_url: str, options: dict[str, Any]) -> Redis:
+    cluster = RedisCluster.from_url(seed_url, **options)
     # RedisCluster serves every command the service sends (each touches one
     # slot); the one difference, scripts queued on a pipeline, is handled by
     # coordinator.scripts.queue_script.
     return cast(Redis, cluster)
 
 
-def connect_sentinel(rest: str, *, tls: bool) -> Redis:
+def connect_sentinel(rest: str, options: dict[str, Any], *, tls: bool) -> Redis:
     """The primary the Sentinels name; its pool asks them again after a failover."""
     credentials, _, location = rest.rpartition("@")
     hosts, _, path = location.partition("/")
@@ -107,6 +111,6 @@ def connect_sentinel(rest: str, *, tls: bool) -> Redis:
             username=unquote(username) or None,
             password=unquote(password) or None,
             ssl=tls,
-            **connection_options(),
+            **options,
         ),
     )

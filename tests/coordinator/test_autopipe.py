@@ -9,14 +9,19 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline, same_reply
+from coordinator.embedded_redis import EmbeddedRedis
 from coordinator.redis_client import connect
 from coordinator.scripts import Scripts, queue_script
+from tests.chaos import redis_faults
 from tests.redis_cluster import LocalCluster
 
 CALLERS = 20
+# The bound on one round trip in the paused-Redis test.
+PAUSED_ROUND_TRIP_TIMEOUT_S = 0.3
 
 
 class CountingRedis:
@@ -149,3 +154,27 @@ async def test_a_failed_group_command_fails_that_group_only(redis: Redis) -> Non
 
     assert all(isinstance(r, ResponseError) for r in results[:2])
     assert results[2] == [b"x"]
+
+
+async def test_a_round_trip_to_a_paused_redis_times_out_without_a_socket_timeout(
+    redis_server: EmbeddedRedis,
+) -> None:
+    """The process's auto-pipeline client has no socket timeout (a timer per reply
+    read costs more than the commands); its one bound per round trip must still
+    free the callers when Redis stops answering."""
+    redis = connect(redis_server.url, socket_timeout_s=None)
+    autopipe = AutoPipeline(redis, round_trip_timeout_s=PAUSED_ROUND_TRIP_TIMEOUT_S)
+    try:
+        assert await autopipe.run(lambda pipe: pipe.ping()) == [True]
+        redis_faults.pause(redis_server)
+        try:
+            with pytest.raises(RedisTimeoutError):
+                await asyncio.wait_for(
+                    autopipe.run(lambda pipe: pipe.ping()), PAUSED_ROUND_TRIP_TIMEOUT_S * 20
+                )
+        finally:
+            redis_faults.resume(redis_server)
+        # The connection the timeout cut is not reused half-read: the next call works.
+        assert await autopipe.run(lambda pipe: pipe.ping()) == [True]
+    finally:
+        await redis.aclose()
