@@ -97,14 +97,8 @@ class StrategyRunner:
         log.info("strategy_run", attempt=attempt)
         started = time.perf_counter()
         started_ms = now_ms()
-        running = asyncio.ensure_future(self.compute(item))
         try:
-            await self.announce_unless_quick(item, attempt, started_ms, running)
-        except BaseException:
-            running.cancel()
-            raise
-        try:
-            snapshot, found = await running
+            snapshot, found = await self.compute_announced(item, attempt, started_ms)
         except TimeoutError:
             elapsed = (time.perf_counter() - started) * MS_PER_S
             await self.report(
@@ -156,19 +150,29 @@ class StrategyRunner:
         self._inline.record(spec.name, symbols, elapsed_s)
         return snapshot, found
 
-    async def announce_unless_quick(
-        self, item: WorkItem, attempt: int, at_ms: int, running: asyncio.Future[object]
-    ) -> None:
-        """Say the attempt started, unless a first attempt finishes within the notice
-        delay (its report then carries its start). A retry says so before anything
-        else: a late report of the attempt it replaces must find it started, to be
-        recognised as superseded."""
-        if attempt == 1:
-            delay_s = self._settings.started_notice_delay_ms / MS_PER_S
-            done, _pending = await asyncio.wait({running}, timeout=delay_s)
-            if done:
-                return
-        await self.announce(item, attempt, at_ms)
+    async def compute_announced(
+        self, item: WorkItem, attempt: int, at_ms: int
+    ) -> tuple[MarketSnapshot, list[Opportunity]]:
+        """Compute, saying the attempt started unless a first attempt finishes within
+        the notice delay (its report then carries its start). A retry says so before
+        anything else: a late report of the attempt it replaces must find it started,
+        to be recognised as superseded. A timer, not a task per run: most runs end
+        long before it fires."""
+        if attempt > 1:
+            await self.announce(item, attempt, at_ms)
+            return await self.compute(item)
+        announcing: list[asyncio.Future[None]] = []
+        timer = asyncio.get_running_loop().call_later(
+            self._settings.started_notice_delay_ms / MS_PER_S,
+            lambda: announcing.append(asyncio.ensure_future(self.announce(item, attempt, at_ms))),
+        )
+        try:
+            return await self.compute(item)
+        finally:
+            timer.cancel()
+            # The notice goes before the report, never after it.
+            for notice in announcing:
+                await notice
 
     async def announce(self, item: WorkItem, attempt: int, at_ms: int) -> None:
         worker = self._settings.worker_id
