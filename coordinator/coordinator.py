@@ -346,14 +346,25 @@ class Coordinator:
         await self._scheduler.spawn(self.run_task(task))
 
     async def run_task(self, task: Task) -> None:
+        # A slot is held while the strategy waits to run or runs, not while its
+        # report and acknowledgement are written: for quick strategies that writing
+        # is most of a task's time, and holding slots for it starved the consumers.
+        freed = False
+
+        def free_slot() -> None:
+            nonlocal freed
+            if not freed:
+                freed = True
+                self._free_slots += 1
+                self._slot_freed.set()
+
         try:
-            await self.runner.run(task)
+            await self.runner.run(task, free_slot)
         except RedisError as exc:
             log.warning("strategy_task_redis_error", entry=task.entry_id, error=repr(exc))
         finally:
             self.tasks.pop(task.entry_id, None)
-            self._free_slots += 1
-            self._slot_freed.set()
+            free_slot()
 
     def adopt_soon(self, scan_id: str) -> None:
         """Claim a scan just created here without delaying the response."""

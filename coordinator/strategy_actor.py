@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import structlog
 from redis.asyncio import Redis
@@ -60,7 +60,9 @@ class StrategyRunner:
         self._settings = settings
         self._inline = InlineRuns(settings.strategy_inline_budget_ms)
 
-    async def run(self, task: Task) -> None:
+    async def run(self, task: Task, ran: Callable[[], None] = lambda: None) -> None:
+        """Run a task to its acknowledgement; ``ran()`` is called once the strategy
+        itself is done (its report and acknowledgement still to write)."""
         item = task.item
         epoch = None if item is None else await self.epoch_if_worth_running(item)
         if item is None or epoch is None:
@@ -74,7 +76,7 @@ class StrategyRunner:
             error = f"gave up after {task.delivery - 1} deliveries without a report"
             await self.report(item, task.delivery, StrategyStatus.FAILED, 0.0, error=error)
         else:
-            await self.execute(item, task.delivery)
+            await self.execute(item, task.delivery, ran)
         if not await self._work.ack_unless_superseded(task):
             # Our report is dropped as superseded; acknowledging would leave the
             # strategy to the newer attempt alone, with no task left to retry it.
@@ -93,12 +95,15 @@ class StrategyRunner:
             return None
         return int(epoch or 0)
 
-    async def execute(self, item: WorkItem, attempt: int) -> None:
+    async def execute(self, item: WorkItem, attempt: int, ran: Callable[[], None]) -> None:
         log.info("strategy_run", attempt=attempt)
         started = time.perf_counter()
         started_ms = now_ms()
         try:
-            snapshot, found = await self.compute_announced(item, attempt, started_ms)
+            try:
+                snapshot, found = await self.compute_announced(item, attempt, started_ms)
+            finally:
+                ran()
         except TimeoutError:
             elapsed = (time.perf_counter() - started) * MS_PER_S
             await self.report(
