@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from coordinator import metric_values
+
+metric_values.install()  # before the first metric below
+
 # Buckets of whole-scan durations: from a fast no-op scan to the default deadline.
 SCAN_SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 150, 300)
 # Buckets of one strategy run: sub-millisecond pure functions to slow fetches.

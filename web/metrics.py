@@ -18,11 +18,13 @@ from prometheus_client import (
     multiprocess,
 )
 
+from coordinator import metric_values
 from coordinator.clock import MS_PER_S
 from web.errors import Handler
 
+metric_values.install()  # before the first metric below
+
 log = structlog.get_logger(__name__)
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Request latency buckets: a cached status read is ~1 ms; anything past 2.5 s is an outage.
 REQUEST_SECONDS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 UNMATCHED_ROUTE = "unmatched"
@@ -68,7 +70,7 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 def registry() -> CollectorRegistry:
     """Merged across gunicorn workers in multiprocess mode, else this process's."""
-    if not os.environ.get(MULTIPROC_ENV):
+    if not os.environ.get(metric_values.MULTIPROC_ENV):
         return REGISTRY
     merged = CollectorRegistry()
     multiprocess.MultiProcessCollector(merged)
