@@ -51,9 +51,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     default_strategies: tuple[str, ...] = ()
     # Registers the noop/sleep/explode strategies tests and benchmarks use.
     diagnostic_strategies: bool = False
-    # Strategies one process runs at once; strategies are CPU-light and mostly
-    # wait on market data, so a few per core.
+    # Strategies one process runs in threads at once; strategies are CPU-light and
+    # mostly wait on market data, so a few per core.
     strategy_concurrency: int = 8
+    # Strategy tasks one process holds at once (taken, not yet acknowledged). It
+    # takes more than it has threads for only while its recent runs were all quick
+    # enough for the event loop: then a task's report and acknowledgement, not its
+    # run, are most of its time. Slow work is left to other processes to take.
+    strategy_tasks_in_flight: int = 32
     # A first attempt says it started (the scan shows it running) only once it has
     # run this long: most strategies finish sooner, and their report alone tells
     # the owner when they started, at half the mailbox traffic. Retries say so at
@@ -159,6 +164,7 @@ ENV_NAMES: Mapping[str, str] = {
     "DEFAULT_STRATEGIES": "default_strategies",
     "DIAGNOSTIC_STRATEGIES": "diagnostic_strategies",
     "STRATEGY_CONCURRENCY": "strategy_concurrency",
+    "STRATEGY_TASKS_IN_FLIGHT": "strategy_tasks_in_flight",
     "STARTED_NOTICE_DELAY_MS": "started_notice_delay_ms",
     "STRATEGY_INLINE_BUDGET_MS": "strategy_inline_budget_ms",
     "WORK_RECLAIM_IDLE_MS": "work_reclaim_idle_ms",
@@ -212,6 +218,7 @@ AT_LEAST_ONE = (
     "INDEX_BUCKETS",
     "MAX_STRATEGY_DELIVERIES",
     "STRATEGY_CONCURRENCY",
+    "STRATEGY_TASKS_IN_FLIGHT",
     "SWEEP_INTERVAL_MS",
     "WORK_RECLAIM_IDLE_MS",
     "GENERATION_CHECK_INTERVAL_MS",

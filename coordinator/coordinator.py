@@ -94,7 +94,7 @@ class Coordinator:
         self._run_strategies = run_strategies
         self.actors: dict[str, ScanActor] = {}
         self.tasks: dict[str, Task] = {}
-        self._free_slots = settings.strategy_concurrency
+        self._free_slots = settings.strategy_tasks_in_flight
         self._slot_freed = asyncio.Event()
         self._stop = asyncio.Event()
         self._scheduler: aiojobs.Scheduler | None = None
@@ -156,6 +156,7 @@ class Coordinator:
                 await self.leases.release(actor.lease)
         with contextlib.suppress(RedisError):
             await self.work.hand_back(tasks)
+        self.runner.close()
         with contextlib.suppress(RedisError):
             await worker_registry.leave(self.redis, self.settings.worker_id)
         for own_client in (self._renewal_redis, self._pipeline_redis):
@@ -279,7 +280,7 @@ class Coordinator:
         for bucket in self.work.buckets():
             if self._free_slots <= 0:
                 return
-            for task in await self.work.reclaim(bucket, self._free_slots):
+            for task in await self.work.reclaim(bucket, self.take_count()):
                 log.info(
                     "strategy_task_reclaimed",
                     scan_id=task.item.scan_id if task.item else None,
@@ -321,7 +322,7 @@ class Coordinator:
             try:
                 if self.generation.lost:
                     raise RedisError("generation lost")
-                tasks = await self.work.take(bucket, self._free_slots, self.settings.work_block_ms)
+                tasks = await self.work.take(bucket, self.take_count(), self.settings.work_block_ms)
             except RedisError as exc:
                 log.debug("work_take_failed", bucket=bucket, error=repr(exc))
                 if "NOGROUP" in str(exc):
@@ -333,6 +334,14 @@ class Coordinator:
                 continue
             for task in tasks:
                 await self.start_task(task)
+
+    def take_count(self) -> int:
+        """How many tasks to take now: as many as there are slots while recent runs
+        were all quick, else no more than there are free threads (at least one), so
+        slow work is not held here while other processes could run it."""
+        if self.runner.quick_lately():
+            return self._free_slots
+        return min(self._free_slots, max(1, self.runner.free_threads()))
 
     async def wait_for_slot(self) -> None:
         while self._free_slots <= 0:

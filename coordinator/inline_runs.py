@@ -20,12 +20,17 @@ from coordinator.clock import MS_PER_S
 RECENT_RUNS_KEPT = 8
 # Runs in a thread a strategy needs before it may run inline.
 RUNS_BEFORE_INLINE = 3
+# Runs of any strategy that judge whether this process's work is quick lately.
+RUNS_JUDGED = 32
 
 
 class InlineRuns:
     def __init__(self, budget_ms: float) -> None:
         self._budget_s = budget_ms / MS_PER_S
         self._recent: dict[tuple[str, int], deque[float]] = {}
+        # Of the last RUNS_JUDGED runs of any strategy, whether each was quick.
+        self._lately: deque[bool] = deque(maxlen=RUNS_JUDGED)
+        self._slow_lately = 0
 
     def inline(self, strategy: str, symbols: int) -> bool:
         recent = self._recent.get((strategy, symbols))
@@ -36,7 +41,16 @@ class InlineRuns:
             and max(recent) <= self._budget_s
         )
 
+    def quick_lately(self) -> bool:
+        """The last RUNS_JUDGED runs, whatever their strategy, were all within budget."""
+        return len(self._lately) == RUNS_JUDGED and self._slow_lately == 0
+
     def record(self, strategy: str, symbols: int, elapsed_s: float) -> None:
+        quick = elapsed_s <= self._budget_s
+        if len(self._lately) == RUNS_JUDGED and not self._lately[0]:
+            self._slow_lately -= 1  # the oldest judgement is about to drop out
+        self._lately.append(quick)
+        self._slow_lately += not quick
         key = (strategy, symbols)
         if key not in self._recent:
             self._recent[key] = deque(maxlen=RECENT_RUNS_KEPT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 from redis.asyncio import Redis
@@ -59,6 +60,24 @@ class StrategyRunner:
         self._provider = provider
         self._settings = settings
         self._inline = InlineRuns(settings.strategy_inline_budget_ms)
+        # Strategies in threads at once: a pool of its own, so a run's budget starts
+        # when a thread is free for it, not while it queues behind other runs.
+        self._threads = asyncio.Semaphore(settings.strategy_concurrency)
+        self._threads_busy = 0
+        self._executor = ThreadPoolExecutor(
+            max_workers=settings.strategy_concurrency, thread_name_prefix="strategy"
+        )
+
+    def free_threads(self) -> int:
+        return self._settings.strategy_concurrency - self._threads_busy
+
+    def quick_lately(self) -> bool:
+        """Every recent run was quick enough for the loop (see InlineRuns)."""
+        return self._inline.quick_lately()
+
+    def close(self) -> None:
+        """On shutdown: runs still in threads are abandoned (their tasks handed back)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, task: Task, ran: Callable[[], None] = lambda: None) -> None:
         """Run a task to its acknowledgement; ``ran()`` is called once the strategy
@@ -145,13 +164,20 @@ class StrategyRunner:
             if elapsed_s > budget_s:
                 raise TimeoutError  # as a thread's run past its budget would be
             return snapshot, found
-        try:
-            found, elapsed_s = await asyncio.wait_for(
-                asyncio.to_thread(timed_run, spec, snapshot), timeout=budget_s
-            )
-        except TimeoutError:
-            self._inline.record(spec.name, symbols, budget_s)
-            raise
+        async with self._threads:
+            self._threads_busy += 1
+            try:
+                # The budget counts from here, when a thread is free for the run.
+                budget_s = min(spec.timeout_s, (item.deadline_ms - now_ms()) / MS_PER_S)
+                running = asyncio.get_running_loop().run_in_executor(
+                    self._executor, timed_run, spec, snapshot
+                )
+                found, elapsed_s = await asyncio.wait_for(running, timeout=budget_s)
+            except TimeoutError:
+                self._inline.record(spec.name, symbols, budget_s)
+                raise
+            finally:
+                self._threads_busy -= 1
         self._inline.record(spec.name, symbols, elapsed_s)
         return snapshot, found
 

@@ -17,7 +17,7 @@ from tests.support import eventually
 async def test_a_slot_is_free_again_before_the_report_is_written(
     redis: Redis, settings, coordinator_factory, scans_for, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    settings = msgspec.structs.replace(settings, strategy_concurrency=1)
+    settings = msgspec.structs.replace(settings, strategy_tasks_in_flight=1)
     worker = await coordinator_factory(settings)
     computed: list[str] = []
     compute = worker.runner.compute
