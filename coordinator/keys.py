@@ -200,6 +200,14 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return ARGV[1]
 """
 
+# KEYS: work_stream; ARGV: encoded work item...
+# Adds a scan's work items to its bucket's stream, in order: one command for the
+# whole fan-out instead of one per strategy.
+ENQUEUE_WORK = """
+for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'w', ARGV[i]) end
+return #ARGV
+"""
+
 # KEYS: work_stream; ARGV: group, then (entry_id, delivery) per task
 # Acknowledges (and deletes) each finished task unless it was delivered again
 # since that delivery: then the newer attempt's report is the one the fold

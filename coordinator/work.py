@@ -52,9 +52,13 @@ class WorkQueue:
         return range(self._settings.index_buckets)
 
     def enqueue_in(self, pipe: Pipeline, items: Sequence[WorkItem]) -> None:
+        """Queue the items' addition: one script call per bucket they fall in."""
+        by_bucket: dict[int, list[bytes]] = {}
         for item in items:
             bucket = keys.bucket_of(item.scan_id, self._settings.index_buckets)
-            pipe.xadd(keys.work_stream(bucket), {"w": msgpack_encoder.encode(item)})
+            by_bucket.setdefault(bucket, []).append(msgpack_encoder.encode(item))
+        for bucket, encoded in by_bucket.items():
+            queue_script(pipe, self._scripts.enqueue_work, [keys.work_stream(bucket)], encoded)
 
     async def ensure_groups(self) -> None:
         for bucket in self.buckets():

@@ -12,10 +12,10 @@ from coordinator import keys
 from coordinator.codec import mailbox_decoder
 from coordinator.embedded_redis import EmbeddedRedis
 from coordinator.mailbox import Mailbox
-from coordinator.records import Started
+from coordinator.records import Started, WorkItem
 from coordinator.redis_client import connect
 from coordinator.scripts import Scripts
-from coordinator.work import WorkQueue
+from coordinator.work import WorkQueue, decode_item
 from tests.support import make_settings
 
 SCAN = "0123456789abcdef0123456789abcdef"
@@ -94,5 +94,30 @@ async def test_concurrent_acks_on_one_stream_are_one_script_call_each_judged_alo
         assert await command_calls(redis, "eval") == 1
         pending = await redis.xpending_range(stream, keys.WORK_GROUP, "-", "+", 10)
         assert [p["message_id"].decode() for p in pending] == [tasks[2].entry_id]
+    finally:
+        await redis.aclose()
+
+
+async def test_a_scans_work_items_are_one_script_call_in_order(
+    redis_server: EmbeddedRedis,
+) -> None:
+    redis = connect(redis_server.url)
+    try:
+        settings = make_settings(redis_url=redis_server.url, index_buckets=1)
+        work = WorkQueue(redis, settings)
+        items = [
+            WorkItem(scan_id=SCAN, strategy=f"s{n}", symbols=["BTC/USDT"], deadline_ms=n)
+            for n in range(CALLERS)
+        ]
+        await redis.config_resetstat()
+
+        async with redis.pipeline(transaction=False) as pipe:
+            work.enqueue_in(pipe, items)
+            await pipe.execute()
+
+        assert await command_calls(redis, "eval") == 1
+        assert await command_calls(redis, "xadd") == CALLERS
+        entries = await redis.xrange(keys.work_stream(0))
+        assert [decode_item(fields) for _id, fields in entries] == items
     finally:
         await redis.aclose()
