@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from typing import Any
 
@@ -23,6 +24,8 @@ from bench.adapters.costs import HOLD_S, burn_cpu, cost_of, pid_key, redis_url, 
 asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 POLL_S = 0.01
+# How long a driver waits for a starting worker's first sweep.
+STARTUP_SWEEP_TIMEOUT_S = 30.0
 CONCURRENCY = 16
 # Takeover tuning: the smallest heartbeat that a 2 s step (touching every second) keeps.
 STEP_HEARTBEAT_S = 2
@@ -75,6 +78,18 @@ class PeerClient:
 
     def __init__(self) -> None:
         self.queue = make_queue()
+        self._swept = False
+
+    async def wait_for_startup_sweep(self) -> None:
+        """A SAQ worker sweeps the active list as it starts and aborts any job not yet
+        marked active ("swept"): a job taken in that instant is lost. Its sweep lock
+        key says the sweep is done; wait for it before the first job."""
+        deadline = time.monotonic() + STARTUP_SWEEP_TIMEOUT_S
+        while not await self.queue.redis.exists(self.queue.namespace("sweep")):
+            if time.monotonic() > deadline:
+                raise TimeoutError("no SAQ worker swept its queue at start")
+            await asyncio.sleep(POLL_S)
+        self._swept = True
 
     async def open(self) -> None:
         await self.queue.connect()
@@ -83,6 +98,8 @@ class PeerClient:
         await self.queue.disconnect()
 
     async def run_scan(self, user: str, strategies: list[str]) -> None:
+        if not self._swept:
+            await self.wait_for_startup_sweep()
         await self.queue.map(cost_of(strategies[0]), [{} for _ in strategies], poll_interval=POLL_S)
 
     async def submit(self, user: str, strategies: list[str]) -> str:
