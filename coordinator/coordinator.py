@@ -226,7 +226,9 @@ class Coordinator:
             log.warning("lease_renewal_slow", leases=len(actors), seconds=round(took_s, 3))
         lost_ids = {lease.scan_id for lease in lost}
         for actor in actors:
-            if actor.scan_id in lost_ids:
+            # A finished scan's last publish deleted its lease: retiring, not lost. (Had
+            # the lease been lost first, that publish is fenced by Redis all the same.)
+            if actor.scan_id in lost_ids and not actor.view.terminal:
                 log.warning("lease_lost", scan_id=actor.scan_id, epoch=actor.lease.epoch)
                 actor.lease.local_deadline = 0.0  # fences every later write at once
                 actor.wake()

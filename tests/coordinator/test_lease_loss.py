@@ -4,12 +4,14 @@ publish, and its scan is claimable at once, not a lease TTL later."""
 from __future__ import annotations
 
 import msgspec
+import pytest
+import structlog.testing
 from redis.asyncio import Redis
 
 from coordinator import keys
 from coordinator.clock import now_ms
 from coordinator.lease import LeaseStore
-from coordinator.records import Started
+from coordinator.records import ScanStatus, Started
 from coordinator.scripts import Scripts
 from tests.support import eventually, make_settings, owned_scan
 
@@ -131,3 +133,31 @@ async def test_a_lease_acquired_while_stopping_is_handed_back_at_once(
     assert scan_id not in candidate.actors
     assert acquired_while_stopping and acquired_while_stopping[0] is not None
     assert not await redis.exists(keys.lease(scan_id)), "the lease was kept until its TTL"
+
+
+# Renewed every 20 s: no periodic renewal runs during the next test.
+QUIET_LEASE_TTL_MS = 60_000
+
+
+@pytest.mark.parametrize("finished", [True, False])
+async def test_a_lease_deleted_by_the_final_publish_is_not_reported_lost(
+    redis: Redis, settings, coordinator_factory, scans_for, finished: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """A renewal that races an actor's terminal publish (which deletes the lease) must
+    not warn `lease_lost` for a scan that simply finished; a running scan's loss still
+    warns and fences the actor at once."""
+    # A long lease: the periodic renewal stays out of the way of the one called here.
+    settings = msgspec.structs.replace(settings, lease_ttl_ms=QUIET_LEASE_TTL_MS)
+    owner = await coordinator_factory(settings, run_strategies=False)
+    scan_id = await owned_scan(owner, scans_for(settings, owner), ["sleep_2s"])
+    actor = owner.actors[scan_id]
+    if finished:
+        actor.view.snapshot.status = ScanStatus.COMPLETED  # published; not yet retired
+    await redis.delete(keys.lease(scan_id))
+
+    with structlog.testing.capture_logs() as logs:
+        await owner.renew_leases()
+
+    warned = [line for line in logs if line["event"] == "lease_lost"]
+    assert bool(warned) is not finished
+    assert (actor.lease.local_deadline == 0.0) is not finished
