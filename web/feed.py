@@ -158,6 +158,8 @@ class FeedHub:
             await self.listen_on(pubsub, stop)
         finally:
             self._pubsub = None
+            if self._syncer is not None:
+                self._syncer.cancel()  # its connection is going: the next one re-reads all
 
     async def listen_on(self, pubsub, stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
         await self.sync(pubsub, refresh_all=True)
