@@ -5,7 +5,7 @@ tasks than it has threads only while its recent runs were all quick."""
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 
 import msgspec
 import pytest
@@ -24,20 +24,25 @@ from coordinator.work import WorkQueue
 from strategies.registry import Registry, StrategySpec
 from tests.support import StaticProvider
 
-# One run's cost, and a budget that holds one run but not a run plus a wait for it.
-RUN_S = 0.3
+# The budget of each strategy run: the blocker runs past it; the instant one needs none.
 BUDGET_S = 0.5
+# How long the blocker's thread waits for its release at most (the test releases it).
+BLOCKER_RELEASE_TIMEOUT_S = 30.0
 INLINE_BUDGET_MS = 1.0
 
 
-def slow(snapshot):  # type: ignore[no-untyped-def]
-    time.sleep(RUN_S)  # the strategy's simulated cost, in its thread
-    return []
-
-
 async def test_a_runs_budget_starts_when_a_thread_is_free_for_it(redis: Redis, settings) -> None:  # type: ignore[no-untyped-def]
+    released = threading.Event()
+
+    def blocker(snapshot):  # type: ignore[no-untyped-def]
+        released.wait(BLOCKER_RELEASE_TIMEOUT_S)  # holds the one thread until released
+        return []
+
     registry = Registry(
-        [StrategySpec("slow_a", "", slow, BUDGET_S), StrategySpec("slow_b", "", slow, BUDGET_S)]
+        [
+            StrategySpec("blocker", "", blocker, BUDGET_S),
+            StrategySpec("instant", "", lambda snapshot: [], BUDGET_S),
+        ]
     )
     settings = msgspec.structs.replace(settings, strategy_concurrency=1)
     guard = GenerationGuard(redis)
@@ -45,22 +50,26 @@ async def test_a_runs_budget_starts_when_a_thread_is_free_for_it(redis: Redis, s
     scans = Scans(redis, settings, registry, StaticProvider().symbols(), guard)
     work = WorkQueue(redis, settings)
     await work.ensure_groups()
-    scan_id = (await scans.create("alice", ["slow_a", "slow_b"], None, None)).snapshot.scan_id
-    tasks = await work.take(keys.bucket_of(scan_id, settings.index_buckets), 2, 0)
+    scan_id = (await scans.create("alice", ["blocker", "instant"], None, None)).snapshot.scan_id
+    first, second = await work.take(keys.bucket_of(scan_id, settings.index_buckets), 2, 0)
     runner = StrategyRunner(
         redis, Mailbox(redis, Scripts(redis)), work, registry, StaticProvider(), settings
     )
     try:
-        await asyncio.gather(*(runner.run(task) for task in tasks))
+        blocking = asyncio.ensure_future(runner.run(first))
+        waiting = asyncio.ensure_future(runner.run(second))
+        await blocking  # timed out, its thread still held: the instant one has waited a budget
+        released.set()
+        await waiting
     finally:
+        released.set()
         runner.close()
 
     entries = await redis.xrange(keys.mailbox(scan_id))
-    reports = [mailbox_decoder.decode(fields[b"m"]) for _id, fields in entries]
-    reports = [message for message in reports if isinstance(message, Report)]
-    # One thread: the second waited a whole run for it, and still had its budget.
-    assert sorted(r.strategy for r in reports) == ["slow_a", "slow_b"]
-    assert {r.status for r in reports} == {StrategyStatus.COMPLETED}
+    messages = [mailbox_decoder.decode(fields[b"m"]) for _id, fields in entries]
+    reports = {m.strategy: m.status for m in messages if isinstance(m, Report)}
+    # One thread: the instant one waited longer than its budget for it, and still ran.
+    assert reports == {"blocker": StrategyStatus.TIMED_OUT, "instant": StrategyStatus.COMPLETED}
 
 
 def test_quick_lately_only_after_a_full_window_of_quick_runs() -> None:
