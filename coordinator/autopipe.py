@@ -22,7 +22,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.commands.core import AsyncScript
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from coordinator.scripts import queue_script
 
 Queue = Callable[[Pipeline], object]
 # Queues exactly one command for every item of a group: (pipe, group key, items).
@@ -87,6 +90,14 @@ class AutoPipeline:
         self._waiting.append((queue, future))
         self.flush_soon()
         return await future
+
+    async def run_script(
+        self, script: AsyncScript, keys: Sequence[str], args: Sequence[object]
+    ) -> Any:
+        """One script call sent with the others waiting (as EVAL, see
+        coordinator.scripts.queue_script); its reply."""
+        (reply,) = await self.run(lambda pipe: queue_script(pipe, script, keys, args))
+        return reply
 
     async def run_grouped(
         self, queue: GroupQueue, split: GroupSplit, key: Hashable, item: Any

@@ -79,18 +79,15 @@ class LeaseStore:
         s = self._settings
         token = secrets.token_hex(8)
         sent_at = time.monotonic()
-        (reply,) = await self._autopipe.run(
-            lambda pipe: queue_script(
-                pipe,
-                self._scripts.acquire_lease,
-                [
-                    keys.scan(scan_id),
-                    keys.lease(scan_id),
-                    keys.lifecycle(scan_id),
-                    keys.results(scan_id),
-                ],
-                [token, s.worker_id, s.pid, s.lease_ttl_ms, now_ms(), now_iso()],
-            )
+        reply = await self._autopipe.run_script(
+            self._scripts.acquire_lease,
+            [
+                keys.scan(scan_id),
+                keys.lease(scan_id),
+                keys.lifecycle(scan_id),
+                keys.results(scan_id),
+            ],
+            [token, s.worker_id, s.pid, s.lease_ttl_ms, now_ms(), now_iso()],
         )
         if int(reply[0]) != 1:
             reason = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])

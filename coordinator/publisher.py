@@ -17,7 +17,7 @@ from coordinator.fold import ScanView, progress_of
 from coordinator.lease import Lease
 from coordinator.metrics import FENCED_WRITES
 from coordinator.records import Tombstone
-from coordinator.scripts import Scripts, queue_script
+from coordinator.scripts import Scripts
 
 log = structlog.get_logger(__name__)
 
@@ -56,13 +56,10 @@ class Publisher:
         snapshot.progress = progress_of(snapshot.strategies, len(view.results))
         sent_mono = time.monotonic()
         try:
-            (reply,) = await self._autopipe.run(
-                lambda pipe: queue_script(
-                    pipe,
-                    self._scripts.publish_snapshot,
-                    self.keys_of(lease.scan_id),
-                    self.args_of(lease, view, expected_version),
-                )
+            reply = await self._autopipe.run_script(
+                self._scripts.publish_snapshot,
+                self.keys_of(lease.scan_id),
+                self.args_of(lease, view, expected_version),
             )
         except RedisError:
             snapshot.version = expected_version

@@ -37,7 +37,7 @@ from coordinator.records import (
     Tombstone,
     WorkItem,
 )
-from coordinator.scripts import Scripts, queue_script
+from coordinator.scripts import Scripts
 from coordinator.work import WorkQueue
 from strategies.errors import UnknownStrategy
 from strategies.registry import Registry
@@ -161,13 +161,10 @@ class Scans:
     async def take_start_slot(self, user_id: str) -> None:
         s = self._settings
         window_ms = s.rate_window_s * MS_PER_S
-        (retry_after_ms,) = await self._autopipe.run(
-            lambda pipe: queue_script(
-                pipe,
-                self._scripts.take_start_slot,
-                [keys.user_start_rate(user_id)],
-                [s.scan_starts_per_window, window_ms],
-            )
+        retry_after_ms = await self._autopipe.run_script(
+            self._scripts.take_start_slot,
+            [keys.user_start_rate(user_id)],
+            [s.scan_starts_per_window, window_ms],
         )
         if int(retry_after_ms) > 0:
             raise TooManyScans(user_id, s.scan_starts_per_window, s.rate_window_s, retry_after_ms)
@@ -265,9 +262,7 @@ class Scans:
 
         # Two round trips: the snapshot must exist before any worker can take its work,
         # and on a Cluster one pipeline's commands to different nodes run in any order.
-        await self._autopipe.run(
-            lambda pipe: queue_script(pipe, self._scripts.create_scan, scan_keys, create_args)
-        )
+        await self._autopipe.run_script(self._scripts.create_scan, scan_keys, create_args)
 
         def queue(pipe: Pipeline) -> None:
             pipe.zadd(keys.lease_index(keys.bucket_of(scan_id, s.index_buckets)), {scan_id: 0})
@@ -296,9 +291,7 @@ class Scans:
             "1" if idempotency_key else "0",
         ]
         user_keys = self.user_keys(user_id, idempotency_key)
-        (winner,) = await self._autopipe.run(
-            lambda pipe: queue_script(pipe, self._scripts.claim_user_scan, user_keys, args)
-        )
+        winner = await self._autopipe.run_script(self._scripts.claim_user_scan, user_keys, args)
         return str(winner.decode())
 
     async def owner_of(self, scan_id: str) -> str:
