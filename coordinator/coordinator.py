@@ -32,7 +32,7 @@ from coordinator.periodic import run_periodic
 from coordinator.publisher import Publisher
 from coordinator.redis_client import SOCKET_TIMEOUT_S, connect
 from coordinator.scan_actor import ActorDeps, ScanActor
-from coordinator.scripts import Scripts, queue_script, slot_batches
+from coordinator.scripts import Scripts, queue_batches, slot_batches
 from coordinator.strategy_actor import StrategyRunner
 from coordinator.sweeper import Sweeper
 from coordinator.work import Task, WorkQueue
@@ -240,15 +240,19 @@ class Coordinator:
         actors = list(self.actors.values())
         if not actors:
             return
-        batches = slot_batches(self.redis, actors, lambda actor: keys.mailbox(actor.scan_id))
+
+        def mailbox_of(actor: ScanActor) -> str:
+            return keys.mailbox(actor.scan_id)
+
+        batches = slot_batches(self.redis, actors, mailbox_of)
         async with self.redis.pipeline(transaction=False) as pipe:
-            for batch in batches:
-                queue_script(
-                    pipe,
-                    self.scripts.recheck_mailboxes,
-                    [keys.mailbox(actor.scan_id) for actor in batch],
-                    [actor.cursor for actor in batch],
-                )
+            queue_batches(
+                pipe,
+                self.scripts.recheck_mailboxes,
+                batches,
+                mailbox_of,
+                lambda batch: [actor.cursor for actor in batch],
+            )
             replies = await pipe.execute()
         for batch, news in zip(batches, replies, strict=True):
             for position in news:

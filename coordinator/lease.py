@@ -23,7 +23,7 @@ from coordinator.autopipe import AutoPipeline
 from coordinator.clock import now_iso, now_ms
 from coordinator.errors import LeaseLost
 from coordinator.metrics import TAKEOVERS
-from coordinator.scripts import Scripts, queue_script, slot_batches
+from coordinator.scripts import Scripts, queue_batches, slot_batches
 
 log = structlog.get_logger(__name__)
 
@@ -109,18 +109,18 @@ class LeaseStore:
         s = self._settings
         sent_at = time.monotonic()
         expiry = now_ms() + s.lease_ttl_ms
-        batches = slot_batches(self._renewal_redis, leases, lambda lease: keys.lease(lease.scan_id))
+        batches = slot_batches(self._renewal_redis, leases, lease_key)
         by_bucket: dict[int, dict[str, int]] = {}
         for lease in leases:
             by_bucket.setdefault(self.bucket(lease.scan_id), {})[lease.scan_id] = expiry
         async with self._renewal_redis.pipeline(transaction=False) as pipe:
-            for batch in batches:
-                queue_script(
-                    pipe,
-                    self._scripts.renew_leases,
-                    [keys.lease(lease.scan_id) for lease in batch],
-                    [s.lease_ttl_ms, *(lease.token for lease in batch)],
-                )
+            queue_batches(
+                pipe,
+                self._scripts.renew_leases,
+                batches,
+                lease_key,
+                lambda batch: [s.lease_ttl_ms, *(lease.token for lease in batch)],
+            )
             for bucket, entries in by_bucket.items():
                 pipe.zadd(keys.lease_index(bucket), entries, xx=True)
             replies = await pipe.execute()
@@ -169,3 +169,7 @@ class LeaseStore:
 
     def bucket(self, scan_id: str) -> int:
         return keys.bucket_of(scan_id, self._settings.index_buckets)
+
+
+def lease_key(lease: Lease) -> str:
+    return keys.lease(lease.scan_id)

@@ -52,6 +52,19 @@ def slot_batches(redis: Redis, items: Sequence[T], key_of: Callable[[T], str]) -
     ]
 
 
+def queue_batches(
+    pipe: Pipeline,
+    script: AsyncScript,
+    batches: Sequence[Sequence[T]],
+    key_of: Callable[[T], str],
+    args_of: Callable[[Sequence[T]], Sequence[object]],
+) -> None:
+    """Queue one call of ``script`` per batch (see slot_batches): the keys of its items,
+    and ``args_of(batch)``."""
+    for batch in batches:
+        queue_script(pipe, script, [key_of(item) for item in batch], args_of(batch))
+
+
 def queue_script(
     pipe: Pipeline, script: AsyncScript, keys: Sequence[str], args: Sequence[object]
 ) -> None:
