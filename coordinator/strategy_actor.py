@@ -156,9 +156,9 @@ class StrategyRunner:
         or on the loop when its recent runs were cheaper than the hop (InlineRuns)."""
         spec = self._registry.get(item.strategy)
         snapshot = await self._provider.snapshot(item.symbols)
-        budget_s = min(spec.timeout_s, (item.deadline_ms - now_ms()) / MS_PER_S)
         symbols = len(snapshot.symbols)
         if self._inline.inline(spec.name, symbols):
+            budget_s = run_budget_s(spec, item)
             found, elapsed_s = timed_run(spec, snapshot)
             self._inline.record(spec.name, symbols, elapsed_s)
             if elapsed_s > budget_s:
@@ -167,8 +167,7 @@ class StrategyRunner:
         async with self._threads:
             self._threads_busy += 1
             try:
-                # The budget counts from here, when a thread is free for the run.
-                budget_s = min(spec.timeout_s, (item.deadline_ms - now_ms()) / MS_PER_S)
+                budget_s = run_budget_s(spec, item)  # from now: a thread is free for it
                 running = asyncio.get_running_loop().run_in_executor(
                     self._executor, timed_run, spec, snapshot
                 )
@@ -243,6 +242,11 @@ class StrategyRunner:
 
 def queue_epoch_read(pipe: Pipeline, scan_id: str, _asking: Sequence[None]) -> None:
     pipe.hmget(keys.scan(scan_id), ["status", "epoch"])
+
+
+def run_budget_s(spec: StrategySpec, item: WorkItem) -> float:
+    """What a run starting now may take: its own timeout, cut by the scan's deadline."""
+    return min(spec.timeout_s, (item.deadline_ms - now_ms()) / MS_PER_S)
 
 
 def timed_run(spec: StrategySpec, snapshot: MarketSnapshot) -> tuple[list[Opportunity], float]:
