@@ -30,7 +30,6 @@ class InlineRuns:
         self._recent: dict[tuple[str, int], deque[float]] = {}
         # Of the last RUNS_JUDGED runs of any strategy, whether each was quick.
         self._lately: deque[bool] = deque(maxlen=RUNS_JUDGED)
-        self._slow_lately = 0
 
     def inline(self, strategy: str, symbols: int) -> bool:
         recent = self._recent.get((strategy, symbols))
@@ -43,14 +42,10 @@ class InlineRuns:
 
     def quick_lately(self) -> bool:
         """The last RUNS_JUDGED runs, whatever their strategy, were all within budget."""
-        return len(self._lately) == RUNS_JUDGED and self._slow_lately == 0
+        return len(self._lately) == RUNS_JUDGED and all(self._lately)
 
     def record(self, strategy: str, symbols: int, elapsed_s: float) -> None:
-        quick = elapsed_s <= self._budget_s
-        if len(self._lately) == RUNS_JUDGED and not self._lately[0]:
-            self._slow_lately -= 1  # the oldest judgement is about to drop out
-        self._lately.append(quick)
-        self._slow_lately += not quick
+        self._lately.append(elapsed_s <= self._budget_s)
         key = (strategy, symbols)
         if key not in self._recent:
             self._recent[key] = deque(maxlen=RECENT_RUNS_KEPT)
