@@ -44,8 +44,51 @@ def each_reply(reply: Sequence[Any], count: int) -> list[Any]:
     return list(reply)
 
 
-class Group:
-    """The items of one group waiting for the next round trip."""
+class Waiting:
+    """What callers wait for in the next round trip: the commands they queue, and the
+    futures their replies go to."""
+
+    futures: list[asyncio.Future[Any]]
+
+    def queue_on(self, pipe: Pipeline) -> None:
+        raise NotImplementedError
+
+    def resolve(self, replies: list[Any]) -> None:
+        """Hand out the replies to exactly the commands queue_on queued."""
+        raise NotImplementedError
+
+    def fail(self, exc: BaseException) -> None:
+        for future in self.futures:
+            if not future.done():  # its caller was cancelled meanwhile
+                future.set_exception(exc)
+
+    def cancel(self) -> None:
+        for future in self.futures:
+            future.cancel()
+
+
+class Single(Waiting):
+    """One caller's commands; its replies, or the first error among them."""
+
+    __slots__ = ("futures", "queue")
+
+    def __init__(self, queue: Queue, future: asyncio.Future[list[Any]]) -> None:
+        self.queue = queue
+        self.futures = [future]
+
+    def queue_on(self, pipe: Pipeline) -> None:
+        self.queue(pipe)
+
+    def resolve(self, replies: list[Any]) -> None:
+        failed = next((reply for reply in replies if isinstance(reply, Exception)), None)
+        if failed is not None:
+            self.fail(failed)
+        elif not self.futures[0].done():
+            self.futures[0].set_result(replies)
+
+
+class Group(Waiting):
+    """The items of one group: one command, and each caller's share of its reply."""
 
     __slots__ = ("futures", "items", "key", "queue", "split")
 
@@ -54,23 +97,19 @@ class Group:
         self.split = split
         self.key = key
         self.items: list[Any] = []
-        self.futures: list[asyncio.Future[Any]] = []
+        self.futures = []
 
-    def fail(self, exc: BaseException) -> None:
-        for future in self.futures:
-            if not future.done():
-                future.set_exception(exc)
+    def queue_on(self, pipe: Pipeline) -> None:
+        self.queue(pipe, self.key, self.items)
 
-    def resolve(self, reply: Any) -> None:
+    def resolve(self, replies: list[Any]) -> None:
+        (reply,) = replies
         if isinstance(reply, Exception):
             self.fail(reply)
             return
         for future, mine in zip(self.futures, self.split(reply, len(self.items)), strict=True):
-            if not future.done():  # its caller was cancelled meanwhile
+            if not future.done():
                 future.set_result(mine)
-
-
-Waiting = tuple[Queue, "asyncio.Future[list[Any]]"] | Group
 
 
 class AutoPipeline:
@@ -87,7 +126,7 @@ class AutoPipeline:
     async def run(self, queue: Queue) -> list[Any]:
         """Queue commands with ``queue(pipe)``; return their replies once sent."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((queue, future))
+        self._waiting.append(Single(queue, future))
         self.flush_soon()
         return await future
 
@@ -126,18 +165,11 @@ class AutoPipeline:
                 await self.send(batch)
             except asyncio.CancelledError:
                 for waiting in batch:
-                    if isinstance(waiting, Group):
-                        for future in waiting.futures:
-                            future.cancel()
-                    else:
-                        waiting[1].cancel()
+                    waiting.cancel()
                 raise
             except Exception as exc:  # a lost connection fails everyone in the batch
                 for waiting in batch:
-                    if isinstance(waiting, Group):
-                        waiting.fail(exc)
-                    elif not waiting[1].done():
-                        waiting[1].set_exception(exc)
+                    waiting.fail(exc)
 
     async def send(self, batch: list[Waiting]) -> None:
         spans = []
@@ -146,10 +178,7 @@ class AutoPipeline:
                 start = len(pipe)
                 # Never awaited: a queued command returns the pipeline itself, and
                 # awaiting a Cluster pipeline re-initialises it, dropping what is queued.
-                if isinstance(waiting, Group):
-                    waiting.queue(pipe, waiting.key, waiting.items)
-                else:
-                    waiting[0](pipe)
+                waiting.queue_on(pipe)
                 spans.append((start, len(pipe)))
             try:
                 async with asyncio.timeout(self._round_trip_timeout_s):
@@ -159,15 +188,4 @@ class AutoPipeline:
                 # callers see what a socket timeout would have raised.
                 raise RedisTimeoutError("auto-pipelined round trip timed out") from None
         for waiting, (start, end) in zip(batch, spans, strict=True):
-            if isinstance(waiting, Group):
-                waiting.resolve(replies[start])
-                continue
-            future = waiting[1]
-            if future.done():  # its caller was cancelled meanwhile
-                continue
-            mine = replies[start:end]
-            failed = next((reply for reply in mine if isinstance(reply, Exception)), None)
-            if failed is not None:
-                future.set_exception(failed)
-            else:
-                future.set_result(mine)
+            waiting.resolve(replies[start:end])
