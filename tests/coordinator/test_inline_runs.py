@@ -70,8 +70,11 @@ async def test_runner_moves_only_cheap_strategies_onto_the_loop(
     runner = StrategyRunner(None, None, None, registry, StaticProvider(), settings)  # type: ignore[arg-type]
     item = WorkItem(scan_id="s", strategy="probe", symbols=["BTC/USDT"], deadline_ms=FAR_DEADLINE)
     runs = RUNS_BEFORE_INLINE + 2
-    for _ in range(runs):
-        await runner.compute(item)
+    try:
+        for _ in range(runs):
+            await runner.compute(item)
+    finally:
+        runner.close()  # its strategy threads
     loop_thread = threading.get_ident()
     on_loop = [n for n, ident in enumerate(threads) if ident == loop_thread]
     expected = list(range(inline_after, runs)) if inline_after is not None else []
