@@ -42,7 +42,10 @@ async def run_first_task(redis: Redis, settings: Settings, *, delivery: int) -> 
         StaticProvider(),
         settings,
     )
-    await runner.run(Task(task.bucket, task.entry_id, task.item, delivery))
+    try:
+        await runner.run(Task(task.bucket, task.entry_id, task.item, delivery))
+    finally:
+        runner.close()  # its strategy threads
     entries = await redis.xrange(keys.mailbox(scan_id))
     return [type(mailbox_decoder.decode(fields[b"m"])) for _id, fields in entries]
 

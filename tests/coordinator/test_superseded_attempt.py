@@ -40,7 +40,10 @@ async def test_superseded_attempt_leaves_the_task_for_a_retry_when_the_newer_one
     runner = StrategyRunner(
         redis, owner.mailbox, first, diagnostic_registry(), StaticProvider(), first_settings
     )
-    await runner.run(task)  # the first attempt finishes late: its report is superseded
+    try:
+        await runner.run(task)  # the first attempt finishes late: its report is superseded
+    finally:
+        runner.close()  # its strategy threads
     await coordinator_factory(
         msgspec.structs.replace(settings, worker_id="third:3"), run_strategies=True
     )
