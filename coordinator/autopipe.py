@@ -23,7 +23,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import Connection, ConnectionPool
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
@@ -126,6 +126,8 @@ class AutoPipeline:
         self._waiting: list[Waiting] = []
         self._groups: dict[tuple[GroupQueue, Hashable], Group] = {}
         self._flusher: asyncio.Task[None] | None = None
+        # The pool and the connection held while round trips follow one another.
+        self._held: tuple[ConnectionPool, Connection] | None = None
 
     async def run(self, queue: Queue) -> list[Any]:
         """Queue commands with ``queue(pipe)``; return their replies once sent."""
@@ -164,16 +166,20 @@ class AutoPipeline:
 
     async def flush(self) -> None:
         while self._waiting:
-            batch, self._waiting, self._groups = self._waiting, [], {}
-            try:
-                await self.send(batch)
-            except asyncio.CancelledError:
-                for waiting in batch:
-                    waiting.cancel()
-                raise
-            except Exception as exc:  # a lost connection fails everyone in the batch
-                for waiting in batch:
-                    waiting.fail(exc)
+            while self._waiting:
+                batch, self._waiting, self._groups = self._waiting, [], {}
+                try:
+                    await self.send(batch)
+                except asyncio.CancelledError:
+                    for waiting in batch:
+                        waiting.cancel()
+                    await self.release_connection()
+                    raise
+                except Exception as exc:  # a lost connection fails everyone in the batch
+                    for waiting in batch:
+                        waiting.fail(exc)
+            # Callers may queue while the connection goes back: checked again after.
+            await self.release_connection()
 
     async def send(self, batch: list[Waiting]) -> None:
         spans = []
@@ -186,7 +192,7 @@ class AutoPipeline:
                 spans.append((start, len(pipe)))
             try:
                 async with asyncio.timeout(self._round_trip_timeout_s):
-                    replies = await execute(pipe)
+                    replies = await self.execute(pipe)
             except TimeoutError:
                 # redis-py dropped the connection as the read was cancelled; the
                 # callers see what a socket timeout would have raised.
@@ -194,33 +200,36 @@ class AutoPipeline:
         for waiting, (start, end) in zip(batch, spans, strict=True):
             waiting.resolve(replies[start:end])
 
+    async def execute(self, pipe: Pipeline) -> list[Any]:
+        """The replies to a pipeline's commands, errors among them as values.
 
-async def execute(pipe: Pipeline) -> list[Any]:
-    """The replies to a pipeline's commands, errors among them as values.
-
-    A single Redis's pipeline (Sentinel's too) goes straight over one connection of
-    its pool: Pipeline.execute wraps each round trip in layers this sender has no use
-    for (HIMPORT preparation, observability hooks, a reset that rebuilds its state),
-    which cost about a quarter of a 20-command round trip. Cluster pipelines, and any
-    command that asks for special reply handling, go through redis-py."""
-    if (
-        type(pipe) is not Pipeline
-        or pipe.scripts
-        or any(NEVER_DECODE in opts or EMPTY_RESPONSE in opts for _, opts in pipe.command_stack)
-    ):
-        return await pipe.execute(raise_on_error=False)
-    commands = pipe.command_stack
-    pool = pipe.connection_pool
-    connection = await pool.get_connection()
-    try:
-        # As Pipeline.execute does: a lost connection is dropped and the whole
-        # round trip tried again on a new one, as the client's retry policy says.
+        A single Redis's pipeline (Sentinel's too) goes straight over a connection
+        held while round trips follow one another: Pipeline.execute wraps each round
+        trip in layers this sender has no use for (a pool checkout with its lock,
+        timer and liveness probe, HIMPORT preparation, observability hooks, a reset),
+        which cost about a quarter of a 20-command round trip. Cluster pipelines,
+        and any command that asks for special reply handling, go through redis-py."""
+        if (
+            type(pipe) is not Pipeline
+            or pipe.scripts
+            or any(NEVER_DECODE in opts or EMPTY_RESPONSE in opts for _, opts in pipe.command_stack)
+        ):
+            return await pipe.execute(raise_on_error=False)
+        if self._held is None:
+            pool = pipe.connection_pool
+            self._held = (pool, await pool.get_connection())
+        _pool, connection = self._held
+        # As Pipeline.execute does: a lost connection is dropped and the whole round
+        # trip tried again after reconnecting, as the client's retry policy says.
         return await connection.retry.call_with_retry(
-            lambda: exchange(connection, commands, pipe.response_callbacks),
+            lambda: exchange(connection, pipe.command_stack, pipe.response_callbacks),
             lambda _error: connection.disconnect(),
         )
-    finally:
-        await pool.release(connection)
+
+    async def release_connection(self) -> None:
+        if self._held is not None:
+            (pool, connection), self._held = self._held, None
+            await pool.release(connection)
 
 
 async def exchange(
