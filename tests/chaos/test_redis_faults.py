@@ -164,6 +164,19 @@ async def test_s08_redis_restarted_empty_fails_closed_until_the_recovery_command
             what="every worker serving after recovery",
         )
         serving_s = time.monotonic() - recover_mono
+
+        async def every_worker_logged_the_recovery() -> bool:
+            # Ready probes may all reach one worker: each worker's own line says it
+            # serves again, before scans are created on whichever takes them.
+            recovered = service.log_lines("redis_generation_recovered")
+            live = {f"{pid}" for pid in service.worker_pids()}
+            return live <= {str(line["worker_id"]).rsplit(":", 1)[1] for line in recovered}
+
+        await eventually(
+            every_worker_logged_the_recovery,
+            timeout_s=SERVING_AGAIN_TIMEOUT_S,
+            what="every worker's redis_generation_recovered line",
+        )
         await after.start(2, STRATEGIES)
         finals = await after.finish()
     finally:
