@@ -24,6 +24,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection, ConnectionPool
+from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
@@ -215,16 +216,23 @@ class AutoPipeline:
             or any(NEVER_DECODE in opts or EMPTY_RESPONSE in opts for _, opts in pipe.command_stack)
         ):
             return await pipe.execute(raise_on_error=False)
+        pool = pipe.connection_pool
         if self._held is None:
-            pool = pipe.connection_pool
             self._held = (pool, await pool.get_connection())
         _pool, connection = self._held
-        # As Pipeline.execute does: a lost connection is dropped and the whole round
-        # trip tried again after reconnecting, as the client's retry policy says.
-        return await connection.retry.call_with_retry(
-            lambda: exchange(connection, pipe.command_stack, pipe.response_callbacks),
-            lambda _error: connection.disconnect(),
-        )
+        try:
+            # As Pipeline.execute does: a lost connection is dropped and the whole
+            # round trip tried again after reconnecting, as the client's retry policy says.
+            return await connection.retry.call_with_retry(
+                lambda: exchange(connection, pipe.command_stack, pipe.response_callbacks),
+                lambda _error: connection.disconnect(),
+            )
+        finally:
+            if isinstance(pool, SentinelConnectionPool):
+                # A Sentinel pool moves its idle connections to a new primary after
+                # a failover, never one held: a held one kept writing to the demoted
+                # primary until its retries ran out.
+                await self.release_connection()
 
     async def release_connection(self) -> None:
         if self._held is not None:
