@@ -8,7 +8,9 @@ instead, and refreshed in every forked child, which is all the check needs.
 
 from __future__ import annotations
 
+import functools
 import os
+from typing import Any
 
 from prometheus_client import values
 
@@ -34,3 +36,12 @@ def install() -> None:
     """Before any metric is made: multiprocess values that read the kept id."""
     if os.environ.get(MULTIPROC_ENV):
         values.ValueClass = values.MultiProcessValue(process_identifier=ProcessId.current)
+
+
+@functools.cache
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, looked up once per process: prometheus-client
+    converts the labels and takes a lock on every call, and hot paths label every
+    strategy run and every request. Label values here come from bounded sets
+    (strategy names, routes, methods, statuses), as any label's must."""
+    return metric.labels(*labels)

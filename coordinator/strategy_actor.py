@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from config.settings import Settings
-from coordinator import keys
+from coordinator import keys, metric_values
 from coordinator.autopipe import AutoPipeline, same_reply
 from coordinator.clock import MS_PER_S, now_ms
 from coordinator.inline_runs import InlineRuns
@@ -221,7 +221,7 @@ class StrategyRunner:
         as_of_ms: int | None = None,
         source: str | None = None,
     ) -> None:
-        STRATEGY_DURATION.labels(item.strategy).observe(duration_ms / MS_PER_S)
+        metric_values.child(STRATEGY_DURATION, item.strategy).observe(duration_ms / MS_PER_S)
         message = Report(
             report_id=f"{item.strategy}:{attempt}",
             strategy=item.strategy,

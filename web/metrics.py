@@ -55,8 +55,8 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     response = await handler(request)
     elapsed = time.perf_counter() - started
     route = route_of(request)
-    HTTP_REQUESTS.labels(route, request.method, str(response.status)).inc()
-    HTTP_LATENCY.labels(route, request.method).observe(elapsed)
+    metric_values.child(HTTP_REQUESTS, route, request.method, str(response.status)).inc()
+    metric_values.child(HTTP_LATENCY, route, request.method).observe(elapsed)
     log.info(
         "http_request",
         method=request.method,
