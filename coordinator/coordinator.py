@@ -30,7 +30,7 @@ from coordinator.mailbox import LocalOwner, Mailbox
 from coordinator.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.periodic import run_periodic
 from coordinator.publisher import Publisher
-from coordinator.redis_client import SOCKET_TIMEOUT_S, connect
+from coordinator.redis_client import SOCKET_TIMEOUT_S, connect, dedicated
 from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scripts import Scripts, queue_batches, slot_batches
 from coordinator.strategy_actor import StrategyRunner
@@ -323,12 +323,21 @@ class Coordinator:
                 await asyncio.sleep(CONSUMER_ERROR_BACKOFF_S)
 
     async def consume(self, bucket: int) -> None:
+        client = dedicated(self.redis)  # one connection for this loop's blocking reads
+        try:
+            await self.consume_with(bucket, client)
+        finally:
+            if client is not self.redis:
+                await client.aclose()
+
+    async def consume_with(self, bucket: int, client: Redis) -> None:
         while not self._stop.is_set():
             await self.wait_for_slot()
             try:
                 if self.generation.lost:
                     raise RedisError("generation lost")
-                tasks = await self.work.take(bucket, self.take_count(), self.settings.work_block_ms)
+                count = self.take_count()
+                tasks = await self.work.take(bucket, count, self.settings.work_block_ms, client)
             except RedisError as exc:
                 log.debug("work_take_failed", bucket=bucket, error=repr(exc))
                 if "NOGROUP" in str(exc):

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import hiredis
 from redis.asyncio import BlockingConnectionPool, Connection, Redis, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -133,3 +133,14 @@ def connect_sentinel(rest: str, options: dict[str, Any], *, tls: bool) -> Redis:
             **options,
         ),
     )
+
+
+def dedicated(redis: Redis) -> Redis:
+    """A client keeping one connection of ``redis``'s pool, for a loop that sends one
+    command at a time (a work consumer's blocking reads): a pool checkout costs a
+    lock, a timer and a liveness probe per command. A Cluster client routes each
+    command itself, and a Sentinel pool moves only idle connections to a new
+    primary: those are returned as they are."""
+    if not isinstance(redis, Redis) or isinstance(redis.connection_pool, SentinelConnectionPool):
+        return redis
+    return redis.client()

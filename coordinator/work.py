@@ -81,8 +81,12 @@ class WorkQueue:
             )
         return removed
 
-    async def take(self, bucket: int, count: int, block_ms: int) -> list[Task]:
-        reply = await self._redis.xreadgroup(
+    async def take(
+        self, bucket: int, count: int, block_ms: int, client: Redis | None = None
+    ) -> list[Task]:
+        """Up to ``count`` new tasks of the bucket, waiting up to ``block_ms`` for one;
+        ``client``: the caller's own (see coordinator.redis_client.dedicated)."""
+        reply = await (client or self._redis).xreadgroup(
             keys.WORK_GROUP,
             self.consumer,
             {keys.work_stream(bucket): ">"},
