@@ -22,7 +22,16 @@ snapshot_decoder = msgspec.json.Decoder(ScanSnapshot)
 results_decoder = msgspec.json.Decoder(list[Opportunity])
 scan_results_decoder = msgspec.json.Decoder(ScanResults)
 lifecycle_decoder = msgspec.json.Decoder(LifecycleEvent)
+lifecycle_batch_decoder = msgspec.json.Decoder(list[LifecycleEvent])
 tombstone_decoder = msgspec.json.Decoder(Tombstone)
 actor_state_decoder = msgspec.msgpack.Decoder(ActorState)
 mailbox_decoder = msgspec.msgpack.Decoder(MailboxMessage)
 work_item_decoder = msgspec.msgpack.Decoder(WorkItem)
+
+
+def timeline_events(fields: dict[bytes, bytes]) -> list[LifecycleEvent]:
+    """The events of one timeline (lifecycle stream) entry: a single one ("e": the
+    creation, a claim) or all those of one publish ("b", a JSON array)."""
+    if b"b" in fields:
+        return lifecycle_batch_decoder.decode(fields[b"b"])
+    return [lifecycle_decoder.decode(fields[b"e"])]

@@ -357,7 +357,8 @@ return 1
 # KEYS: scan, lease, results, mailbox, lifecycle, tomb
 # ARGV: token, epoch, expected_version, snap, state, status, results_or_empty,
 #       cursor_or_empty, terminal ('1'/'0'), retention_ms, tomb, tomb_ttl_ms,
-#       channel, event_1 ... event_n
+#       channel, events_or_empty (a JSON array: one timeline entry for a publish's
+#       events, where an entry per event cost a command each)
 PUBLISH_SNAPSHOT = """
 if redis.call('HGET', KEYS[2], 'token') ~= ARGV[1] then return %(not_owner)d end
 local epoch = tonumber(ARGV[2])
@@ -375,8 +376,8 @@ if ARGV[7] ~= '' then
   local bound = redis.call('PTTL', KEYS[1])
   if bound > 0 and redis.call('PTTL', KEYS[3]) < 0 then redis.call('PEXPIRE', KEYS[3], bound) end
 end
-for i = 14, #ARGV do
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', %(lifecycle_maxlen)d, '*', 'e', ARGV[i])
+if ARGV[14] ~= '' then
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', %(lifecycle_maxlen)d, '*', 'b', ARGV[14])
 end
 if ARGV[8] ~= '' then redis.call('XTRIM', KEYS[4], 'MINID', ARGV[8]) end
 if ARGV[9] == '1' then

@@ -124,5 +124,5 @@ class Publisher:
             json_encoder.encode(tomb),
             keys.tombstone_ttl_ms(self._settings),
             keys.events_channel(snapshot.scan_id),
-            *(json_encoder.encode(event) for event in view.events),
+            json_encoder.encode(view.events) if view.events else b"",
         ]

@@ -20,7 +20,7 @@ from config.settings import Settings
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline, same_reply
 from coordinator.clock import MS_PER_S, iso, now_ms
-from coordinator.codec import json_encoder, lifecycle_decoder, msgpack_encoder, tombstone_decoder
+from coordinator.codec import json_encoder, msgpack_encoder, timeline_events, tombstone_decoder
 from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound, TooManyScans
 from coordinator.fold import progress_of
 from coordinator.generation import GenerationGuard
@@ -359,7 +359,7 @@ class Scans:
     async def lifecycle(self, scan_id: str, user_id: str) -> list[LifecycleEvent]:
         await self.read(scan_id, user_id)
         raw = await self._redis.xrange(keys.lifecycle(scan_id))
-        events = [lifecycle_decoder.decode(fields[b"e"]) for _id, fields in raw]
+        events = [event for _id, fields in raw for event in timeline_events(fields)]
         # Strategy events are recorded when folded; order the timeline by when they happened.
         return sorted(events, key=lambda event: event.at)
 

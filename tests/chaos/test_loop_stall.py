@@ -17,6 +17,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from coordinator import keys
+from coordinator.codec import timeline_events
 from coordinator.coordinator import Coordinator
 from coordinator.embedded_redis import EmbeddedRedis
 from coordinator.generation import GenerationGuard
@@ -79,7 +80,8 @@ async def test_s03_owner_whose_loop_stalls_past_its_lease_stops_before_writing(
 
             final = await eventually(ended, timeout_s=END_TIMEOUT_S, what="the scan to end")
             timeline = await redis.xrange(keys.lifecycle(scan_id))
-            history.add_outcome(final, [msgspec.json.decode(f[b"e"]) for _id, f in timeline])
+            events = [msgspec.to_builtins(e) for _id, f in timeline for e in timeline_events(f)]
+            history.add_outcome(final, events)
         assert stalled, "the owner never folded a report, so never stalled"
         assert scan_id not in owner.actors, "the stalled owner kept its actor"
     finally:

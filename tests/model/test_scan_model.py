@@ -38,7 +38,12 @@ from redis.asyncio import Redis
 from config.settings import Settings
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
-from coordinator.codec import actor_state_decoder, results_decoder, snapshot_decoder
+from coordinator.codec import (
+    actor_state_decoder,
+    results_decoder,
+    snapshot_decoder,
+    timeline_events,
+)
 from coordinator.errors import LeaseLost
 from coordinator.fold import ScanView
 from coordinator.generation import GenerationGuard
@@ -506,7 +511,8 @@ class ScanOwnershipModel(RuleBasedStateMachine):
 
     async def lifecycle_events(self, name: str) -> int:
         entries = await self.redis.xrange(keys.lifecycle(self.scan_id))
-        return sum(1 for _id, fields in entries if f'"event":"{name}"'.encode() in fields[b"e"])
+        events = [event for _id, fields in entries for event in timeline_events(fields)]
+        return sum(1 for event in events if event.event == name)
 
 
 # What the short profile must reach at least once, or the test proves nothing.
