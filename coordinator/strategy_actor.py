@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import keys, metric_values
@@ -123,6 +124,10 @@ class StrategyRunner:
                 snapshot, found = await self.compute_announced(item, attempt, started_ms)
             finally:
                 ran()
+        except RedisError:
+            # Redis failed us (a started notice during a failover), not the strategy:
+            # the task stays unacknowledged and runs again, instead of ending as failed.
+            raise
         except TimeoutError:
             elapsed = (time.perf_counter() - started) * MS_PER_S
             await self.report(

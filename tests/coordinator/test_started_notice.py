@@ -7,6 +7,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.settings import Settings
 from coordinator import keys
@@ -62,3 +63,29 @@ async def test_what_an_attempt_writes(redis: Redis, settings, delay_ms, delivery
     settings = msgspec.structs.replace(settings, started_notice_delay_ms=delay_ms)
     found = await run_first_task(redis, settings, delivery=delivery)
     assert found == written
+
+
+async def test_a_redis_error_while_saying_started_is_not_the_strategys_failure(
+    redis: Redis, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A retry says it started before it runs; Redis refuses that append (a primary
+    # demoted mid-failover): the task must stay pending to run again, not end the
+    # strategy as failed with the connection's error as its reason.
+    async def refused(_self: Mailbox, _scan_id: str, message: object) -> str | None:
+        if isinstance(message, Started):
+            raise RedisConnectionError("The previous master is now a slave")
+        return await append(_self, _scan_id, message)  # type: ignore[arg-type]
+
+    append = Mailbox.append
+    monkeypatch.setattr(Mailbox, "append", refused)
+    with pytest.raises(RedisConnectionError):
+        await run_first_task(redis, settings, delivery=2)
+    [stream] = [
+        keys.work_stream(b)
+        for b in range(settings.index_buckets)
+        if await redis.xlen(keys.work_stream(b))
+    ]
+    assert (await redis.xpending(stream, keys.WORK_GROUP))["pending"] == 1
+    for mailbox in await redis.keys(keys.mailbox("*")):
+        written = [fields[b"m"] for _id, fields in await redis.xrange(mailbox)]
+        assert [type(mailbox_decoder.decode(blob)) for blob in written if blob] == []
