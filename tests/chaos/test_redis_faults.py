@@ -136,16 +136,10 @@ async def test_s08_redis_restarted_empty_fails_closed_until_the_recovery_command
         status, body = await probe.get_json(before.users[lost_scan], f"/api/v1/scans/{lost_scan}")
         assert (status, body["error"]["code"]) == (503, "redis_data_lost"), (status, body)
         assert await probe.create("s08-during", ["noop"]) is None
-
-        async def every_worker_logged_the_loss() -> bool:
-            # The probes need not reach every worker (gunicorn spreads accepts
-            # unevenly): each worker's own log line is the proof it closed.
-            lost = service.log_lines("redis_generation_lost")
-            live = {f"{pid}" for pid in service.worker_pids()}
-            return live <= {str(line["worker_id"]).rsplit(":", 1)[1] for line in lost}
-
+        # The probes need not reach every worker (gunicorn spreads accepts
+        # unevenly): each worker's own log line is the proof it closed.
         await eventually(
-            every_worker_logged_the_loss,
+            lambda: every_worker_logged(service, "redis_generation_lost"),
             timeout_s=FAIL_CLOSED_TIMEOUT_S,
             what="every worker's redis_generation_lost line",
         )
@@ -164,16 +158,10 @@ async def test_s08_redis_restarted_empty_fails_closed_until_the_recovery_command
             what="every worker serving after recovery",
         )
         serving_s = time.monotonic() - recover_mono
-
-        async def every_worker_logged_the_recovery() -> bool:
-            # Ready probes may all reach one worker: each worker's own line says it
-            # serves again, before scans are created on whichever takes them.
-            recovered = service.log_lines("redis_generation_recovered")
-            live = {f"{pid}" for pid in service.worker_pids()}
-            return live <= {str(line["worker_id"]).rsplit(":", 1)[1] for line in recovered}
-
+        # Likewise the ready probes: each worker's own line says it serves again,
+        # before scans are created on whichever worker takes them.
         await eventually(
-            every_worker_logged_the_recovery,
+            lambda: every_worker_logged(service, "redis_generation_recovered"),
             timeout_s=SERVING_AGAIN_TIMEOUT_S,
             what="every worker's redis_generation_recovered line",
         )
@@ -196,6 +184,13 @@ async def test_s08_redis_restarted_empty_fails_closed_until_the_recovery_command
         f"\nS8 redis restarted empty: failed closed on every worker (503 redis_data_lost); "
         f"serving {serving_s:.2f} s after `python -m coordinator.recover`"
     )
+
+
+async def every_worker_logged(service: Service, event: str) -> bool:
+    """Every live worker of the service wrote a line of ``event``."""
+    lines = service.log_lines(event)
+    live = {f"{pid}" for pid in service.worker_pids()}
+    return live <= {str(line["worker_id"]).rsplit(":", 1)[1] for line in lines}
 
 
 async def respawn_one_worker(service: Service) -> None:
