@@ -24,12 +24,12 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection, ConnectionPool
-from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from coordinator.redis_client import connections_can_be_held
 from coordinator.scripts import queue_script
 
 Queue = Callable[[Pipeline], object]
@@ -167,20 +167,25 @@ class AutoPipeline:
 
     async def flush(self) -> None:
         while self._waiting:
-            while self._waiting:
-                batch, self._waiting, self._groups = self._waiting, [], {}
-                try:
-                    await self.send(batch)
-                except asyncio.CancelledError:
-                    for waiting in batch:
-                        waiting.cancel()
-                    await self.release_connection()
-                    raise
-                except Exception as exc:  # a lost connection fails everyone in the batch
-                    for waiting in batch:
-                        waiting.fail(exc)
-            # Callers may queue while the connection goes back: checked again after.
-            await self.release_connection()
+            try:
+                await self.send_all_waiting()
+            finally:
+                # Callers may queue while the connection goes back: checked again after.
+                await self.release_connection()
+
+    async def send_all_waiting(self) -> None:
+        """Round trips back to back while callers keep queueing."""
+        while self._waiting:
+            batch, self._waiting, self._groups = self._waiting, [], {}
+            try:
+                await self.send(batch)
+            except asyncio.CancelledError:
+                for waiting in batch:
+                    waiting.cancel()
+                raise
+            except Exception as exc:  # a lost connection fails everyone in the batch
+                for waiting in batch:
+                    waiting.fail(exc)
 
     async def send(self, batch: list[Waiting]) -> None:
         spans = []
@@ -208,8 +213,10 @@ class AutoPipeline:
         held while round trips follow one another: Pipeline.execute wraps each round
         trip in layers this sender has no use for (a pool checkout with its lock,
         timer and liveness probe, HIMPORT preparation, observability hooks, a reset),
-        which cost about a quarter of a 20-command round trip. Cluster pipelines,
-        and any command that asks for special reply handling, go through redis-py."""
+        which cost about a quarter of a 20-command round trip (given back after
+        each one where it must not be held, see connections_can_be_held). Cluster
+        pipelines, and any command that asks for special reply handling, go through
+        redis-py."""
         if (
             type(pipe) is not Pipeline
             or pipe.scripts
@@ -228,10 +235,7 @@ class AutoPipeline:
                 lambda _error: connection.disconnect(),
             )
         finally:
-            if isinstance(pool, SentinelConnectionPool):
-                # A Sentinel pool moves its idle connections to a new primary after
-                # a failover, never one held: a held one kept writing to the demoted
-                # primary until its retries ran out.
+            if not connections_can_be_held(pool):
                 await self.release_connection()
 
     async def release_connection(self) -> None:

@@ -135,12 +135,20 @@ def connect_sentinel(rest: str, options: dict[str, Any], *, tls: bool) -> Redis:
     )
 
 
+def connections_can_be_held(pool: object) -> bool:
+    """Whether a caller may keep one of ``pool``'s connections across commands. Not a
+    Sentinel pool's: after a failover it moves only idle connections to the new
+    primary, and a held one kept writing to the demoted primary until its retries
+    ran out (test_sentinel_failover caught it)."""
+    return not isinstance(pool, SentinelConnectionPool)
+
+
 def dedicated(redis: Redis) -> Redis:
     """A client keeping one connection of ``redis``'s pool, for a loop that sends one
     command at a time (a work consumer's blocking reads): a pool checkout costs a
     lock, a timer and a liveness probe per command. A Cluster client routes each
-    command itself, and a Sentinel pool moves only idle connections to a new
-    primary: those are returned as they are."""
-    if not isinstance(redis, Redis) or isinstance(redis.connection_pool, SentinelConnectionPool):
+    command itself, and some pools' connections must not be held: those clients
+    are returned as they are."""
+    if not isinstance(redis, Redis) or not connections_can_be_held(redis.connection_pool):
         return redis
     return redis.client()

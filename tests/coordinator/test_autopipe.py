@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -22,6 +22,8 @@ from tests.redis_cluster import LocalCluster
 CALLERS = 20
 # The bound on one round trip in the paused-Redis test.
 PAUSED_ROUND_TRIP_TIMEOUT_S = 0.3
+# How long a command waits for the one connection of a one-connection pool.
+ONE_CONNECTION_WAIT_S = 5.0
 
 
 class CountingRedis:
@@ -176,5 +178,27 @@ async def test_a_round_trip_to_a_paused_redis_times_out_without_a_socket_timeout
             redis_faults.resume(redis_server)
         # The connection the timeout cut is not reused half-read: the next call works.
         assert await autopipe.run(lambda pipe: pipe.ping()) == [True]
+    finally:
+        await redis.aclose()
+
+
+async def test_the_connection_held_for_a_burst_goes_back_to_the_pool(
+    shared_redis_server: EmbeddedRedis,
+) -> None:
+    """Round trips that follow one another share one held connection; once callers
+    stop, it goes back. With a pool of one connection, a command of the client's
+    own waits for it (and fails after the pool's wait if it never came back)."""
+    pool = BlockingConnectionPool.from_url(
+        shared_redis_server.url, max_connections=1, timeout=ONE_CONNECTION_WAIT_S
+    )
+    redis = Redis.from_pool(pool)
+    autopipe = AutoPipeline(redis)
+    try:
+        first = asyncio.ensure_future(autopipe.run(lambda pipe: pipe.set("autopipe:held", 1)))
+        # Queued while the first round trip is in flight: the next one, same connection.
+        await asyncio.sleep(0)
+        second = await autopipe.run(lambda pipe: pipe.get("autopipe:held"))
+        assert (await first, second) == ([True], [b"1"])
+        assert await redis.get("autopipe:held") == b"1"
     finally:
         await redis.aclose()
