@@ -35,7 +35,7 @@ from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scripts import Scripts, queue_batches, slot_batches
 from coordinator.strategy_actor import StrategyRunner
 from coordinator.sweeper import Sweeper
-from coordinator.work import Task, WorkQueue
+from coordinator.work import Task, WorkQueue, by_scan
 from coordinator.worker_registry import WorkerBeat
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry
@@ -294,7 +294,7 @@ class Coordinator:
                     delivery=task.delivery,
                 )
                 RECLAIMED_TASKS.inc()
-                await self.start_task(task)
+                await self.start_tasks([task])
 
     async def refresh_work(self) -> None:
         await self.work.refresh(list(self.tasks.values()))
@@ -347,8 +347,8 @@ class Coordinator:
                         await self.work.ensure_groups()
                 await asyncio.sleep(CONSUMER_ERROR_BACKOFF_S)
                 continue
-            for task in tasks:
-                await self.start_task(task)
+            for together in by_scan(tasks):
+                await self.start_tasks(together)
 
     def take_count(self) -> int:
         """How many tasks to take now: as many as there are slots while recent runs
@@ -363,32 +363,34 @@ class Coordinator:
             self._slot_freed.clear()
             await self._slot_freed.wait()
 
-    async def start_task(self, task: Task) -> None:
+    async def start_tasks(self, tasks: list[Task]) -> None:
+        """Run tasks of one scan taken together as one job (see StrategyRunner.run_together)."""
         assert self._scheduler is not None
-        self._free_slots -= 1
-        self.tasks[task.entry_id] = task
-        await self._scheduler.spawn(self.run_task(task))
+        self._free_slots -= len(tasks)
+        for task in tasks:
+            self.tasks[task.entry_id] = task
+        await self._scheduler.spawn(self.run_tasks(tasks))
 
-    async def run_task(self, task: Task) -> None:
+    async def run_tasks(self, tasks: list[Task]) -> None:
         # A slot is held while the strategy waits to run or runs, not while its
         # report and acknowledgement are written: for quick strategies that writing
         # is most of a task's time, and holding slots for it starved the consumers.
-        freed = False
+        freed: set[str] = set()
 
-        def free_slot() -> None:
-            nonlocal freed
-            if not freed:
-                freed = True
+        def free_slot(task: Task) -> None:
+            if task.entry_id not in freed:
+                freed.add(task.entry_id)
                 self._free_slots += 1
                 self._slot_freed.set()
 
         try:
-            await self.runner.run(task, free_slot)
+            await self.runner.run_together(tasks, free_slot)
         except RedisError as exc:
-            log.warning("strategy_task_redis_error", entry=task.entry_id, error=repr(exc))
+            log.warning("strategy_task_redis_error", entries=len(tasks), error=repr(exc))
         finally:
-            self.tasks.pop(task.entry_id, None)
-            free_slot()
+            for task in tasks:
+                self.tasks.pop(task.entry_id, None)
+                free_slot(task)
 
     def adopt_soon(self, scan_id: str) -> None:
         """Claim a scan just created here without delaying the response."""

@@ -63,6 +63,19 @@ class Mailbox:
             self._local_owner.wake(scan_id)
         return entry_id
 
+    async def append_all(
+        self, scan_id: str, messages: Sequence[MailboxMessage]
+    ) -> list[str | None]:
+        """Append several messages in one script call; each one's entry id (None for
+        each when the mailbox no longer exists or the scan ended)."""
+        (reply,) = await self._autopipe.run(
+            lambda pipe: self.queue_appends(pipe, scan_id, messages)
+        )
+        entry_ids = appended_ids(reply, len(messages))
+        if reply and self._local_owner is not None:
+            self._local_owner.wake(scan_id)
+        return entry_ids
+
     def queue_appends(
         self, pipe: Pipeline, scan_id: str, messages: Sequence[MailboxMessage]
     ) -> None:

@@ -142,12 +142,24 @@ class WorkQueue:
             [keys.WORK_GROUP, *(part for delivery in deliveries for part in delivery)],
         )
 
-    async def ack(self, task: Task) -> None:
-        stream = keys.work_stream(task.bucket)
+    async def acks_unless_superseded(self, tasks: Sequence[Task]) -> list[bool]:
+        """ack_unless_superseded for tasks of one stream, in one script call."""
+        deliveries = [(task.entry_id, task.delivery) for task in tasks]
+        (acked,) = await self._autopipe.run(
+            lambda pipe: self.queue_acks(pipe, tasks[0].bucket, deliveries)
+        )
+        return [bool(one) for one in acked]
+
+    async def ack(self, tasks: Sequence[Task]) -> None:
+        """Acknowledge and drop tasks not worth running (or no longer readable)."""
+        by_stream: dict[str, list[str]] = {}
+        for task in tasks:
+            by_stream.setdefault(keys.work_stream(task.bucket), []).append(task.entry_id)
 
         def queue(pipe: Pipeline) -> None:
-            pipe.xack(stream, keys.WORK_GROUP, task.entry_id)
-            pipe.xdel(stream, task.entry_id)
+            for stream, entry_ids in by_stream.items():
+                pipe.xack(stream, keys.WORK_GROUP, *entry_ids)
+                pipe.xdel(stream, *entry_ids)
 
         await self._autopipe.run(queue)
 
@@ -173,6 +185,16 @@ class WorkQueue:
 
     async def hand_back(self, tasks: Sequence[Task]) -> None:
         await self.refresh(tasks, idle_ms=HANDBACK_IDLE_MS)
+
+
+def by_scan(tasks: Sequence[Task]) -> list[list[Task]]:
+    """Tasks taken together, grouped by scan, in the order taken; a task whose entry
+    no longer decodes stands alone."""
+    groups: dict[str, list[Task]] = {}
+    for task in tasks:
+        key = task.item.scan_id if task.item is not None else task.entry_id
+        groups.setdefault(key, []).append(task)
+    return list(groups.values())
 
 
 def decode_item(fields: dict[bytes, bytes]) -> WorkItem | None:
