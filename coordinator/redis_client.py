@@ -143,6 +143,13 @@ def connections_can_be_held(pool: object) -> bool:
     return not isinstance(pool, SentinelConnectionPool)
 
 
+def runs_in_order(redis: Redis) -> bool:
+    """Whether one pipeline's commands run in the order they were queued: on one
+    Redis (plain or Sentinel) they do; a Cluster pipeline sends each node its share,
+    and those run in any order."""
+    return not isinstance(redis, RedisCluster)
+
+
 def dedicated(redis: Redis) -> Redis:
     """A client keeping one connection of ``redis``'s pool, for a loop that sends one
     command at a time (a work consumer's blocking reads): a pool checkout costs a

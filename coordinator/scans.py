@@ -37,7 +37,8 @@ from coordinator.records import (
     Tombstone,
     WorkItem,
 )
-from coordinator.scripts import Scripts
+from coordinator.redis_client import runs_in_order
+from coordinator.scripts import Scripts, queue_script
 from coordinator.work import WorkQueue
 from strategies.errors import UnknownStrategy
 from strategies.registry import Registry
@@ -260,18 +261,25 @@ class Scans:
             for item in snapshot.strategies
         ]
 
-        # Two round trips: the snapshot must exist before any worker can take its work,
-        # and on a Cluster one pipeline's commands to different nodes run in any order.
-        await self._autopipe.run_script(self._scripts.create_scan, scan_keys, create_args)
+        def queue_create(pipe: Pipeline) -> None:
+            queue_script(pipe, self._scripts.create_scan, scan_keys, create_args)
 
-        def queue(pipe: Pipeline) -> None:
+        def queue_work(pipe: Pipeline) -> None:
             pipe.zadd(keys.lease_index(keys.bucket_of(scan_id, s.index_buckets)), {scan_id: 0})
             self._work.enqueue_in(pipe, items)
             # Read after the create: if a retried create landed on a Redis that
             # restarted empty, the marker is gone and the id must not be handed out.
             pipe.get(keys.GENERATION_KEY)
 
-        replies = await self._autopipe.run(queue)
+        # The snapshot must exist before any worker can take its work. One Redis runs
+        # a pipeline in order, so both go in one round trip (were the create refused,
+        # the work would find no scan and be dropped unrun); a Cluster pipeline's
+        # commands to different nodes run in any order, so there it takes two.
+        if runs_in_order(self._redis):
+            replies = await self._autopipe.run(lambda pipe: (queue_create(pipe), queue_work(pipe)))
+        else:
+            await self._autopipe.run(queue_create)
+            replies = await self._autopipe.run(queue_work)
         await self._generation.judge(replies[-1])
         self._generation.ensure_ok()
 

@@ -234,7 +234,9 @@ class StrategyRunner:
                 error=f"ran past its {elapsed / MS_PER_S:.1f} s budget",
             )
         if isinstance(outcome, Exception):
-            log.warning("strategy_failed", error=repr(outcome), attempt=attempt)
+            log.warning(
+                "strategy_failed", strategy=item.strategy, error=repr(outcome), attempt=attempt
+            )
             return self.report_message(
                 item,
                 attempt,
@@ -346,7 +348,11 @@ class StrategyRunner:
         for report, entry in zip(reports, entries, strict=True):
             # The acknowledged append, for the chaos suite's "applied exactly once" check.
             log.info(
-                "report_appended", report_id=report.report_id, attempt=report.attempt, entry=entry
+                "report_appended",
+                strategy=report.strategy,
+                report_id=report.report_id,
+                attempt=report.attempt,
+                entry=entry,
             )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import msgspec
 import pytest
+import structlog
 from redis.asyncio import Redis
 
 from config.settings import Settings
@@ -175,3 +176,31 @@ async def test_tasks_of_a_scan_that_ended_are_dropped_unrun(
     assert await h.reports(scan_id) == []
     assert await h.pending(tasks) == 0
     assert await redis.xlen(keys.work_stream(tasks[0].bucket)) == 0, "dropped, not kept"
+
+
+@pytest.fixture
+def captured_lines():  # type: ignore[no-untyped-def]
+    """Log lines as the service's processors see them: with the bound context merged."""
+    capture = structlog.testing.LogCapture()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    try:
+        yield capture.entries
+    finally:
+        structlog.reset_defaults()
+
+
+async def test_quick_runs_lines_carry_their_scan_epoch_and_strategy(
+    harness,  # type: ignore[no-untyped-def]
+    captured_lines,  # type: ignore[no-untyped-def]
+) -> None:
+    # The chaos suite's report audit reads scan, strategy and attempt off each
+    # report_appended line; the timeline's readers sort lines by scan and epoch.
+    h = harness()
+    scan_id, tasks = await h.scan_with_tasks(QUICK)
+    await h.make_quick(QUICK, tasks[0].item.symbols)
+    captured_lines.clear()
+    await h.run_together(tasks)
+    for event in ("strategy_run", "report_appended"):
+        lines = [line for line in captured_lines if line["event"] == event]
+        assert sorted(line["strategy"] for line in lines) == QUICK, event
+        assert {(line["scan_id"], line["epoch"]) for line in lines} == {(scan_id, 0)}, event
