@@ -10,23 +10,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import aiojobs
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import keys, worker_registry
+from coordinator import keys, metric_values, worker_registry
 from coordinator.autopipe import AutoPipeline
 from coordinator.clock import MS_PER_S, now_ms
 from coordinator.errors import CoordinatorError
 from coordinator.generation import GenerationGuard
-from coordinator.lease import LeaseStore
+from coordinator.lease import Acquired, Lease, LeaseStore
 from coordinator.loop_lag import watch_loop_lag
-from coordinator.mailbox import LocalOwner, Mailbox
+from coordinator.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.periodic import run_periodic
 from coordinator.publisher import Publisher
@@ -75,12 +76,11 @@ class Coordinator:
             self._pipeline_redis or redis, round_trip_timeout_s=SOCKET_TIMEOUT_S
         )
         self.leases = LeaseStore(redis, self.scripts, settings, self._renewal_redis, autopipe)
-        self.mailbox = Mailbox(
-            redis, self.scripts, autopipe, LocalOwner(settings.worker_id, self.poke)
-        )
+        local = LocalOwner(settings.worker_id, self.poke, self.deliver, self.owned_epoch)
+        self.mailbox = Mailbox(redis, self.scripts, autopipe, local)
         self.work = WorkQueue(redis, settings, autopipe, self.scripts)
         self.runner = StrategyRunner(
-            redis, self.mailbox, self.work, registry, provider, settings, autopipe
+            redis, self.mailbox, self.work, registry, provider, settings, autopipe, local
         )
         self.sweeper = Sweeper(redis, settings, self.adopt, self.room)
         self._deps = ActorDeps(
@@ -116,6 +116,7 @@ class Coordinator:
             ("check_generation", s.generation_check_interval_ms / MS_PER_S, self.check_generation),
             ("heartbeat", s.worker_heartbeat_interval_ms / MS_PER_S, self.heartbeat),
             ("prune_consumers", keys.dead_consumer_idle_ms(s) / MS_PER_S, self.prune_consumers),
+            ("write_metrics", metric_values.WRITE_INTERVAL_S, self.write_metrics),
         ]
         for name, interval_s, duty in duties:
             await self._scheduler.spawn(run_periodic(name, interval_s, duty, self._stop))
@@ -163,6 +164,7 @@ class Coordinator:
             if own_client is not None:
                 with contextlib.suppress(RedisError):
                     await own_client.aclose()
+        metric_values.write_unwritten()
         log.info("coordinator_stopped", released=len(actors), handed_back=len(tasks))
 
     async def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -190,10 +192,43 @@ class Coordinator:
             # new actor, so hand the scan straight back.
             await self.leases.release(acquired.lease)
             return False
-        actor = ScanActor(acquired, self._deps, self.forget)
-        self.actors[scan_id] = actor
-        await self._scheduler.spawn(actor.run())
+        await self._scheduler.spawn(self.register(acquired).run())
         return True
+
+    def queue_claim(self, pipe: Pipeline, scan_id: str) -> Callable[[Sequence[Any]], bool] | None:
+        """Queue this process's claim on a scan being created, in the round trip that
+        creates it (see Scans.write_new_scan): its actor then exists before this
+        process's consumers take the scan's work, which they run without asking Redis
+        whether the scan is live, and whose reports the actor folds as handed over
+        (see ScanActor.deliver). None when this process takes no scans now: the
+        sweepers will. The function returned takes the replies of what was queued."""
+        if self.room() <= 0 or self._scheduler is None:
+            return None
+        acquired_from = self.leases.queue_acquire(pipe, scan_id)
+
+        def claimed(replies: Sequence[Any]) -> bool:
+            acquired = acquired_from(replies)
+            if acquired is None:
+                return False
+            if self._stop.is_set():
+                # Stopping began meanwhile: hand the scan straight back, as adopt() does.
+                self.run_in_background(self.hand_back(acquired.lease))
+                return True
+            # Registered now, so this process's consumers find it; its loop starts
+            # at the scheduler's next turn.
+            self.run_soon(self.register(acquired, fresh=True).run())
+            return True
+
+        return claimed
+
+    async def hand_back(self, lease: Lease) -> None:
+        with contextlib.suppress(RedisError):
+            await self.leases.release(lease)
+
+    def register(self, acquired: Acquired, *, fresh: bool = False) -> ScanActor:
+        actor = ScanActor(acquired, self._deps, self.forget, fresh=fresh)
+        self.actors[acquired.lease.scan_id] = actor
+        return actor
 
     def forget(self, actor: ScanActor) -> None:
         if self.actors.get(actor.scan_id) is actor:
@@ -212,6 +247,18 @@ class Coordinator:
         actor = self.actors.get(scan_id)
         if actor is not None:
             actor.wake()
+
+    def owned_epoch(self, scan_id: str) -> int | None:
+        actor = self.actors.get(scan_id)
+        if actor is None or actor.stopped or actor.view.terminal:
+            return None
+        return actor.lease.epoch
+
+    def deliver(self, scan_id: str, previous: str, entries: list[Entry]) -> None:
+        """Entries this process appended to a scan it owns: to its actor directly."""
+        actor = self.actors.get(scan_id)
+        if actor is not None:
+            actor.deliver(previous, entries)
 
     # ---- periodic duties ----
 
@@ -273,6 +320,9 @@ class Coordinator:
             generation=self.generation.expected,
         )
         await worker_registry.heartbeat(self.redis, self.settings, beat)
+
+    async def write_metrics(self) -> None:
+        metric_values.write_unwritten()
 
     async def sweep(self) -> None:
         await self.sweeper.sweep()
@@ -402,7 +452,11 @@ class Coordinator:
         if self._scheduler is None or self._stop.is_set():
             coroutine.close()
             return
-        self._background.add(asyncio.ensure_future(self.spawn_unless_closed(coroutine)))
+        self.run_in_background(self.spawn_unless_closed(coroutine))
+
+    def run_in_background(self, coroutine: Coroutine[Any, Any, object]) -> None:
+        """A task kept referenced until it ends (the loop holds only weak ones)."""
+        self._background.add(asyncio.ensure_future(coroutine))
         self._background = {task for task in self._background if not task.done()}
 
     async def spawn_unless_closed(self, coroutine: Coroutine[Any, Any, object]) -> None:

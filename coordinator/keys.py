@@ -403,16 +403,18 @@ return version
 # KEYS: mailbox, lease, scan; ARGV: doorbell_prefix, scan_id, local_worker, message...
 # Appends the messages, in order, only to a live scan's mailbox (never recreates
 # an expired one, never adds to a finished one: nothing would fold them, so they
-# are refused rather than acknowledged) and returns their entry ids, or false for
-# a refusal; then rings the owner's doorbell once so it folds at once instead of
+# are refused rather than acknowledged) and returns the id of the mailbox's last
+# entry before them ('' for none) followed by their entry ids, or false for a
+# refusal; then rings the owner's doorbell once so it folds at once instead of
 # at its next poll, unless the owner is local_worker, the appender itself, which
-# wakes its actor without a round trip through Redis.
+# hands its actor the entries without a round trip through Redis.
 APPEND_MAILBOX = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local terminal = %(terminal)s
 local status = redis.call('HGET', KEYS[3], 'status')
 if not status or terminal[status] then return false end
-local ids = {}
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local ids = {last[1] and last[1][1] or ''}
 for i = 4, #ARGV do ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'm', ARGV[i]) end
 local owner = redis.call('HGET', KEYS[2], 'worker')
 if owner and owner ~= ARGV[3] then redis.call('PUBLISH', ARGV[1] .. owner, ARGV[2]) end

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
@@ -23,7 +25,7 @@ from coordinator.autopipe import AutoPipeline
 from coordinator.clock import now_iso, now_ms
 from coordinator.errors import LeaseLost
 from coordinator.metrics import TAKEOVERS
-from coordinator.scripts import Scripts, queue_batches, slot_batches
+from coordinator.scripts import Scripts, queue_batches, queue_script, slot_batches
 
 log = structlog.get_logger(__name__)
 
@@ -76,29 +78,55 @@ class LeaseStore:
 
     async def acquire(self, scan_id: str) -> Acquired | None:
         """Take the scan's lease at the next epoch, or None if it is held or over."""
-        s = self._settings
         token = secrets.token_hex(8)
         sent_at = time.monotonic()
         reply = await self._autopipe.run_script(
-            self._scripts.acquire_lease,
-            [
-                keys.scan(scan_id),
-                keys.lease(scan_id),
-                keys.lifecycle(scan_id),
-                keys.results(scan_id),
-            ],
-            [token, s.worker_id, s.pid, s.lease_ttl_ms, now_ms(), now_iso()],
+            self._scripts.acquire_lease, acquire_keys(scan_id), self.acquire_args(token)
         )
-        if int(reply[0]) != 1:
+        acquired = self.acquired_of(scan_id, token, sent_at, reply)
+        if acquired is None:
             reason = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
             if reason in ("terminal", "missing"):
                 await self._redis.zrem(keys.lease_index(self.bucket(scan_id)), scan_id)
+            return None
+        await self._index(scan_id, now_ms() + self._settings.lease_ttl_ms)
+        return acquired
+
+    def queue_acquire(
+        self, pipe: Pipeline, scan_id: str
+    ) -> Callable[[Sequence[Any]], Acquired | None]:
+        """acquire() as commands queued on ``pipe``: the lease, then its index entry.
+        The function returned makes their replies what acquire() returns. For a scan
+        being created in the same round trip (see Scans.write_new_scan): it is only
+        refused if that create was, and then the sweepers drop its index entry."""
+        token = secrets.token_hex(8)
+        sent_at = time.monotonic()
+        queue_script(
+            pipe, self._scripts.acquire_lease, acquire_keys(scan_id), self.acquire_args(token)
+        )
+        index = keys.lease_index(self.bucket(scan_id))
+        pipe.zadd(index, {scan_id: now_ms() + self._settings.lease_ttl_ms}, xx=True)
+
+        def acquired_from(replies: Sequence[Any]) -> Acquired | None:
+            reply, _indexed = replies
+            return self.acquired_of(scan_id, token, sent_at, reply)
+
+        return acquired_from
+
+    def acquire_args(self, token: str) -> list[object]:
+        s = self._settings
+        return [token, s.worker_id, s.pid, s.lease_ttl_ms, now_ms(), now_iso()]
+
+    def acquired_of(
+        self, scan_id: str, token: str, sent_at: float, reply: Sequence[Any]
+    ) -> Acquired | None:
+        """The acquire script's reply as a lease held from ``sent_at``, or None if refused."""
+        if int(reply[0]) != 1:
             return None
         epoch = int(reply[1])
         if epoch > 1:
             TAKEOVERS.inc()
         lease = Lease(scan_id, token, epoch, self.deadline_from(sent_at))
-        await self._index(scan_id, now_ms() + s.lease_ttl_ms)
         return Acquired(lease, reply[2], reply[3], int(reply[4]), reply[5])
 
     async def renew_all(self, leases: Sequence[Lease]) -> list[Lease]:
@@ -169,6 +197,10 @@ class LeaseStore:
 
     def bucket(self, scan_id: str) -> int:
         return keys.bucket_of(scan_id, self._settings.index_buckets)
+
+
+def acquire_keys(scan_id: str) -> list[str]:
+    return [keys.scan(scan_id), keys.lease(scan_id), keys.lifecycle(scan_id), keys.results(scan_id)]
 
 
 def lease_key(lease: Lease) -> str:

@@ -24,18 +24,24 @@ READ_BATCH = 256
 
 
 @dataclass(frozen=True, slots=True)
-class LocalOwner:
-    """The process appending: when it owns the scan itself, it wakes its actor
-    directly instead of through a doorbell round trip via Redis."""
-
-    worker_id: str
-    wake: Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
 class Entry:
     entry_id: str
     message: MailboxMessage | None  # None for an entry that does not decode
+
+
+@dataclass(frozen=True, slots=True)
+class LocalOwner:
+    """The process appending: when it owns the scan itself, it wakes its actor
+    directly instead of through a doorbell round trip via Redis, or hands it the
+    entries it appended, with the id of the entry before them (see
+    ScanActor.deliver), so the actor need not read them back; and its strategy
+    runs ask it, not Redis, whether such a scan is still running."""
+
+    worker_id: str
+    wake: Callable[[str], None]
+    deliver: Callable[[str, str, list[Entry]], None]
+    # The epoch of a scan this process owns and has not finished, else None.
+    epoch_of: Callable[[str], int | None]
 
 
 class Mailbox:
@@ -73,7 +79,13 @@ class Mailbox:
         )
         entry_ids = appended_ids(reply, len(messages))
         if reply and self._local_owner is not None:
-            self._local_owner.wake(scan_id)
+            previous = reply[0].decode()
+            entries = [
+                Entry(entry_id, message)
+                for entry_id, message in zip(entry_ids, messages, strict=True)
+                if entry_id is not None
+            ]
+            self._local_owner.deliver(scan_id, previous, entries)
         return entry_ids
 
     def queue_appends(
@@ -102,10 +114,17 @@ class Mailbox:
 
 
 def appended_ids(reply: list[bytes] | None, count: int) -> list[str | None]:
-    """The entry id of each message of one append call; None for each when refused."""
+    """The entry id of each message of one append call (its reply is the id of the
+    entry before them, then theirs); None for each when refused."""
     if not reply:
         return [None] * count
-    return [entry_id.decode() for entry_id in reply]
+    return [entry_id.decode() for entry_id in reply[1:]]
+
+
+def entry_order(entry_id: str) -> tuple[int, int]:
+    """A stream entry id ("<ms>-<seq>") as what orders it."""
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
 
 
 def decode_message(fields: dict[bytes, bytes]) -> MailboxMessage | None:

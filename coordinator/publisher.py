@@ -16,7 +16,7 @@ from coordinator.errors import LeaseLost
 from coordinator.fold import ScanView, progress_of
 from coordinator.lease import Lease
 from coordinator.metrics import FENCED_WRITES
-from coordinator.records import Tombstone
+from coordinator.records import START_CURSOR, Tombstone
 from coordinator.scripts import Scripts
 
 log = structlog.get_logger(__name__)
@@ -118,7 +118,7 @@ class Publisher:
             msgpack_encoder.encode(view.state),
             snapshot.status.value,
             json_encoder.encode(view.results) if view.results_changed else b"",
-            view.state.cursor if view.state.cursor != "0-0" else "",
+            view.state.cursor if view.state.cursor != START_CURSOR else "",
             "1" if view.terminal else "0",
             keys.retention_ttl_ms(self._settings),
             json_encoder.encode(tomb),

@@ -99,6 +99,10 @@ class ScanResults(Base):
     version: int
 
 
+# The cursor of an owner that has folded nothing yet: before every stream entry.
+START_CURSOR = "0-0"
+
+
 class ActorState(Base):
     """The owner's private state, published atomically with the snapshot.
 
@@ -106,7 +110,7 @@ class ActorState(Base):
     of reports already applied, so a repeat changes nothing.
     """
 
-    cursor: str = "0-0"
+    cursor: str = START_CURSOR
     applied: list[str] = msgspec.field(default_factory=list)
     deadline_ms: int = 0
 

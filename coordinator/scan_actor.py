@@ -26,10 +26,10 @@ from coordinator.clock import MS_PER_S, iso, now_ms
 from coordinator.codec import actor_state_decoder, results_decoder, snapshot_decoder
 from coordinator.errors import LeaseLost
 from coordinator.lease import Acquired, Lease
-from coordinator.mailbox import READ_BATCH, Mailbox
+from coordinator.mailbox import READ_BATCH, Entry, Mailbox, entry_order
 from coordinator.metrics import SCAN_DURATION, SCANS_FINISHED
 from coordinator.publisher import Publisher
-from coordinator.records import ScanStatus
+from coordinator.records import START_CURSOR, ScanStatus
 from coordinator.scripts import Scripts, queue_script
 
 log = structlog.get_logger(__name__)
@@ -61,15 +61,32 @@ def view_from(acquired: Acquired) -> fold.ScanView:
 
 class ScanActor:
     def __init__(
-        self, acquired: Acquired, deps: ActorDeps, on_exit: Callable[[ScanActor], None]
+        self,
+        acquired: Acquired,
+        deps: ActorDeps,
+        on_exit: Callable[[ScanActor], None],
+        *,
+        fresh: bool = False,
     ) -> None:
+        """``fresh``: claimed in the round trip that created the scan (see
+        Coordinator.queue_claim), so its mailbox is empty and stays so but for what
+        wakes this actor or is delivered to it; and nobody has seen it running yet,
+        so its first publish waits out the publish interval like any change: a
+        quick scan's "running", progress and end leave as one snapshot. An actor
+        that adopted a scan reads its mailbox and publishes its claim at once."""
         self.lease: Lease = acquired.lease
         self.view = view_from(acquired)
         self.view.dirty = True  # the first publish records this epoch as the writer
         self._deps = deps
         self._on_exit = on_exit
         self._wake = asyncio.Event()
-        self._published_mono = -math.inf  # the first publish (this epoch's claim) is due
+        # The mailbox must be read: at start, and after any wake but a delivery.
+        self._read_owed = not fresh
+        self._step_owed_at_start = not fresh
+        # Entries this process appended, by the id of the mailbox entry before them.
+        self._delivered: dict[str, list[Entry]] = {}
+        # When the last publish went out; an adopting actor's claim is due at once.
+        self._published_mono = time.monotonic() if fresh else -math.inf
         self.stopped = False
         # Set when it stopped because its lease was lost (fenced), not finished.
         self.fenced = False
@@ -79,20 +96,30 @@ class ScanActor:
         return self.lease.scan_id
 
     def wake(self) -> None:
+        """Something may be in the mailbox: the next step reads it."""
+        self._read_owed = True
+        self._wake.set()
+
+    def deliver(self, previous: str, entries: list[Entry]) -> None:
+        """Entries this process just appended, with the id of the mailbox's entry
+        before them ('' for none). When they continue from the cursor, the next
+        step folds them as they are, without reading them back from Redis (one
+        round trip, and decoding, less per batch of reports); otherwise it reads."""
+        self._delivered[previous] = entries
         self._wake.set()
 
     async def step(self) -> bool:
         """Fold everything waiting, settle, publish if anything changed. True once terminal."""
-        while True:
-            entries = await self._deps.mailbox.read_after(self.scan_id, self.view.state.cursor)
-            for entry in entries:
-                fold.apply(self.view, entry.entry_id, entry.message)
-                # Settle after each entry, so the outcome follows mailbox order and
-                # not how entries were batched: a cancel appended after the last
-                # report finds the scan already completed.
-                fold.settle(self.view, now_ms())
-            if len(entries) < READ_BATCH:
-                break
+        # A step reads the mailbox unless all it was woken for is deliveries that
+        # continued from the cursor (a step on the clock reads: it settles on
+        # everything there is).
+        if not self.fold_delivered() or self._read_owed:
+            self._read_owed = False
+            try:
+                await self.read_mailbox()
+            except BaseException:
+                self._read_owed = True
+                raise
         fold.settle(self.view, now_ms())
         if self.view.dirty and not self.held_back():
             await self._deps.publisher.publish(self.lease, self.view)
@@ -100,6 +127,45 @@ class ScanActor:
             # step is retried on the error path's schedule, not as a held publish.
             self._published_mono = time.monotonic()
         return self.view.terminal
+
+    async def read_mailbox(self) -> None:
+        while True:
+            entries = await self._deps.mailbox.read_after(self.scan_id, self.view.state.cursor)
+            self.fold_all(entries)
+            if len(entries) < READ_BATCH:
+                return
+
+    def fold_delivered(self) -> bool:
+        """Fold the delivered entries that continue the mailbox from the cursor;
+        whether any did. A delivery that does not (another process appended in
+        between, or one of our appends is still on its way) means a read: the
+        mailbox holds them all."""
+        folded = False
+        while self._delivered:
+            # '': the mailbox was empty, which continues only a cursor at its start.
+            after = self.cursor if self.cursor != START_CURSOR else ""
+            entries = self._delivered.pop(after, None)
+            if entries is None:
+                # What a mailbox read already folded is dropped; anything else is
+                # out of step with the cursor.
+                cursor = entry_order(self.cursor)
+                if any(
+                    entry_order(later[-1].entry_id) > cursor for later in self._delivered.values()
+                ):
+                    self._read_owed = True
+                self._delivered.clear()
+                return folded
+            self.fold_all(entries)
+            folded = True
+        return folded
+
+    def fold_all(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            fold.apply(self.view, entry.entry_id, entry.message)
+            # Settle after each entry, so the outcome follows mailbox order and
+            # not how entries were batched: a cancel appended after the last
+            # report finds the scan already completed.
+            fold.settle(self.view, now_ms())
 
     def held_back(self) -> bool:
         """Folded changes waiting for the publish interval."""
@@ -128,7 +194,7 @@ class ScanActor:
             self._on_exit(self)
 
     async def loop(self) -> None:
-        step_owed = True  # the first step publishes this epoch's claim
+        step_owed = self._step_owed_at_start  # publishes this epoch's claim
         while True:
             # A lost lease (renewal refused, or our own deadline passed) ends the
             # actor now, not at its next publish: with no mail it may never publish.

@@ -9,8 +9,9 @@ appends to the mailbox).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -60,6 +61,16 @@ class SnapshotRead:
 class Created:
     snapshot: SnapshotRead
     created: bool  # False: the user's active scan or an idempotent retry came back
+    claimed: bool = False  # this process took the new scan's lease as it created it
+
+
+class NewScanClaimer(Protocol):
+    """The creating process's coordinator, which may claim a scan in the round trip
+    that creates it (see Coordinator.queue_claim)."""
+
+    def queue_claim(
+        self, pipe: Pipeline, scan_id: str
+    ) -> Callable[[Sequence[Any]], bool] | None: ...
 
 
 SNAPSHOT_FIELDS = ("snap", "user", "version", "status")
@@ -83,8 +94,10 @@ class Scans:
         symbols: Sequence[str],
         generation: GenerationGuard,
         autopipe: AutoPipeline | None = None,
+        claimer: NewScanClaimer | None = None,
     ) -> None:
         self._redis = redis
+        self._claimer = claimer
         self._settings = settings
         self._registry = registry
         self._symbols = tuple(symbols)
@@ -143,7 +156,7 @@ class Scans:
             return Created(existing, created=False)
         await self.take_start_slot(user_id)
         snapshot, state = self.new_scan(user_id, names, chosen)
-        await self.write_new_scan(snapshot, state)
+        claimed = await self.write_new_scan(snapshot, state)
         winner_id = await self.claim_user_scan(
             user_id, snapshot.scan_id, idempotency_key, stale_active
         )
@@ -156,7 +169,9 @@ class Scans:
         SCANS_STARTED.inc()
         body = json_encoder.encode(snapshot)
         return Created(
-            SnapshotRead(snapshot.scan_id, body, snapshot.version, snapshot.status), True
+            SnapshotRead(snapshot.scan_id, body, snapshot.version, snapshot.status),
+            created=True,
+            claimed=claimed,
         )
 
     async def take_start_slot(self, user_id: str) -> None:
@@ -223,9 +238,9 @@ class Scans:
         )
         return snapshot, ActorState(deadline_ms=deadline)
 
-    async def write_new_scan(self, snapshot: ScanSnapshot, state: ActorState) -> None:
+    async def write_new_scan(self, snapshot: ScanSnapshot, state: ActorState) -> bool:
         """Write the queued snapshot, timeline, tombstone, index entry and work: all before
-        the id is returned."""
+        the id is returned. Whether this process's coordinator claimed the scan too."""
         s = self._settings
         scan_id = snapshot.scan_id
         created = LifecycleEvent(at=snapshot.created_at, event="created", detail=snapshot.user_id)
@@ -273,15 +288,32 @@ class Scans:
 
         # The snapshot must exist before any worker can take its work. One Redis runs
         # a pipeline in order, so both go in one round trip (were the create refused,
-        # the work would find no scan and be dropped unrun); a Cluster pipeline's
-        # commands to different nodes run in any order, so there it takes two.
-        if runs_in_order(self._redis):
-            replies = await self._autopipe.run(lambda pipe: (queue_create(pipe), queue_work(pipe)))
-        else:
+        # the work would find no scan and be dropped unrun), and this process claims
+        # the scan in it too; a Cluster pipeline's commands to different nodes run in
+        # any order, so there it takes two, and the claim comes after (adopt_soon).
+        if not runs_in_order(self._redis):
             await self._autopipe.run(queue_create)
             replies = await self._autopipe.run(queue_work)
-        await self._generation.judge(replies[-1])
+            await self._generation.judge(replies[-1])
+            self._generation.ensure_ok()
+            return False
+        claims: list[Callable[[Sequence[Any]], bool]] = []
+        written = 0
+
+        def queue_all(pipe: Pipeline) -> None:
+            nonlocal written
+            start = len(pipe)
+            queue_create(pipe)
+            queue_work(pipe)
+            written = len(pipe) - start
+            claim = self._claimer.queue_claim(pipe, scan_id) if self._claimer else None
+            if claim is not None:
+                claims.append(claim)
+
+        replies = await self._autopipe.run(queue_all)
+        await self._generation.judge(replies[written - 1])
         self._generation.ensure_ok()
+        return any(claim(replies[written:]) for claim in claims)
 
     async def claim_user_scan(
         self, user_id: str, scan_id: str, idempotency_key: str | None, stale_active: str | None

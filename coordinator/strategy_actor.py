@@ -23,7 +23,7 @@ from coordinator import keys, metric_values
 from coordinator.autopipe import AutoPipeline, same_reply
 from coordinator.clock import MS_PER_S, now_ms
 from coordinator.inline_runs import InlineRuns
-from coordinator.mailbox import Mailbox
+from coordinator.mailbox import LocalOwner, Mailbox
 from coordinator.metrics import STRATEGY_DURATION
 from coordinator.records import (
     TERMINAL_SCAN_STATUSES,
@@ -55,8 +55,10 @@ class StrategyRunner:
         provider: MarketDataProvider,
         settings: Settings,
         autopipe: AutoPipeline | None = None,
+        local_owner: LocalOwner | None = None,
     ) -> None:
         self._redis = redis
+        self._local_owner = local_owner
         self._autopipe = autopipe or AutoPipeline(redis)
         self._mailbox = mailbox
         self._work = work
@@ -191,13 +193,18 @@ class StrategyRunner:
     async def epoch_if_worth_running(self, item: WorkItem) -> int | None:
         """The scan's epoch, or None for work of a scan that ended (cancelled,
         expired) or passed its deadline, which is skipped."""
+        if now_ms() >= item.deadline_ms:
+            return None
+        if self._local_owner is not None:
+            # A scan this process owns: its actor knows, no need to ask Redis.
+            owned = self._local_owner.epoch_of(item.scan_id)
+            if owned is not None:
+                return owned
         # One read per scan for the tasks of that scan that ask at once.
         status, epoch = await self._autopipe.run_grouped(
             queue_epoch_read, same_reply, item.scan_id, None
         )
         if status is None or ScanStatus(status.decode()) in TERMINAL_SCAN_STATUSES:
-            return None
-        if now_ms() >= item.deadline_ms:
             return None
         return int(epoch or 0)
 

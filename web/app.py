@@ -98,6 +98,7 @@ async def run_coordinator(
         provider.symbols(),
         coordinator.generation,
         coordinator.autopipe,
+        claimer=coordinator,
     )
     document = openapi.build_document(settings, registry.names(), provider.symbols())
     app[openapi.OPENAPI] = json_encoder.encode(document)

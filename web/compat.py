@@ -41,7 +41,7 @@ async def discover(request: web.Request) -> web.Response:
     outcome = await request.config_dict[SCANS].create(
         principal_of(request).user_id, body.strategies, body.symbols, None
     )
-    if outcome.created:
+    if outcome.created and not outcome.claimed:
         request.config_dict[COORDINATOR].adopt_soon(outcome.snapshot.scan_id)
     old = old_status_of(snapshot_decoder.decode(outcome.snapshot.body))
     old.message = "scan started" if outcome.created else "your active scan"

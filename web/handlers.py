@@ -40,7 +40,7 @@ async def create_scan(request: web.Request) -> web.Response:
     found = outcome.snapshot
     response = snapshot_response(found, 202 if outcome.created else 200)
     response.headers["Location"] = f"/api/v1/scans/{found.scan_id}"
-    if outcome.created:
+    if outcome.created and not outcome.claimed:
         request.config_dict[COORDINATOR].adopt_soon(found.scan_id)
     return response
 

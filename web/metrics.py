@@ -78,5 +78,6 @@ def registry() -> CollectorRegistry:
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
+    metric_values.write_unwritten()  # this process's own figures, up to now
     body = generate_latest(registry())
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -7,12 +7,20 @@ import pytest
 from redis.asyncio import Redis
 
 from coordinator import keys
-from coordinator.mailbox import LocalOwner, Mailbox
+from coordinator.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.records import Cancel
 from coordinator.scripts import Scripts
 
 SCAN_ID = "localwake"
 HERE = "here:1"
+
+
+def nothing_delivered(scan_id: str, previous: str, entries: list[Entry]) -> None:
+    raise AssertionError("a single append wakes the owner; it delivers nothing")
+
+
+def nothing_owned(scan_id: str) -> None:
+    return None
 
 
 async def publishes(redis: Redis) -> int:
@@ -28,7 +36,11 @@ async def test_doorbell_only_for_an_owner_elsewhere(
     await redis.hset(keys.scan(SCAN_ID), "status", "running")
     await redis.hset(keys.lease(SCAN_ID), "worker", owner)
     woken: list[str] = []
-    mailbox = Mailbox(redis, Scripts(redis), local_owner=LocalOwner(HERE, woken.append))
+    mailbox = Mailbox(
+        redis,
+        Scripts(redis),
+        local_owner=LocalOwner(HERE, woken.append, nothing_delivered, nothing_owned),
+    )
     before = await publishes(redis)
     assert await mailbox.append(SCAN_ID, Cancel(by="alice", at_ms=1)) is not None
     assert await publishes(redis) - before == doorbells

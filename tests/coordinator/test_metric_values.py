@@ -1,15 +1,24 @@
 """Metric values keep the process id instead of asking for it per update: the kept
 id must be the child's own after a fork (gunicorn forks its workers), or the
-workers would write into one another's files."""
+workers would write into one another's files. A histogram's increments are
+summed in memory and reach the process's file when written (periodically, before
+a scrape, at exit): a scrape then sees every one of them, once. Counters are
+written at once."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
-from prometheus_client import values
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, values
 
-from coordinator.metric_values import MULTIPROC_ENV, ProcessId, install
+from coordinator.metric_values import (
+    MULTIPROC_ENV,
+    UNWRITTEN,
+    ProcessId,
+    install,
+    write_unwritten,
+)
 
 
 def test_the_kept_process_id_is_the_forked_childs_own() -> None:
@@ -39,3 +48,65 @@ def test_multiprocess_values_read_the_kept_id(
     value.inc(1)
 
     assert calls, "the multiprocess value never asked the kept id"
+
+
+def scraped(directory: os.PathLike[str], name: str) -> float:
+    """What a scrape of the multiprocess directory reads for a sample."""
+    merged = CollectorRegistry()
+    multiprocess.MultiProcessCollector(merged, path=str(directory))
+    value = merged.get_sample_value(name)
+    return 0.0 if value is None else value
+
+
+def test_histogram_increments_reach_the_file_when_written_and_only_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
+) -> None:
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored afterwards
+    install()
+    histogram = Histogram("probe_seconds", "probe", registry=None)
+    for _ in range(5):
+        histogram.observe(0.01)
+    # The process's own view includes them at once.
+    [own] = [s for s in histogram.collect()[0].samples if s.name == "probe_seconds_count"]
+    assert own.value == 5
+    assert scraped(tmp_path, "probe_seconds_count") == 0, "written per observation"
+    write_unwritten()
+    assert scraped(tmp_path, "probe_seconds_count") == 5
+    assert scraped(tmp_path, "probe_seconds_sum") == pytest.approx(0.05)
+    assert not UNWRITTEN
+    write_unwritten()  # nothing new: nothing written twice
+    histogram.observe(0.01)
+    write_unwritten()
+    assert scraped(tmp_path, "probe_seconds_count") == 6
+
+
+def test_counters_are_written_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
+) -> None:
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored afterwards
+    install()
+    counter = Counter("probe_runs", "probe", registry=None)
+    counter.inc(2)
+    assert scraped(tmp_path, "probe_runs_total") == 2
+    assert not UNWRITTEN
+
+
+def test_a_forked_child_never_writes_what_its_parent_summed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
+) -> None:
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored afterwards
+    install()
+    histogram = Histogram("fork_probe_seconds", "probe", registry=None)
+    histogram.observe(0.01)  # summed in the parent, not yet written
+    child = os.fork()
+    if child == 0:
+        code = 0 if not UNWRITTEN else 1
+        write_unwritten()
+        os._exit(code)
+    _pid, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child inherited the parent's sums"
+    write_unwritten()
+    assert scraped(tmp_path, "fork_probe_seconds_count") == 1

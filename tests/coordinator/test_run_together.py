@@ -18,7 +18,7 @@ from coordinator.clock import now_ms
 from coordinator.codec import mailbox_decoder
 from coordinator.generation import GenerationGuard
 from coordinator.inline_runs import RUNS_BEFORE_INLINE
-from coordinator.mailbox import Mailbox
+from coordinator.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.records import Report, ScanStatus, StrategyStatus, WorkItem
 from coordinator.scans import Scans
 from coordinator.scripts import Scripts
@@ -47,7 +47,13 @@ class SwitchableProvider(StaticProvider):
 
 
 class Harness:
-    def __init__(self, redis: Redis, settings: Settings, provider: StaticProvider) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        settings: Settings,
+        provider: StaticProvider,
+        local_owner: LocalOwner | None = None,
+    ) -> None:
         self.redis = redis
         self.settings = msgspec.structs.replace(
             settings, strategy_inline_budget_ms=INLINE_BUDGET_MS
@@ -55,7 +61,13 @@ class Harness:
         self.work = WorkQueue(redis, self.settings)
         self.mailbox = Mailbox(redis, Scripts(redis))
         self.runner = StrategyRunner(
-            redis, self.mailbox, self.work, diagnostic_registry(), provider, self.settings
+            redis,
+            self.mailbox,
+            self.work,
+            diagnostic_registry(),
+            provider,
+            self.settings,
+            local_owner=local_owner,
         )
         self.appends: list[int] = []  # messages per append call
         self.freed: list[str] = []
@@ -104,8 +116,10 @@ def warm_up_item(strategy: str, symbols: list[str]) -> WorkItem:
 def harness(redis: Redis, settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     made: list[Harness] = []
 
-    def make(provider: StaticProvider | None = None) -> Harness:
-        made.append(Harness(redis, settings, provider or StaticProvider()))
+    def make(
+        provider: StaticProvider | None = None, local_owner: LocalOwner | None = None
+    ) -> Harness:
+        made.append(Harness(redis, settings, provider or StaticProvider(), local_owner))
         queue_appends = Mailbox.queue_appends
 
         def counted(self, pipe, scan_id, messages):  # type: ignore[no-untyped-def]
@@ -204,3 +218,22 @@ async def test_quick_runs_lines_carry_their_scan_epoch_and_strategy(
         lines = [line for line in captured_lines if line["event"] == event]
         assert sorted(line["strategy"] for line in lines) == QUICK, event
         assert {(line["scan_id"], line["epoch"]) for line in lines} == {(scan_id, 0)}, event
+
+
+async def test_a_scan_owned_here_is_not_asked_of_redis(
+    harness,  # type: ignore[no-untyped-def]
+    captured_lines,  # type: ignore[no-untyped-def]
+) -> None:
+    # This process owns the scan at epoch 7 (Redis still says 0): its actor knows
+    # the scan is running, and its epoch is the one the lines carry.
+    def ignore(scan_id: str, previous: str = "", entries: list[Entry] | None = None) -> None:
+        return None
+
+    h = harness(local_owner=LocalOwner("testhost:1", ignore, ignore, lambda scan_id: 7))
+    scan_id, tasks = await h.scan_with_tasks(QUICK)
+    await h.make_quick(QUICK, tasks[0].item.symbols)
+    captured_lines.clear()
+    await h.run_together(tasks)
+    lines = [line for line in captured_lines if line["event"] == "report_appended"]
+    assert {(line["scan_id"], line["epoch"]) for line in lines} == {(scan_id, 7)}
+    assert await h.pending(tasks) == 0

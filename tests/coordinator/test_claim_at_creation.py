@@ -1,0 +1,61 @@
+"""On one Redis, the process creating a scan claims it in the same round trip: by
+the time the id is handed out, its actor is registered and holds the lease at
+epoch 1, so its own consumers run the scan's work knowing the scan is live, and
+the scan runs to its end with no separate adoption."""
+
+from __future__ import annotations
+
+import msgspec
+from redis.asyncio import Redis
+
+from coordinator import keys
+from coordinator.scans import Scans
+from tests.support import StaticProvider, diagnostic_registry, eventually
+
+
+async def test_the_creating_process_owns_the_scan_when_its_id_is_handed_out(
+    redis: Redis, settings, coordinator_factory
+) -> None:  # type: ignore[no-untyped-def]
+    coordinator = await coordinator_factory(settings)
+    scans = Scans(
+        redis,
+        settings,
+        diagnostic_registry(),
+        StaticProvider().symbols(),
+        coordinator.generation,
+        coordinator.autopipe,
+        claimer=coordinator,
+    )
+    created = await scans.create("alice", ["noop", "noop_01"], None, None)
+    scan_id = created.snapshot.scan_id
+    assert created.claimed
+    assert scan_id in coordinator.actors, "registered before the id is handed out"
+    lease = await redis.hgetall(keys.lease(scan_id))
+    assert lease[b"worker"].decode() == settings.worker_id and lease[b"epoch"] == b"1"
+    index = keys.lease_index(keys.bucket_of(scan_id, settings.index_buckets))
+    assert await redis.zscore(index, scan_id) > 0, "indexed with the lease's expiry"
+
+    async def finished() -> bool:
+        status = await redis.hget(keys.scan(scan_id), "status")
+        return status == b"completed"
+
+    await eventually(finished, what="the claimed scan completed")
+
+
+async def test_a_process_without_room_leaves_the_new_scan_to_the_sweepers(
+    redis: Redis, settings, coordinator_factory
+) -> None:  # type: ignore[no-untyped-def]
+    full = msgspec.structs.replace(settings, max_owned_scans=0)
+    coordinator = await coordinator_factory(full)
+    scans = Scans(
+        redis,
+        full,
+        diagnostic_registry(),
+        StaticProvider().symbols(),
+        coordinator.generation,
+        coordinator.autopipe,
+        claimer=coordinator,
+    )
+    created = await scans.create("alice", ["noop"], None, None)
+    assert not created.claimed
+    assert not await redis.exists(keys.lease(created.snapshot.scan_id))
