@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from config.settings import Settings
+from coordinator.records import Report, StrategyStatus
 from strategies.diagnostic import DIAGNOSTIC
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity
@@ -89,6 +90,27 @@ def sample_opportunity(
         rationale=rationale,
         data_source="x",
         as_of="t",
+    )
+
+
+def completed_report(
+    strategy: str,
+    *,
+    worker: str,
+    at_ms: int,
+    duration_ms: float = 1.0,
+    opportunities: Sequence[Opportunity] = (),
+) -> Report:
+    """A first attempt's report that the strategy completed."""
+    return Report(
+        report_id=f"{strategy}:1",
+        strategy=strategy,
+        attempt=1,
+        status=StrategyStatus.COMPLETED,
+        worker=worker,
+        at_ms=at_ms,
+        duration_ms=duration_ms,
+        opportunities=list(opportunities),
     )
 
 

@@ -27,28 +27,33 @@ SOCKETS = web.AppKey("open_sockets", weakref.WeakSet[web.WebSocketResponse])
 async def scan_feed(request: web.Request) -> web.WebSocketResponse:
     scan_id = request.match_info["scan_id"]
     user = principal_of(request).user_id
-    async with following(request.config_dict[FEED], scan_id) as subscriber:
-        # Subscribed first, so nothing published after this read is missed; read
-        # before the upgrade, so Redis being down is an HTTP 503 with Retry-After
-        # rather than an error written into an upgraded connection.
-        try:
-            first: Frame | None = frame_of(
-                (await request.config_dict[SCANS].read(scan_id, user)).body
-            )
-        except (ScanNotFound, ScanExpired):
-            first = None
-        # Snapshots are small; per-message compression would cost more CPU than it saves.
-        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, protocols=SUBPROTOCOLS, compress=False)
-        await ws.prepare(request)
-        if first is None:
-            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"scan not found")
-            return ws
-        request.config_dict[SOCKETS].add(ws)
-        OPEN_WEBSOCKETS.inc()
-        try:
-            await serve_feed(ws, subscriber, first)
-        finally:
-            OPEN_WEBSOCKETS.dec()
+    # Read before the upgrade, so Redis being down is an HTTP 503 with Retry-After
+    # rather than an error written into an upgraded connection.
+    try:
+        first: Frame | None = frame_of((await request.config_dict[SCANS].read(scan_id, user)).body)
+    except (ScanNotFound, ScanExpired):
+        first = None
+    # Snapshots are small; per-message compression would cost more CPU than it saves.
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, protocols=SUBPROTOCOLS, compress=False)
+    await ws.prepare(request)
+    if first is None:
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"scan not found")
+        return ws
+    request.config_dict[SOCKETS].add(ws)
+    OPEN_WEBSOCKETS.inc()
+    try:
+        if first.terminal:
+            # It already ended (a quick scan often has by the time its socket opens):
+            # the last snapshot and a normal close, with nothing to follow.
+            await send_last(ws, first)
+        else:
+            # Followed from now on: once subscribed, the hub re-reads the snapshot,
+            # so a change published between the read above and the subscription
+            # still reaches the socket.
+            async with following(request.config_dict[FEED], scan_id) as subscriber:
+                await serve_feed(ws, subscriber, first)
+    finally:
+        OPEN_WEBSOCKETS.dec()
     return ws
 
 
@@ -70,11 +75,16 @@ async def send_snapshots(ws: web.WebSocketResponse, subscriber: Subscriber, firs
     while True:
         if frame.version > last_version:
             last_version = frame.version
-            await ws.send_str(frame.text)
             if frame.terminal:
-                await ws.close(code=WSCloseCode.OK, message=b"scan finished")
+                await send_last(ws, frame)
                 return
+            await ws.send_str(frame.text)
         frame = await subscriber.next()
+
+
+async def send_last(ws: web.WebSocketResponse, frame: Frame) -> None:
+    await ws.send_str(frame.text)
+    await ws.close(code=WSCloseCode.OK, message=b"scan finished")
 
 
 async def close_sockets(app: web.Application) -> None:

@@ -14,23 +14,22 @@ from coordinator.generation import GenerationGuard
 from coordinator.lease import Lease, LeaseStore
 from coordinator.mailbox import Mailbox
 from coordinator.publisher import Publisher
-from coordinator.records import Cancel, Report, StrategyStatus
+from coordinator.records import Cancel, Report
 from coordinator.scan_actor import view_from
 from coordinator.scans import Scans
 from coordinator.scripts import Scripts
-from tests.support import StaticProvider, diagnostic_registry, make_settings, sample_opportunity
+from tests.support import (
+    StaticProvider,
+    completed_report,
+    diagnostic_registry,
+    make_settings,
+    sample_opportunity,
+)
 
 
 def report_with_results(strategy: str) -> Report:
-    return Report(
-        report_id=f"{strategy}:1",
-        strategy=strategy,
-        attempt=1,
-        status=StrategyStatus.COMPLETED,
-        worker="w:1",
-        at_ms=1,
-        duration_ms=1.0,
-        opportunities=[sample_opportunity(strategy=strategy)],
+    return completed_report(
+        strategy, worker="w:1", at_ms=1, opportunities=[sample_opportunity(strategy=strategy)]
     )
 
 

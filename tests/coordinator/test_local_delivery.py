@@ -16,11 +16,11 @@ from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
 from coordinator.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.publisher import Publisher
-from coordinator.records import Cancel, Report, ScanStatus, StrategyStatus
+from coordinator.records import Cancel, Report, ScanStatus
 from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scans import Scans
 from coordinator.scripts import Scripts
-from tests.support import StaticProvider, diagnostic_registry, make_settings
+from tests.support import StaticProvider, completed_report, diagnostic_registry, make_settings
 
 OWNER = "here:1"
 STRATEGIES = ["noop", "sleep_100ms"]
@@ -85,15 +85,7 @@ class Harness:
 
 
 def report(strategy: str) -> Report:
-    return Report(
-        report_id=f"{strategy}:1",
-        strategy=strategy,
-        attempt=1,
-        status=StrategyStatus.COMPLETED,
-        worker=OWNER,
-        at_ms=now_ms(),
-        duration_ms=0.1,
-    )
+    return completed_report(strategy, worker=OWNER, at_ms=now_ms(), duration_ms=0.1)
 
 
 @pytest.fixture

@@ -50,6 +50,13 @@ def test_multiprocess_values_read_the_kept_id(
     assert calls, "the multiprocess value never asked the kept id"
 
 
+def multiprocess_mode(monkeypatch: pytest.MonkeyPatch, directory: os.PathLike[str]) -> None:
+    """Values made from now on are multiprocess ones writing under ``directory``."""
+    monkeypatch.setenv(MULTIPROC_ENV, str(directory))
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored afterwards
+    install()
+
+
 def scraped(directory: os.PathLike[str], name: str) -> float:
     """What a scrape of the multiprocess directory reads for a sample."""
     merged = CollectorRegistry()
@@ -61,9 +68,7 @@ def scraped(directory: os.PathLike[str], name: str) -> float:
 def test_histogram_increments_reach_the_file_when_written_and_only_once(
     monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
 ) -> None:
-    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
-    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored afterwards
-    install()
+    multiprocess_mode(monkeypatch, tmp_path)
     histogram = Histogram("probe_seconds", "probe", registry=None)
     for _ in range(5):
         histogram.observe(0.01)
@@ -84,9 +89,7 @@ def test_histogram_increments_reach_the_file_when_written_and_only_once(
 def test_counters_are_written_at_once(
     monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
 ) -> None:
-    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
-    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored afterwards
-    install()
+    multiprocess_mode(monkeypatch, tmp_path)
     counter = Counter("probe_runs", "probe", registry=None)
     counter.inc(2)
     assert scraped(tmp_path, "probe_runs_total") == 2
@@ -96,9 +99,7 @@ def test_counters_are_written_at_once(
 def test_a_forked_child_never_writes_what_its_parent_summed(
     monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
 ) -> None:
-    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
-    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored afterwards
-    install()
+    multiprocess_mode(monkeypatch, tmp_path)
     histogram = Histogram("fork_probe_seconds", "probe", registry=None)
     histogram.observe(0.01)  # summed in the parent, not yet written
     child = os.fork()

@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import WSCloseCode, WSMsgType
 
 from web.auth import mint_token
+from web.websocket import FEED
 
 TERMINAL = {"completed", "partial", "failed", "cancelled"}
 
@@ -39,6 +40,23 @@ async def test_snapshots_arrive_in_version_order_then_a_normal_close(api, auth) 
     assert all(snapshot["status"] not in TERMINAL for snapshot in received[:-1])
     rest = await (await api.get(f"/api/v1/scans/{scan_id}", headers=auth())).json()
     assert rest["version"] == received[-1]["version"]
+
+
+async def test_a_scan_that_already_ended_gets_its_last_snapshot_and_nothing_to_follow(
+    api, auth, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    scan_id = await start(api, auth, ["noop"])
+    async with api.ws_connect(f"/api/v1/scans/{scan_id}/ws", headers=auth()) as ws:
+        await asyncio.wait_for(collect(ws), timeout=20)  # followed to its end
+    hub = api.server.app[FEED]
+    followed: list[str] = []
+    follow = hub.follow
+    monkeypatch.setattr(hub, "follow", lambda scan_id: followed.append(scan_id) or follow(scan_id))
+    async with api.ws_connect(f"/api/v1/scans/{scan_id}/ws", headers=auth()) as ws:
+        received = await asyncio.wait_for(collect(ws), timeout=20)
+        assert ws.close_code == WSCloseCode.OK
+    assert [snapshot["status"] for snapshot in received] == ["completed"]
+    assert followed == [], "a finished scan was followed"
 
 
 async def test_token_in_query_or_subprotocol_is_accepted(api, auth, api_settings) -> None:  # type: ignore[no-untyped-def]
