@@ -226,10 +226,13 @@ class ScanActor:
         deadline came: renewed meanwhile, or lapsed). An idle actor costs no Redis
         round trips."""
         reasons = [((self.view.state.deadline_ms - now_ms()) / MS_PER_S, True)]
-        if self.held_back():
-            reasons.append((self.until_publish_due_s(), True))
         if retry_soon:
             reasons.append((self._deps.settings.mailbox_poll_interval_ms / MS_PER_S, True))
+        if self.view.dirty and (self.held_back() or not retry_soon):
+            # A change not yet published: when it falls due, or at once if it is due
+            # (a fresh actor whose loop starts after its first interval has passed,
+            # on a loaded process, would otherwise never publish: seen at 10,000 scans).
+            reasons.append((self.until_publish_due_s(), True))
         reasons.append((self.lease.local_deadline - time.monotonic(), False))
         timeout_s, step_owed = min(reasons)
         try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import msgspec
 import pytest
 from redis.asyncio import Redis
@@ -18,7 +21,7 @@ from coordinator.records import Cancel, Report, ScanStatus, Started, StrategySta
 from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scans import Scans
 from coordinator.scripts import Scripts
-from tests.support import StaticProvider, diagnostic_registry, make_settings
+from tests.support import StaticProvider, diagnostic_registry, eventually, make_settings
 
 # Longer than any test runs: a held-back publish would only go out at the end.
 HELD_BACK_MS = 600_000
@@ -41,7 +44,9 @@ class Harness:
             self.redis, self.scripts, msgspec.structs.replace(self.settings, worker_id=worker_id)
         )
 
-    async def actor(self, scan_id: str, worker_id: str = "a:1", **overrides: object) -> ScanActor:
+    async def actor(
+        self, scan_id: str, worker_id: str = "a:1", *, fresh: bool = False, **overrides: object
+    ) -> ScanActor:
         settings = msgspec.structs.replace(self.settings, worker_id=worker_id, **overrides)
         acquired = await self.store(worker_id).acquire(scan_id)
         assert acquired is not None
@@ -54,7 +59,7 @@ class Harness:
             Publisher(self.scripts, settings, autopipe),
             settings,
         )
-        return ScanActor(acquired, deps, on_exit=lambda actor: None)
+        return ScanActor(acquired, deps, on_exit=lambda actor: None, fresh=fresh)
 
     async def snapshot(self, scan_id: str):  # type: ignore[no-untyped-def]
         return snapshot_decoder.decode(await self.redis.hget(keys.scan(scan_id), "snap"))
@@ -127,6 +132,28 @@ async def test_progress_is_held_back_within_the_publish_interval_but_the_end_is_
     final = await harness.snapshot(scan_id)
     assert final.version == 3 and final.status == ScanStatus.COMPLETED
     assert final.progress.strategies_completed == 2
+
+
+async def test_a_fresh_actor_whose_loop_starts_after_its_interval_still_publishes(
+    harness: Harness,
+) -> None:
+    # A scan claimed as it was created holds its first publish for the interval; on
+    # a loaded process its loop may start after the interval has passed (here it is
+    # zero). It must then publish at once, not wait for a reason that never comes.
+    scan_id = await new_scan(harness, ["sleep_100ms"])
+    actor = await harness.actor(scan_id, fresh=True, publish_min_interval_ms=0)
+    running = asyncio.ensure_future(actor.run())
+    try:
+
+        async def claimed() -> bool:
+            snapshot = await harness.snapshot(scan_id)
+            return snapshot.version == 2 and snapshot.status == ScanStatus.RUNNING
+
+        await eventually(claimed, what="the fresh actor's first publish")
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
 
 async def test_step_without_mail_publishes_nothing(harness: Harness) -> None:
