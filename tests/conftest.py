@@ -94,13 +94,16 @@ async def coordinator_factory(redis: Redis) -> AsyncIterator:
 
 @pytest.fixture
 def scans_for(redis: Redis):  # type: ignore[no-untyped-def]
-    def build(settings: Settings, coordinator: Coordinator) -> Scans:
+    def build(settings: Settings, coordinator: Coordinator, *, claiming: bool = False) -> Scans:
+        """``claiming``: as the web layer's, the coordinator claims what it creates."""
         return Scans(
             redis,
             settings,
             diagnostic_registry(),
             StaticProvider().symbols(),
             coordinator.generation,
+            coordinator.autopipe if claiming else None,
+            claimer=coordinator if claiming else None,
         )
 
     return build

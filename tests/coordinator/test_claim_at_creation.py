@@ -8,31 +8,15 @@ from __future__ import annotations
 import msgspec
 from redis.asyncio import Redis
 
-from config.settings import Settings
 from coordinator import keys
-from coordinator.coordinator import Coordinator
-from coordinator.scans import Scans
-from tests.support import StaticProvider, diagnostic_registry, eventually
-
-
-def claiming_scans(redis: Redis, settings: Settings, coordinator: Coordinator) -> Scans:
-    """The web layer's Scans, with the process's coordinator claiming what it creates."""
-    return Scans(
-        redis,
-        settings,
-        diagnostic_registry(),
-        StaticProvider().symbols(),
-        coordinator.generation,
-        coordinator.autopipe,
-        claimer=coordinator,
-    )
+from tests.support import eventually
 
 
 async def test_the_creating_process_owns_the_scan_when_its_id_is_handed_out(
-    redis: Redis, settings, coordinator_factory
+    redis: Redis, settings, coordinator_factory, scans_for
 ) -> None:  # type: ignore[no-untyped-def]
     coordinator = await coordinator_factory(settings)
-    scans = claiming_scans(redis, settings, coordinator)
+    scans = scans_for(settings, coordinator, claiming=True)
     created = await scans.create("alice", ["noop", "noop_01"], None, None)
     scan_id = created.snapshot.scan_id
     assert created.claimed
@@ -50,11 +34,11 @@ async def test_the_creating_process_owns_the_scan_when_its_id_is_handed_out(
 
 
 async def test_a_process_without_room_leaves_the_new_scan_to_the_sweepers(
-    redis: Redis, settings, coordinator_factory
+    redis: Redis, settings, coordinator_factory, scans_for
 ) -> None:  # type: ignore[no-untyped-def]
     full = msgspec.structs.replace(settings, max_owned_scans=0)
     coordinator = await coordinator_factory(full)
-    scans = claiming_scans(redis, full, coordinator)
+    scans = scans_for(full, coordinator, claiming=True)
     created = await scans.create("alice", ["noop"], None, None)
     assert not created.claimed
     assert not await redis.exists(keys.lease(created.snapshot.scan_id))
