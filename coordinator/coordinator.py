@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 import aiojobs
@@ -33,6 +33,7 @@ from coordinator.periodic import run_periodic
 from coordinator.publisher import Publisher
 from coordinator.redis_client import SOCKET_TIMEOUT_S, connect, dedicated
 from coordinator.scan_actor import ActorDeps, ScanActor
+from coordinator.scans import Claimed
 from coordinator.scripts import Scripts, queue_batches, slot_batches
 from coordinator.strategy_actor import StrategyRunner
 from coordinator.sweeper import Sweeper
@@ -195,7 +196,14 @@ class Coordinator:
         await self._scheduler.spawn(self.register(acquired).run())
         return True
 
-    def queue_claim(self, pipe: Pipeline, scan_id: str) -> Callable[[Sequence[Any]], bool] | None:
+    def tasks_to_take(self) -> int:
+        """How many of a new scan's tasks this process takes as it creates the scan
+        (see Scans.write_new_scan): none unless it would claim the scan too."""
+        if not self._run_strategies or self.room() <= 0 or self._scheduler is None:
+            return 0
+        return max(0, self.take_count())
+
+    def queue_claim(self, pipe: Pipeline, scan_id: str) -> Claimed | None:
         """Queue this process's claim on a scan being created, in the round trip that
         creates it (see Scans.write_new_scan): its actor then exists before this
         process's consumers take the scan's work, which they run without asking Redis
@@ -206,24 +214,32 @@ class Coordinator:
             return None
         acquired_from = self.leases.queue_acquire(pipe, scan_id)
 
-        def claimed(replies: Sequence[Any]) -> bool:
+        def claimed(replies: Sequence[Any], taken: list[Task]) -> bool:
             acquired = acquired_from(replies)
-            if acquired is None:
-                return False
             if self._stop.is_set():
-                # Stopping began meanwhile: hand the scan straight back, as adopt() does.
-                self.run_in_background(self.hand_back(acquired.lease))
-                return True
-            # Registered now, so this process's consumers find it; its loop starts
-            # at the scheduler's next turn.
-            self.run_soon(self.register(acquired, fresh=True).run())
-            return True
+                # Stopping began meanwhile: hand everything straight back, as stop() does.
+                if acquired is not None:
+                    self.run_in_background(self.hand_back(acquired.lease))
+                self.run_in_background(self.hand_back_tasks(taken))
+                return acquired is not None
+            if acquired is not None:
+                # Registered now, so the scan's tasks find it; its loop starts at the
+                # scheduler's next turn.
+                self.run_soon(self.register(acquired, fresh=True).run())
+            for together in by_scan(taken):
+                self.run_soon(self.start_tasks(together))
+            return acquired is not None
 
         return claimed
 
     async def hand_back(self, lease: Lease) -> None:
         with contextlib.suppress(RedisError):
             await self.leases.release(lease)
+
+    async def hand_back_tasks(self, tasks: list[Task]) -> None:
+        if tasks:
+            with contextlib.suppress(RedisError):
+                await self.work.hand_back(tasks)
 
     def register(self, acquired: Acquired, *, fresh: bool = False) -> ScanActor:
         actor = ScanActor(acquired, self._deps, self.forget, fresh=fresh)

@@ -208,6 +208,16 @@ for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'w', ARGV[i]) end
 return #ARGV
 """
 
+# KEYS: work_stream; ARGV: group, consumer, count, encoded work item...
+# ENQUEUE_WORK, then takes up to count undelivered entries (the new ones, unless
+# older ones wait) for consumer, in the same script: a consumer blocked on the
+# stream is served only after it, so the creating process keeps its scan's work.
+ENQUEUE_AND_TAKE_WORK = """
+for i = 4, #ARGV do redis.call('XADD', KEYS[1], '*', 'w', ARGV[i]) end
+return redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3],
+                  'STREAMS', KEYS[1], '>')
+"""
+
 # KEYS: work_stream; ARGV: group, then (entry_id, delivery) per task
 # Acknowledges (and deletes) each finished task unless it was delivered again
 # since that delivery: then the newer attempt's report is the one the fold

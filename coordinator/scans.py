@@ -40,7 +40,7 @@ from coordinator.records import (
 )
 from coordinator.redis_client import runs_in_order
 from coordinator.scripts import Scripts, queue_script
-from coordinator.work import WorkQueue
+from coordinator.work import Task, WorkQueue
 from strategies.errors import UnknownStrategy
 from strategies.registry import Registry
 
@@ -64,13 +64,17 @@ class Created:
     claimed: bool = False  # this process took the new scan's lease as it created it
 
 
+# Told what was queued for a claim: its replies, and the new scan's tasks taken with it.
+Claimed = Callable[[Sequence[Any], list[Task]], bool]
+
+
 class NewScanClaimer(Protocol):
     """The creating process's coordinator, which may claim a scan in the round trip
-    that creates it (see Coordinator.queue_claim)."""
+    that creates it, and take its work (see Coordinator.queue_claim)."""
 
-    def queue_claim(
-        self, pipe: Pipeline, scan_id: str
-    ) -> Callable[[Sequence[Any]], bool] | None: ...
+    def tasks_to_take(self) -> int: ...
+
+    def queue_claim(self, pipe: Pipeline, scan_id: str) -> Claimed | None: ...
 
 
 SNAPSHOT_FIELDS = ("snap", "user", "version", "status")
@@ -279,9 +283,12 @@ class Scans:
         def queue_create(pipe: Pipeline) -> None:
             queue_script(pipe, self._scripts.create_scan, scan_keys, create_args)
 
+        bucket = keys.bucket_of(scan_id, s.index_buckets)
+        take = 0
+
         def queue_work(pipe: Pipeline) -> None:
-            pipe.zadd(keys.lease_index(keys.bucket_of(scan_id, s.index_buckets)), {scan_id: 0})
-            self._work.enqueue_in(pipe, items)
+            pipe.zadd(keys.lease_index(bucket), {scan_id: 0})
+            self._work.enqueue_in(pipe, items, take)
             # Read after the create: if a retried create landed on a Redis that
             # restarted empty, the marker is gone and the id must not be handed out.
             pipe.get(keys.GENERATION_KEY)
@@ -297,12 +304,17 @@ class Scans:
             await self._generation.judge(replies[-1])
             self._generation.ensure_ok()
             return False
-        claims: list[Callable[[Sequence[Any]], bool]] = []
+        # The creating process also takes the scan's work as it adds it, as far as it
+        # has free slots (the work stays in the shared stream and pending list, so
+        # anyone reclaims it if this process dies): its reports then stay here.
+        claims: list[Claimed] = []
         written = 0
 
         def queue_all(pipe: Pipeline) -> None:
-            nonlocal written
+            nonlocal written, take
             start = len(pipe)
+            # Both asked with nothing awaited in between: they agree on the room.
+            take = self._claimer.tasks_to_take() if self._claimer else 0
             queue_create(pipe)
             queue_work(pipe)
             written = len(pipe) - start
@@ -311,9 +323,10 @@ class Scans:
                 claims.append(claim)
 
         replies = await self._autopipe.run(queue_all)
+        taken = self._work.taken(bucket, replies[written - 2]) if take else []
         await self._generation.judge(replies[written - 1])
         self._generation.ensure_ok()
-        return any(claim(replies[written:]) for claim in claims)
+        return any(claim(replies[written:], taken) for claim in claims)
 
     async def claim_user_scan(
         self, user_id: str, scan_id: str, idempotency_key: str | None, stale_active: str | None

@@ -33,6 +33,7 @@ class Scripts:
         self.publish_snapshot: AsyncScript = redis.register_script(keys.PUBLISH_SNAPSHOT)
         self.append_mailbox: AsyncScript = redis.register_script(keys.APPEND_MAILBOX)
         self.enqueue_work: AsyncScript = redis.register_script(keys.ENQUEUE_WORK)
+        self.enqueue_and_take_work: AsyncScript = redis.register_script(keys.ENQUEUE_AND_TAKE_WORK)
         self.ack_unless_superseded: AsyncScript = redis.register_script(keys.ACK_UNLESS_SUPERSEDED)
 
 

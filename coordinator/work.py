@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -51,14 +52,30 @@ class WorkQueue:
     def buckets(self) -> range:
         return range(self._settings.index_buckets)
 
-    def enqueue_in(self, pipe: Pipeline, items: Sequence[WorkItem]) -> None:
-        """Queue the items' addition: one script call per bucket they fall in."""
+    def enqueue_in(self, pipe: Pipeline, items: Sequence[WorkItem], take: int = 0) -> None:
+        """Queue the items' addition: one script call per bucket they fall in; with
+        ``take``, items of one scan (one bucket) whose call also takes up to that
+        many tasks for this consumer (see ENQUEUE_AND_TAKE_WORK and taken())."""
         by_bucket: dict[int, list[bytes]] = {}
         for item in items:
             bucket = keys.bucket_of(item.scan_id, self._settings.index_buckets)
             by_bucket.setdefault(bucket, []).append(msgpack_encoder.encode(item))
         for bucket, encoded in by_bucket.items():
-            queue_script(pipe, self._scripts.enqueue_work, [keys.work_stream(bucket)], encoded)
+            stream = keys.work_stream(bucket)
+            if take > 0:
+                args = [keys.WORK_GROUP, self.consumer, take, *encoded]
+                queue_script(pipe, self._scripts.enqueue_and_take_work, [stream], args)
+            else:
+                queue_script(pipe, self._scripts.enqueue_work, [stream], encoded)
+
+    def taken(self, bucket: int, reply: Any) -> list[Task]:
+        """The tasks an enqueue-and-take call took (its raw XREADGROUP reply)."""
+        tasks = []
+        for _stream, entries in reply or []:
+            for entry_id, flat in entries:
+                fields = dict(zip(flat[::2], flat[1::2], strict=True))
+                tasks.append(Task(bucket, entry_id.decode(), decode_item(fields), 1))
+        return tasks
 
     async def ensure_groups(self) -> None:
         for bucket in self.buckets():

@@ -11,6 +11,9 @@ from redis.asyncio import Redis
 from coordinator import keys
 from tests.support import eventually
 
+# Scans started one after another, each of whose work the other process could take.
+SCANS_CREATED = 4
+
 
 async def test_the_creating_process_owns_the_scan_when_its_id_is_handed_out(
     redis: Redis, settings, coordinator_factory, scans_for
@@ -42,3 +45,19 @@ async def test_a_process_without_room_leaves_the_new_scan_to_the_sweepers(
     created = await scans.create("alice", ["noop"], None, None)
     assert not created.claimed
     assert not await redis.exists(keys.lease(created.snapshot.scan_id))
+
+
+async def test_the_creating_process_takes_the_new_scans_work_before_anyone_else(
+    redis: Redis, settings, coordinator_factory, scans_for
+) -> None:  # type: ignore[no-untyped-def]
+    creator = await coordinator_factory(settings)
+    # Another process whose consumers are blocked on every work stream, waiting.
+    await coordinator_factory(msgspec.structs.replace(settings, worker_id="other:2"))
+    scans = scans_for(settings, creator, claiming=True)
+    for n in range(SCANS_CREATED):
+        created = await scans.create(f"user-{n}", ["sleep_500ms", "sleep_100ms_01"], None, None)
+        scan_id = created.snapshot.scan_id
+        stream = keys.work_stream(keys.bucket_of(scan_id, settings.index_buckets))
+        pending = await redis.xpending_range(stream, keys.WORK_GROUP, "-", "+", 100)
+        consumers = {entry["consumer"].decode() for entry in pending}
+        assert consumers == {settings.worker_id}, f"scan {n}'s work went to {consumers}"
