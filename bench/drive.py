@@ -33,6 +33,8 @@ def make_client(system: str) -> Any:
 async def run(system: str, workload: str, params: dict[str, Any]) -> dict[str, object]:
     params = {**params, "system": system}
     client = make_client(system)
+    if "follow_by" in params:  # Opportunity Scanner's throughput: how a scan's end is seen
+        client.follow_by = params["follow_by"]
     await client.open()
     try:
         # Imported per workload: the peers' virtualenvs lack the service's packages.

@@ -44,6 +44,12 @@ LOAD_SAMPLE_S = 5.0
 # Throughput configurations: (strategy cost, worker processes).
 THROUGHPUT_CONFIGS = (("noop", 1), ("noop", 2), ("cpu_1ms", 2))
 STATUS_WORKERS = (1, 2)
+# Throughput of Opportunity Scanner as its clients see a scan end: the POST waiting for it
+# (`Prefer: wait`, one request), and the POST then the scan's websocket.
+OPPSCAN_FOLLOWERS = {
+    "oppscan": {"follow_by": "wait"},
+    "oppscan (websocket)": {"follow_by": "websocket"},
+}
 # A held scan's strategies wait on market data longer than any benchmark.
 HOLD_ENV = {"MARKET_DATA_LATENCY_MS": "600000", "SCAN_DEADLINE_S": "3600"}
 # Takeover: five strategies of 2 s each (market-data latency), the default lease; tuned as
@@ -135,10 +141,12 @@ def throughput(run: Run) -> None:
     for cost, workers in THROUGHPUT_CONFIGS:
         config = f"{cost}, {workers} worker{'s' if workers > 1 else ''}"
         for round_ in range(run.rounds):
-            for system in ("oppscan", *run.peers):
+            for name in (*OPPSCAN_FOLLOWERS, *run.peers):
+                system = "oppscan" if name in OPPSCAN_FOLLOWERS else name
+                params = {"cost": cost, **OPPSCAN_FOLLOWERS.get(name, {})}
                 tag = f"tp-{cost}-{workers}-{round_}"
-                result = guarded(run, system, workers, tag, "throughput", {"cost": cost})
-                run.record("throughput", config, system, round_, result)
+                result = guarded(run, system, workers, tag, "throughput", params)
+                run.record("throughput", config, name, round_, result)
 
 
 def token(user: str) -> str:

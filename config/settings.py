@@ -109,6 +109,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_symbols_per_scan: int = 50
     # Seconds a client is told to wait (Retry-After) when Redis is unavailable.
     retry_after_s: int = 2
+    # Longest a request's `Prefer: wait=N` may hold it (POST waits for the scan's end,
+    # a conditional GET for a newer version); a longer wait is cut to this and says so
+    # in Preference-Applied. Under common proxies' idle timeouts.
+    prefer_wait_max_s: int = 30
     # How long a verified token stays in the per-process verification cache.
     token_cache_ttl_s: int = 60
     # Identity of this process, `host:pid`; filled in by load_settings.
@@ -249,6 +253,8 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("PUBLISH_MIN_INTERVAL_MS", "must be 0 or more")
     if settings.strategy_inline_budget_ms < 0:
         raise SettingsError("STRATEGY_INLINE_BUDGET_MS", "must be 0 or more")
+    if settings.prefer_wait_max_s < 0:
+        raise SettingsError("PREFER_WAIT_MAX_S", "must be 0 or more")
     for env_name in AT_LEAST_ONE:
         if getattr(settings, ENV_NAMES[env_name]) < 1:
             raise SettingsError(env_name, "must be at least 1")

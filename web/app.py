@@ -116,6 +116,12 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     stop.set()
 
 
+async def end_waits(app: web.Application) -> None:
+    """on_shutdown: requests waiting on a scan (`Prefer: wait`) answer now."""
+    if websocket.FEED in app:
+        app[websocket.FEED].end_waits()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -131,7 +137,7 @@ def create_app(
     app[VERIFIER] = TokenVerifier(settings)
     app[websocket.SOCKETS] = weakref.WeakSet()
     app.cleanup_ctx.extend([redis_ctx, coordinator_ctx(registry, provider), feed_ctx])
-    app.on_shutdown.append(websocket.close_sockets)
+    app.on_shutdown.extend([websocket.close_sockets, end_waits])
     app.router.add_routes(ROUTES)
     app.add_subapp("/api/v1/admin", create_admin_app())
     return app

@@ -1,6 +1,7 @@
 """The websocket progress feed: one Redis pub/sub connection per worker process.
 
-Every socket following a scan registers a Subscriber with the FeedHub. The hub
+Every socket following a scan, and every request waiting on one (`Prefer: wait`),
+registers a Subscriber with the FeedHub. The hub
 holds one pub/sub connection for all of them; it re-reads the snapshots of the
 scans it follows after every (re)subscription, because pub/sub drops what is
 published while it is not listening. A slow socket never holds up others: its
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -97,6 +99,8 @@ class FeedHub:
         # One (un)subscription step at a time: the listener's and a new follower's.
         self._sync_lock = asyncio.Lock()
         self._syncer: asyncio.Future[None] | None = None
+        # The deadlines of requests waiting on a scan, cut short at shutdown.
+        self._waits: set[asyncio.Timeout] = set()
 
     def follow(self, scan_id: str) -> Subscriber:
         subscriber = Subscriber(scan_id)
@@ -118,6 +122,40 @@ class FeedHub:
             # The listener re-reads everything on its next turn.
             self._resubscribed = True
             log.warning("feed_sync_failed", error=repr(exc))
+
+    async def wait_for(
+        self, scan_id: str, done: Callable[[Frame], bool], wait_s: float
+    ) -> Frame | None:
+        """The first snapshot of the scan for which `done` holds, or when `wait_s` runs
+        out (or the process shuts down) the newest one seen; None if none came. The
+        hub re-reads the snapshot once subscribed, so a change published before the
+        subscription is seen too."""
+        newest: Frame | None = None
+        async with following(self, scan_id) as subscriber:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait_s) as deadline:
+                    self._waits.add(deadline)
+                    try:
+                        while True:
+                            frame = await subscriber.next()
+                            if newest is None or frame.version > newest.version:
+                                newest = frame
+                            if done(frame):
+                                return frame
+                    finally:
+                        self._waits.discard(deadline)
+        return newest
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting on a scan now."""
+        return len(self._waits)
+
+    def end_waits(self) -> None:
+        """Shutting down: every waiting request answers now with what it has."""
+        now = asyncio.get_running_loop().time()
+        for deadline in list(self._waits):
+            deadline.reschedule(now)
 
     def leave(self, subscriber: Subscriber) -> None:
         followers = self._followers.get(subscriber.scan_id)

@@ -9,9 +9,17 @@ from coordinator.codec import results_decoder, snapshot_decoder
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from coordinator.scans import SnapshotRead
 from web.auth import principal_of
-from web.keys import COORDINATOR, SCANS
-from web.requests import LIMIT_DEFAULT, idempotency_key, int_query, read_scan_request
+from web.feed import Frame
+from web.keys import COORDINATOR, SCANS, SETTINGS
+from web.requests import (
+    LIMIT_DEFAULT,
+    idempotency_key,
+    int_query,
+    preferred_wait_s,
+    read_scan_request,
+)
 from web.schemas import Lifecycle, ResultsEnvelope, ScanList
+from web.websocket import FEED
 
 JSON = "application/json"
 LIST_LIMIT_MAX = 100
@@ -23,35 +31,69 @@ def etag_of(version: int) -> str:
 
 
 def snapshot_response(found: SnapshotRead, status: int = 200) -> web.Response:
+    return body_response(found.body, found.version, status)
+
+
+def body_response(body: bytes, version: int, status: int = 200) -> web.Response:
     return web.Response(
-        body=found.body,
+        body=body,
         status=status,
         content_type=JSON,
-        headers={"ETag": etag_of(found.version), "Cache-Control": "no-cache"},
+        headers={"ETag": etag_of(version), "Cache-Control": "no-cache"},
     )
 
 
+def is_terminal(frame: Frame) -> bool:
+    return frame.terminal
+
+
+def applied(response: web.Response, wait_s: int) -> web.Response:
+    response.headers["Preference-Applied"] = f"wait={wait_s}"
+    return response
+
+
 async def create_scan(request: web.Request) -> web.Response:
+    """Start a scan. With `Prefer: wait=N` the answer waits up to N seconds for the scan
+    to end: 201 with its terminal snapshot, or 202 with the newest one when it has not."""
+    wait_s = preferred_wait_s(request, request.config_dict[SETTINGS].prefer_wait_max_s)
     body = await read_scan_request(request)
     user = principal_of(request).user_id
     outcome = await request.config_dict[SCANS].create(
         user, body.strategies, body.symbols, idempotency_key(request)
     )
     found = outcome.snapshot
-    response = snapshot_response(found, 202 if outcome.created else 200)
-    response.headers["Location"] = f"/api/v1/scans/{found.scan_id}"
     if outcome.created and not outcome.claimed:
         request.config_dict[COORDINATOR].adopt_soon(found.scan_id)
-    return response
+    snapshot, version = found.body, found.version
+    terminal = found.status in TERMINAL_SCAN_STATUSES
+    if wait_s and not terminal:
+        frame = await request.config_dict[FEED].wait_for(found.scan_id, is_terminal, wait_s)
+        if frame is not None and frame.version > version:
+            snapshot, version, terminal = frame.text.encode(), frame.version, frame.terminal
+    status = (201 if terminal else 202) if outcome.created else 200
+    response = body_response(snapshot, version, status)
+    response.headers["Location"] = f"/api/v1/scans/{found.scan_id}"
+    return response if wait_s is None else applied(response, wait_s)
 
 
 async def get_scan(request: web.Request) -> web.Response:
+    """The snapshot; 304 when If-None-Match names its version. With `Prefer: wait=N` such
+    a conditional read of a scan still running waits up to N seconds for a newer
+    version (a long poll): 200 with it, or 304 when none came."""
+    wait_s = preferred_wait_s(request, request.config_dict[SETTINGS].prefer_wait_max_s)
     found = await request.config_dict[SCANS].read(
         request.match_info["scan_id"], principal_of(request).user_id
     )
-    if request.headers.get("If-None-Match") == etag_of(found.version):
-        return web.Response(status=304, headers={"ETag": etag_of(found.version)})
-    return snapshot_response(found)
+    if request.headers.get("If-None-Match") != etag_of(found.version):
+        return snapshot_response(found)
+    if wait_s and found.status not in TERMINAL_SCAN_STATUSES:
+        frame = await request.config_dict[FEED].wait_for(
+            found.scan_id, lambda frame: frame.version > found.version, wait_s
+        )
+        if frame is not None and frame.version > found.version:
+            return applied(body_response(frame.text.encode(), frame.version), wait_s)
+    response = web.Response(status=304, headers={"ETag": etag_of(found.version)})
+    return response if wait_s is None else applied(response, wait_s)
 
 
 async def get_results(request: web.Request) -> web.Response:

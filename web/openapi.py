@@ -106,13 +106,24 @@ OPERATIONS: tuple[Operation, ...] = (
         "post",
         "/api/v1/scans",
         "createScan",
-        "Start a scan (or get your active one)",
-        {202: ScanSnapshot, 200: ScanSnapshot},
+        "Start a scan (or get your active one); `Prefer: wait=N` waits up to N s for its end",
+        {202: ScanSnapshot, 201: ScanSnapshot, 200: ScanSnapshot},
         ScanRequest,
         (400, 413, 422, 429),
         parameters=(IDEMPOTENCY,),
-        headers={202: ("Location", "ETag"), 200: ("Location",)},
+        headers={
+            202: ("Location", "ETag", "Preference-Applied"),
+            201: ("Location", "ETag", "Preference-Applied"),
+            200: ("Location", "ETag", "Preference-Applied"),
+        },
         links=SCAN_LINKS,
+        notes={
+            202: "Started; the snapshot as it stands (with `Prefer: wait=N`, the newest "
+            "one once N seconds passed without the scan ending)",
+            201: "Started and, within the `Prefer: wait=N` the request asked for, ended: "
+            "its terminal snapshot",
+            200: "The caller's active scan, or the scan an Idempotency-Key already started",
+        },
     ),
     Operation(
         "get",
@@ -127,11 +138,13 @@ OPERATIONS: tuple[Operation, ...] = (
         "get",
         "/api/v1/scans/{scan_id}",
         "getScan",
-        "The published snapshot",
+        "The published snapshot; with If-None-Match naming its version and `Prefer: wait=N`, "
+        "the next version, waited for up to N s (a long poll)",
         {200: ScanSnapshot, 304: None},
-        errors=(404, 410),
+        errors=(400, 404, 410),
         parameters=(SCAN_ID,),
-        headers={200: ("ETag",)},
+        headers={200: ("ETag", "Preference-Applied"), 304: ("ETag", "Preference-Applied")},
+        notes={304: "Not modified: If-None-Match names the current version (after the wait)"},
     ),
     Operation(
         "delete",
@@ -332,7 +345,7 @@ def response_object(status: int, body: type | None, op: Operation) -> dict[str, 
     names = op.headers.get(status, ())
     if names:
         response["headers"] = {name: {"schema": {"type": "string"}} for name in names}
-    if op.links and status in (200, 202):
+    if op.links and status in (200, 201, 202):
         response["links"] = {
             name: {"operationId": target, "parameters": {"scan_id": "$response.body#/scan_id"}}
             for name, target in op.links.items()

@@ -14,6 +14,9 @@ IDEMPOTENCY_KEY_MAX_CHARS = 128
 IDEMPOTENCY_KEY_PATTERN = f"^[A-Za-z0-9._:-]{{1,{IDEMPOTENCY_KEY_MAX_CHARS}}}$"
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 LIMIT_DEFAULT = 20
+# RFC 7240's `wait` preference: delta-seconds, one or more digits.
+WAIT_PREFERENCE = "wait"
+DELTA_SECONDS_RE = re.compile(r"^[0-9]{1,10}$")
 
 
 class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -60,3 +63,25 @@ def int_query(request: web.Request, name: str, default: int, low: int, high: int
     if not low <= value <= high:
         raise ApiError(422, "invalid_query", f"`{name}` must be between {low} and {high}")
     return value
+
+
+def preferred_wait_s(request: web.Request, max_s: int) -> int | None:
+    """The `wait` of the request's `Prefer` headers (RFC 7240), at most `max_s`; None
+    when none is asked for. Other preferences are ignored, as the RFC says; a `wait`
+    that is not delta-seconds is a 400, never read as some default."""
+    for header in request.headers.getall("Prefer", ()):
+        for preference in header.split(","):
+            # A preference is `token [= value] *(; parameter)`: parameters are not used.
+            name, _, value = preference.split(";", 1)[0].partition("=")
+            if name.strip().lower() != WAIT_PREFERENCE:
+                continue
+            value = value.strip().strip('"')
+            if not DELTA_SECONDS_RE.fullmatch(value):
+                raise ApiError(
+                    400,
+                    "invalid_prefer",
+                    "Prefer: wait must be a whole number of seconds (at most 10 digits)",
+                )
+            # Only the first instance of a preference counts (RFC 7240, section 2).
+            return min(int(value), max_s)
+    return None

@@ -17,6 +17,13 @@ TOKEN_TTL_S = 3600
 HOLD_USER = "bench-reader"
 HOLD_STABLE_S = 0.5
 HOLD_POLL_S = 0.02
+# How a scan is followed to its end: the POST waits for it (`Prefer: wait`), or the
+# scan's websocket is followed after the POST.
+FOLLOW_BY_WAIT = "wait"
+FOLLOW_BY_WEBSOCKET = "websocket"
+# The longest wait the service grants (PREFER_WAIT_MAX_S); a scan still running after it
+# is followed on its websocket.
+PREFER_WAIT_S = 30
 
 
 class OppscanClient:
@@ -26,6 +33,7 @@ class OppscanClient:
         self.base_url = os.environ[BASE_URL_ENV]
         self._secret = os.environ[SECRET_ENV]
         self._tokens: dict[str, str] = {}
+        self.follow_by = FOLLOW_BY_WAIT
         self.session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
@@ -47,16 +55,22 @@ class OppscanClient:
 
     async def submit(self, user: str, strategies: list[str]) -> str:
         """POST a scan; its id, returned only once its snapshot is in Redis."""
+        return str((await self.start(user, strategies, {}))["scan_id"])
+
+    async def start(
+        self, user: str, strategies: list[str], extra_headers: dict[str, str]
+    ) -> dict[str, object]:
+        """POST a scan; the snapshot the answer carries."""
         assert self.session is not None
         async with self.session.post(
             f"{self.base_url}/api/v1/scans",
             json={"strategies": strategies},
-            headers=self.headers(user),
+            headers={**self.headers(user), **extra_headers},
         ) as response:
             body = await response.json()
-            if response.status != 202:
+            if response.status not in (201, 202):
                 raise RuntimeError(f"POST /scans {response.status}: {body}")
-            return str(body["scan_id"])
+            return dict(body)
 
     async def follow(self, user: str, scan_id: str) -> dict[str, object]:
         """Follow the websocket until the terminal snapshot; return it."""
@@ -73,7 +87,14 @@ class OppscanClient:
         return last
 
     async def run_scan(self, user: str, strategies: list[str]) -> None:
-        await self.follow(user, await self.submit(user, strategies))
+        """Start a scan and see its terminal snapshot: in the POST's answer (which waits
+        for it), or on the websocket."""
+        if self.follow_by == FOLLOW_BY_WEBSOCKET:
+            await self.follow(user, await self.submit(user, strategies))
+            return
+        snapshot = await self.start(user, strategies, {"Prefer": f"wait={PREFER_WAIT_S}"})
+        if snapshot["status"] not in TERMINAL:
+            await self.follow(user, str(snapshot["scan_id"]))
 
     async def snapshot(self, user: str, scan_id: str) -> tuple[int, dict[str, object] | None]:
         assert self.session is not None

@@ -1,0 +1,185 @@
+"""`Prefer: wait=N` (RFC 7240): a POST that answers with the scan's end, a conditional
+GET that answers with the next version (a long poll), both bounded, both ended at
+shutdown, and a malformed `wait` refused with nothing started."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import msgspec
+import pytest
+
+from strategies.diagnostic import DIAGNOSTIC
+from strategies.registry import Registry, StrategySpec
+from tests.support import StaticProvider
+from web.app import create_app, end_waits
+from web.websocket import FEED
+
+TERMINAL = {"completed", "partial", "failed", "cancelled"}
+# Deadlines of the polls below: far beyond what each step takes.
+DEADLINE_S = 20.0
+POLL_S = 0.02
+
+
+@pytest.fixture
+def gate() -> threading.Event:
+    return threading.Event()
+
+
+@pytest.fixture
+async def make_gated(aiohttp_client, api_settings, gate):  # type: ignore[no-untyped-def]
+    """The app with a `gated` strategy that runs (in a thread) until the test opens it,
+    and PREFER_WAIT_MAX_S as the test says."""
+
+    def gated(snapshot):  # type: ignore[no-untyped-def]
+        gate.wait(DEADLINE_S)
+        return []
+
+    registry = Registry([*DIAGNOSTIC, StrategySpec("gated", "waits for the test", gated)])
+
+    async def build(prefer_wait_max_s: int):  # type: ignore[no-untyped-def]
+        settings = msgspec.structs.replace(api_settings, prefer_wait_max_s=prefer_wait_max_s)
+        app = create_app(settings, registry=registry, provider=StaticProvider())
+        return await aiohttp_client(app)
+
+    try:
+        yield build
+    finally:
+        gate.set()
+
+
+@pytest.fixture
+async def gated_api(make_gated):  # type: ignore[no-untyped-def]
+    return await make_gated(prefer_wait_max_s=1)
+
+
+async def poll_until(read, accept):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        value = await read()
+        if accept(value):
+            return value
+        await asyncio.sleep(POLL_S)
+    raise AssertionError("condition not reached before the deadline")
+
+
+async def test_post_with_prefer_wait_answers_with_the_terminal_snapshot(api, auth) -> None:  # type: ignore[no-untyped-def]
+    response = await api.post(
+        "/api/v1/scans",
+        json={"strategies": ["noop", "sleep_100ms"]},
+        headers={**auth(), "Prefer": "respond-async, wait=10"},
+    )
+    body = await response.json()
+    assert response.status == 201, body
+    assert body["status"] == "completed"
+    assert body["progress"]["strategies_completed"] == 2
+    assert response.headers["Preference-Applied"] == "wait=10"
+    assert response.headers["ETag"] == f'"{body["version"]}"'
+    assert response.headers["Location"] == f"/api/v1/scans/{body['scan_id']}"
+    read = await (await api.get(response.headers["Location"], headers=auth())).json()
+    assert read["version"] == body["version"]
+
+
+async def test_a_wait_that_runs_out_answers_202_with_the_newest_snapshot(gated_api, auth) -> None:  # type: ignore[no-untyped-def]
+    # PREFER_WAIT_MAX_S is 1 here: a wait of 600 s is cut to 1 s, and says so.
+    response = await gated_api.post(
+        "/api/v1/scans", json={"strategies": ["gated"]}, headers={**auth(), "Prefer": "wait=600"}
+    )
+    body = await response.json()
+    assert response.status == 202, body
+    assert body["status"] in {"queued", "running"}
+    assert response.headers["Preference-Applied"] == "wait=1"
+
+
+async def test_without_a_wait_preference_nothing_waits(api, auth) -> None:  # type: ignore[no-untyped-def]
+    response = await api.post(
+        "/api/v1/scans",
+        json={"strategies": ["sleep_500ms"]},
+        headers={**auth(), "Prefer": "respond-async"},
+    )
+    assert response.status == 202
+    assert (await response.json())["status"] == "queued"
+    assert "Preference-Applied" not in response.headers
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "", "99999999999"])
+async def test_a_malformed_wait_is_a_400_and_starts_nothing(api, auth, value) -> None:  # type: ignore[no-untyped-def]
+    response = await api.post(
+        "/api/v1/scans",
+        json={"strategies": ["noop"]},
+        headers={**auth(), "Prefer": f"wait={value}"},
+    )
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "invalid_prefer"
+    listed = await (await api.get("/api/v1/scans", headers=auth())).json()
+    assert listed["scans"] == []
+
+
+async def test_a_long_poll_follows_every_version_to_the_end(api, auth) -> None:  # type: ignore[no-untyped-def]
+    created = await api.post(
+        "/api/v1/scans",
+        json={"strategies": ["noop", "sleep_100ms", "sleep_500ms"]},
+        headers=auth(),
+    )
+    location, etag = created.headers["Location"], created.headers["ETag"]
+    seen = [int(etag.strip('"'))]
+    status = "queued"
+    while status not in TERMINAL:
+        response = await api.get(
+            location, headers={**auth(), "If-None-Match": etag, "Prefer": "wait=10"}
+        )
+        # Each wait is far longer than the scan: every answer is a newer version.
+        assert response.status == 200, response.status
+        assert response.headers["Preference-Applied"] == "wait=10"
+        body = await response.json()
+        etag, status = response.headers["ETag"], body["status"]
+        seen.append(body["version"])
+    assert seen == sorted(set(seen)), seen
+    assert status == "completed"
+    # A conditional read of a finished scan answers at once: nothing newer will come.
+    final = await api.get(location, headers={**auth(), "If-None-Match": etag, "Prefer": "wait=10"})
+    assert final.status == 304
+
+
+async def test_a_long_poll_with_no_change_answers_304(gated_api, auth) -> None:  # type: ignore[no-untyped-def]
+    created = await gated_api.post("/api/v1/scans", json={"strategies": ["gated"]}, headers=auth())
+    location = created.headers["Location"]
+
+    async def read():  # type: ignore[no-untyped-def]
+        return await (await gated_api.get(location, headers=auth())).json()
+
+    # Running, with its one strategy started: nothing changes until the gate opens.
+    running = await poll_until(read, lambda body: body["strategies"][0]["status"] == "running")
+    response = await gated_api.get(
+        location,
+        headers={**auth(), "If-None-Match": f'"{running["version"]}"', "Prefer": "wait=5"},
+    )
+    assert response.status == 304
+    assert response.headers["Preference-Applied"] == "wait=1"
+    assert response.headers["ETag"] == f'"{running["version"]}"'
+
+
+async def test_a_long_poll_on_another_users_scan_is_a_404_at_once(api, auth) -> None:  # type: ignore[no-untyped-def]
+    created = await api.post("/api/v1/scans", json={"strategies": ["sleep_2s"]}, headers=auth())
+    response = await api.get(
+        created.headers["Location"],
+        headers={**auth("mallory"), "If-None-Match": created.headers["ETag"], "Prefer": "wait=10"},
+    )
+    assert response.status == 404
+
+
+async def test_shutdown_answers_every_waiting_request(make_gated, auth) -> None:  # type: ignore[no-untyped-def]
+    # The wait asked for outlasts the test's deadline: only shutdown can end it in time.
+    api = await make_gated(prefer_wait_max_s=int(DEADLINE_S * 3))
+    app = api.server.app
+    headers = {**auth(), "Prefer": f"wait={int(DEADLINE_S * 3)}"}
+    waiting = asyncio.ensure_future(
+        api.post("/api/v1/scans", json={"strategies": ["gated"]}, headers=headers)
+    )
+    await poll_until(lambda: asyncio.sleep(0, app[FEED].waiting), lambda count: count == 1)
+    await end_waits(app)
+    response = await asyncio.wait_for(waiting, DEADLINE_S)
+    assert response.status == 202
+    assert (await response.json())["status"] in {"queued", "running"}
