@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
+from web.metrics import WAITING_REQUESTS
 
 log = structlog.get_logger(__name__)
 # Snapshots a socket may have waiting before older ones are dropped for the latest.
@@ -135,6 +136,7 @@ class FeedHub:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait_s) as deadline:
                     self._waits.add(deadline)
+                    WAITING_REQUESTS.inc()
                     try:
                         while True:
                             frame = await subscriber.next()
@@ -144,6 +146,7 @@ class FeedHub:
                                 return frame
                     finally:
                         self._waits.discard(deadline)
+                        WAITING_REQUESTS.dec()
         return newest
 
     @property

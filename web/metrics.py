@@ -41,6 +41,11 @@ HTTP_LATENCY = Histogram(
 OPEN_WEBSOCKETS = Gauge(
     "oppscan_open_websockets", "Open websocket feeds", multiprocess_mode="livesum"
 )
+WAITING_REQUESTS = Gauge(
+    "oppscan_waiting_requests",
+    "Requests waiting on a scan (Prefer: wait)",
+    multiprocess_mode="livesum",
+)
 
 
 def route_of(request: web.Request) -> str:

@@ -14,6 +14,7 @@ EXPECTED_SERIES = (
     "oppscan_reclaimed_tasks_total",
     "oppscan_active_scans",
     "oppscan_open_websockets",
+    "oppscan_waiting_requests",
     "oppscan_event_loop_lag_seconds_bucket",
     "oppscan_http_requests_total",
     "oppscan_http_request_duration_seconds_bucket",
