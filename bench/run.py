@@ -144,7 +144,8 @@ def throughput(run: Run) -> None:
             for name in (*OPPSCAN_FOLLOWERS, *run.peers):
                 system = "oppscan" if name in OPPSCAN_FOLLOWERS else name
                 params = {"cost": cost, **OPPSCAN_FOLLOWERS.get(name, {})}
-                tag = f"tp-{cost}-{workers}-{round_}"
+                follower = params.get("follow_by", "")
+                tag = f"tp-{cost}-{workers}-{round_}{'-' if follower else ''}{follower}"
                 result = guarded(run, system, workers, tag, "throughput", params)
                 run.record("throughput", config, name, round_, result)
 

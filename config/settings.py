@@ -180,6 +180,7 @@ ENV_NAMES: Mapping[str, str] = {
     "INDEX_BUCKETS": "index_buckets",
     "MAX_OWNED_SCANS": "max_owned_scans",
     "MAX_BODY_BYTES": "max_body_bytes",
+    "PREFER_WAIT_MAX_S": "prefer_wait_max_s",
     "SCAN_STARTS_PER_WINDOW": "scan_starts_per_window",
     "RATE_WINDOW_S": "rate_window_s",
     "LOG_LEVEL": "log_level",

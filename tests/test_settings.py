@@ -21,6 +21,7 @@ def test_contract_names_are_read_from_the_environment(tmp_path) -> None:  # type
             "RESULT_RETENTION_S": "120",
             "MARKET_DATA_LATENCY_MS": "25",
             "DEFAULT_STRATEGIES": "breakout, trend_momentum",
+            "PREFER_WAIT_MAX_S": "12",
         },
         toml_path=tmp_path / "none.toml",
     )
@@ -33,6 +34,7 @@ def test_contract_names_are_read_from_the_environment(tmp_path) -> None:  # type
     assert settings.scan_deadline_s == 60 and settings.result_retention_s == 120
     assert settings.market_data_latency_ms == 25
     assert settings.default_strategies == ("breakout", "trend_momentum")
+    assert settings.prefer_wait_max_s == 12
     host, pid = settings.worker_id.rsplit(":", 1)
     assert host and int(pid) == settings.pid
 
@@ -64,6 +66,7 @@ def test_a_secret_is_required_outside_development(tmp_path) -> None:  # type: ig
         {"WORK_RECLAIM_IDLE_MS": "0"},
         {"STRATEGY_CONCURRENCY": "0"},
         {"LOG_LEVEL": "verbose"},
+        {"PREFER_WAIT_MAX_S": "-1"},
     ],
 )
 def test_bad_values_are_named(env, tmp_path) -> None:  # type: ignore[no-untyped-def]

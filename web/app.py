@@ -23,7 +23,7 @@ from web.admin import create_admin_app
 from web.auth import VERIFIER, TokenVerifier, auth_middleware
 from web.errors import error_middleware
 from web.feed import FeedHub
-from web.keys import COORDINATOR, REDIS, SCANS, SETTINGS
+from web.keys import COORDINATOR, FEED, REDIS, SCANS, SETTINGS
 from web.metrics import metrics_endpoint, metrics_middleware
 from web.schemas import encoder as json_encoder
 
@@ -110,7 +110,7 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     """One pub/sub listener per process for every open websocket."""
     hub = FeedHub(app[REDIS], app[SETTINGS].worker_id, app[COORDINATOR].autopipe)
     stop = asyncio.Event()
-    app[websocket.FEED] = hub
+    app[FEED] = hub
     await app[COORDINATOR].spawn(hub.run(stop))
     yield
     stop.set()
@@ -118,8 +118,8 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def end_waits(app: web.Application) -> None:
     """on_shutdown: requests waiting on a scan (`Prefer: wait`) answer now."""
-    if websocket.FEED in app:
-        app[websocket.FEED].end_waits()
+    if FEED in app:
+        app[FEED].end_waits()
 
 
 def create_app(
@@ -137,7 +137,8 @@ def create_app(
     app[VERIFIER] = TokenVerifier(settings)
     app[websocket.SOCKETS] = weakref.WeakSet()
     app.cleanup_ctx.extend([redis_ctx, coordinator_ctx(registry, provider), feed_ctx])
-    app.on_shutdown.extend([websocket.close_sockets, end_waits])
+    # Waits end first: closing each socket waits for its peer's close frame.
+    app.on_shutdown.extend([end_waits, websocket.close_sockets])
     app.router.add_routes(ROUTES)
     app.add_subapp("/api/v1/admin", create_admin_app())
     return app

@@ -2,10 +2,12 @@
 
 Every socket following a scan, and every request waiting on one (`Prefer: wait`),
 registers a Subscriber with the FeedHub. The hub
-holds one pub/sub connection for all of them; it re-reads the snapshots of the
-scans it follows after every (re)subscription, because pub/sub drops what is
-published while it is not listening. A slow socket never holds up others: its
-queue is bounded, and on overflow it gets the latest snapshot, not a backlog.
+holds one pub/sub connection for all of them; it re-reads the snapshot of a scan
+once Redis confirms its subscription (not when SUBSCRIBE is sent: the re-read goes
+over another connection and could be served first), and everything after a
+reconnection, because pub/sub drops what is published while it is not listening.
+A slow socket never holds up others: its queue is bounded, and on overflow it gets
+the latest snapshot, not a backlog.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from redis.exceptions import RedisError
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
-from web.metrics import WAITING_REQUESTS
 
 log = structlog.get_logger(__name__)
 # Snapshots a socket may have waiting before older ones are dropped for the latest.
@@ -37,6 +38,9 @@ HUB_REFRESH_S = 5.0
 HUB_RECONNECT_BACKOFF_S = 0.2
 # Messages dispatched back to back before the hub looks at its (un)subscriptions.
 HUB_BURST_LIMIT = 256
+# Pub/sub message types: a published snapshot, and a subscription Redis confirms.
+PUBLISHED_TYPES = frozenset({"message", "smessage"})
+SUBSCRIBED_TYPES = frozenset({"subscribe", "ssubscribe"})
 
 
 class VersionView(msgspec.Struct):
@@ -100,8 +104,10 @@ class FeedHub:
         # One (un)subscription step at a time: the listener's and a new follower's.
         self._sync_lock = asyncio.Lock()
         self._syncer: asyncio.Future[None] | None = None
-        # The deadlines of requests waiting on a scan, cut short at shutdown.
+        # The deadlines of requests waiting on a scan, cut short at shutdown; after it
+        # began, a new wait answers at once.
         self._waits: set[asyncio.Timeout] = set()
+        self._waits_ended = False
 
     def follow(self, scan_id: str) -> Subscriber:
         subscriber = Subscriber(scan_id)
@@ -132,11 +138,12 @@ class FeedHub:
         hub re-reads the snapshot once subscribed, so a change published before the
         subscription is seen too."""
         newest: Frame | None = None
+        if self._waits_ended:
+            return newest
         async with following(self, scan_id) as subscriber:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait_s) as deadline:
                     self._waits.add(deadline)
-                    WAITING_REQUESTS.inc()
                     try:
                         while True:
                             frame = await subscriber.next()
@@ -146,7 +153,6 @@ class FeedHub:
                                 return frame
                     finally:
                         self._waits.discard(deadline)
-                        WAITING_REQUESTS.dec()
         return newest
 
     @property
@@ -155,10 +161,13 @@ class FeedHub:
         return len(self._waits)
 
     def end_waits(self) -> None:
-        """Shutting down: every waiting request answers now with what it has."""
+        """Shutting down: every waiting request answers now with what it has, and so
+        does every later one."""
+        self._waits_ended = True
         now = asyncio.get_running_loop().time()
         for deadline in list(self._waits):
-            deadline.reschedule(now)
+            if not deadline.expired():  # an expiring one is already on its way out
+                deadline.reschedule(now)
 
     def leave(self, subscriber: Subscriber) -> None:
         followers = self._followers.get(subscriber.scan_id)
@@ -179,7 +188,8 @@ class FeedHub:
                 await asyncio.sleep(HUB_RECONNECT_BACKOFF_S)
 
     async def listen(self, stop: asyncio.Event) -> None:
-        async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+        # Subscription confirmations are needed: each one triggers its scan's re-read.
+        async with self._redis.pubsub(ignore_subscribe_messages=False) as pubsub:
             await pubsub.subscribe(self._own_channel)
             # redis-py reconnects and resubscribes by itself, raising nothing:
             # hear of it, since what was published meanwhile is lost.
@@ -211,13 +221,22 @@ class FeedHub:
             # A burst (many owners publishing at once) is dispatched in one go; the
             # (un)subscriptions are brought up to date between bursts, not per message.
             burst = 0
+            confirmed: list[str] = []
             while message is not None:
-                if message["channel"].decode() != self._own_channel:
-                    self.dispatch(message["channel"].decode(), message["data"])
+                channel = message["channel"].decode() if message["channel"] else None
+                if channel is not None and channel != self._own_channel:
+                    if message["type"] in PUBLISHED_TYPES:
+                        self.dispatch(channel, message["data"])
+                    elif message["type"] in SUBSCRIBED_TYPES:
+                        confirmed.append(keys.scan_id_of_events_channel(channel))
                 burst += 1
                 if burst >= HUB_BURST_LIMIT:
                     break
                 message = await pubsub.get_message(timeout=0)
+            # Subscribed for sure now: what was published before is in the snapshot.
+            followed = [scan_id for scan_id in confirmed if scan_id in self._followers]
+            if followed:
+                await self.reread(followed)
             refresh_all = self._resubscribed or loop.time() >= refresh_at
             if refresh_all:
                 self._resubscribed = False
@@ -248,7 +267,9 @@ class FeedHub:
             await pubsub.unsubscribe(*to_drop)
         subscribed.difference_update(to_drop)
         subscribed.update(to_add)
-        stale = wanted if refresh_all else (changed & wanted)
+        # A scan just subscribed is re-read when Redis confirms it (listen_on).
+        added = {keys.scan_id_of_events_channel(channel) for channel in to_add}
+        stale = (wanted if refresh_all else (changed & wanted)) - added
         if stale:
             await self.reread(sorted(stale))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 from aiohttp import web
 
@@ -10,16 +12,17 @@ from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from coordinator.scans import SnapshotRead
 from web.auth import principal_of
 from web.feed import Frame
-from web.keys import COORDINATOR, SCANS, SETTINGS
+from web.keys import COORDINATOR, FEED, SCANS, SETTINGS
+from web.metrics import PREFERENCE_APPLIED, WAITING_REQUESTS
 from web.requests import (
     LIMIT_DEFAULT,
+    WAIT_PREFERENCE,
     idempotency_key,
     int_query,
     preferred_wait_s,
     read_scan_request,
 )
 from web.schemas import Lifecycle, ResultsEnvelope, ScanList
-from web.websocket import FEED
 
 JSON = "application/json"
 LIST_LIMIT_MAX = 100
@@ -48,8 +51,19 @@ def is_terminal(frame: Frame) -> bool:
 
 
 def applied(response: web.Response, wait_s: int) -> web.Response:
-    response.headers["Preference-Applied"] = f"wait={wait_s}"
+    response.headers[PREFERENCE_APPLIED] = f"{WAIT_PREFERENCE}={wait_s}"
     return response
+
+
+async def wait_on(
+    request: web.Request, scan_id: str, done: Callable[[Frame], bool], wait_s: int
+) -> Frame | None:
+    """The request's wait (`Prefer: wait`) for a snapshot of the scan that is `done`."""
+    WAITING_REQUESTS.inc()
+    try:
+        return await request.config_dict[FEED].wait_for(scan_id, done, wait_s)
+    finally:
+        WAITING_REQUESTS.dec()
 
 
 async def create_scan(request: web.Request) -> web.Response:
@@ -67,7 +81,7 @@ async def create_scan(request: web.Request) -> web.Response:
     snapshot, version = found.body, found.version
     terminal = found.status in TERMINAL_SCAN_STATUSES
     if wait_s and not terminal:
-        frame = await request.config_dict[FEED].wait_for(found.scan_id, is_terminal, wait_s)
+        frame = await wait_on(request, found.scan_id, is_terminal, wait_s)
         if frame is not None and frame.version > version:
             snapshot, version, terminal = frame.text.encode(), frame.version, frame.terminal
     status = (201 if terminal else 202) if outcome.created else 200
@@ -87,8 +101,8 @@ async def get_scan(request: web.Request) -> web.Response:
     if request.headers.get("If-None-Match") != etag_of(found.version):
         return snapshot_response(found)
     if wait_s and found.status not in TERMINAL_SCAN_STATUSES:
-        frame = await request.config_dict[FEED].wait_for(
-            found.scan_id, lambda frame: frame.version > found.version, wait_s
+        frame = await wait_on(
+            request, found.scan_id, lambda frame: frame.version > found.version, wait_s
         )
         if frame is not None and frame.version > found.version:
             return applied(body_response(frame.text.encode(), frame.version), wait_s)

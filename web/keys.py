@@ -8,8 +8,10 @@ from redis.asyncio import Redis
 from config.settings import Settings
 from coordinator.coordinator import Coordinator
 from coordinator.scans import Scans
+from web.feed import FeedHub
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
 COORDINATOR = web.AppKey("coordinator", Coordinator)
 SCANS = web.AppKey("scans", Scans)
+FEED = web.AppKey("feed_hub", FeedHub)

@@ -28,6 +28,8 @@ log = structlog.get_logger(__name__)
 # Request latency buckets: a cached status read is ~1 ms; anything past 2.5 s is an outage.
 REQUEST_SECONDS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 UNMATCHED_ROUTE = "unmatched"
+# A response that waited because its request asked (`Prefer: wait`) carries this header.
+PREFERENCE_APPLIED = "Preference-Applied"
 
 HTTP_REQUESTS = Counter(
     "oppscan_http_requests_total", "HTTP requests", ["route", "method", "status"]
@@ -43,7 +45,7 @@ OPEN_WEBSOCKETS = Gauge(
 )
 WAITING_REQUESTS = Gauge(
     "oppscan_waiting_requests",
-    "Requests waiting on a scan (Prefer: wait)",
+    "Requests waiting on a scan (Prefer: wait); one whose client left waits out its time",
     multiprocess_mode="livesum",
 )
 
@@ -61,7 +63,8 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     elapsed = time.perf_counter() - started
     route = route_of(request)
     metric_values.child(HTTP_REQUESTS, route, request.method, str(response.status)).inc()
-    metric_values.child(HTTP_LATENCY, route, request.method).observe(elapsed)
+    if PREFERENCE_APPLIED not in response.headers:  # a wait the client asked for is not latency
+        metric_values.child(HTTP_LATENCY, route, request.method).observe(elapsed)
     log.info(
         "http_request",
         method=request.method,

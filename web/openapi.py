@@ -122,7 +122,8 @@ OPERATIONS: tuple[Operation, ...] = (
             "one once N seconds passed without the scan ending)",
             201: "Started and, within the `Prefer: wait=N` the request asked for, ended: "
             "its terminal snapshot",
-            200: "The caller's active scan, or the scan an Idempotency-Key already started",
+            200: "The caller's active scan, or the scan an Idempotency-Key already started "
+            "(with `Prefer: wait=N`, waited for as a new one is)",
         },
     ),
     Operation(

@@ -14,9 +14,11 @@ IDEMPOTENCY_KEY_MAX_CHARS = 128
 IDEMPOTENCY_KEY_PATTERN = f"^[A-Za-z0-9._:-]{{1,{IDEMPOTENCY_KEY_MAX_CHARS}}}$"
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 LIMIT_DEFAULT = 20
-# RFC 7240's `wait` preference: delta-seconds, one or more digits.
+# RFC 7240's `wait` preference: delta-seconds, one or more digits (bounded, so an
+# absurd value is refused rather than parsed).
 WAIT_PREFERENCE = "wait"
-DELTA_SECONDS_RE = re.compile(r"^[0-9]{1,10}$")
+WAIT_DIGITS_MAX = 10
+DELTA_SECONDS_RE = re.compile(f"^[0-9]{{1,{WAIT_DIGITS_MAX}}}$")
 
 
 class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -80,7 +82,8 @@ def preferred_wait_s(request: web.Request, max_s: int) -> int | None:
                 raise ApiError(
                     400,
                     "invalid_prefer",
-                    "Prefer: wait must be a whole number of seconds (at most 10 digits)",
+                    "Prefer: wait must be a whole number of seconds "
+                    f"(at most {WAIT_DIGITS_MAX} digits)",
                 )
             # Only the first instance of a preference counts (RFC 7240, section 2).
             return min(int(value), max_s)

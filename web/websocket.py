@@ -12,15 +12,14 @@ from aiohttp import WSCloseCode, web
 
 from coordinator.errors import ScanExpired, ScanNotFound
 from web.auth import principal_of
-from web.feed import FeedHub, Frame, Subscriber, following, frame_of
-from web.keys import SCANS
+from web.feed import Frame, Subscriber, following, frame_of
+from web.keys import FEED, SCANS
 from web.metrics import OPEN_WEBSOCKETS
 
 # Ping every this many seconds; a client that misses the pong is dropped.
 HEARTBEAT_S = 20.0
 # Browsers cannot set headers: they may send the token as `bearer, <token>` here.
 SUBPROTOCOLS = ("bearer",)
-FEED = web.AppKey("feed_hub", FeedHub)
 SOCKETS = web.AppKey("open_sockets", weakref.WeakSet[web.WebSocketResponse])
 
 

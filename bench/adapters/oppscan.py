@@ -21,6 +21,7 @@ HOLD_POLL_S = 0.02
 # scan's websocket is followed after the POST.
 FOLLOW_BY_WAIT = "wait"
 FOLLOW_BY_WEBSOCKET = "websocket"
+FOLLOWERS = (FOLLOW_BY_WAIT, FOLLOW_BY_WEBSOCKET)
 # The longest wait the service grants (PREFER_WAIT_MAX_S); a scan still running after it
 # is followed on its websocket.
 PREFER_WAIT_S = 30
@@ -33,7 +34,7 @@ class OppscanClient:
         self.base_url = os.environ[BASE_URL_ENV]
         self._secret = os.environ[SECRET_ENV]
         self._tokens: dict[str, str] = {}
-        self.follow_by = FOLLOW_BY_WAIT
+        self.follow_by = FOLLOW_BY_WAIT  # the throughput driver's `follow_by` parameter
         self.session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
@@ -89,6 +90,8 @@ class OppscanClient:
     async def run_scan(self, user: str, strategies: list[str]) -> None:
         """Start a scan and see its terminal snapshot: in the POST's answer (which waits
         for it), or on the websocket."""
+        if self.follow_by not in FOLLOWERS:
+            raise ValueError(f"follow_by must be one of {FOLLOWERS}, not {self.follow_by!r}")
         if self.follow_by == FOLLOW_BY_WEBSOCKET:
             await self.follow(user, await self.submit(user, strategies))
             return

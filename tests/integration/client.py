@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from config.settings import Settings
-from tests.support import TEST_SECRET
+from tests.support import TEST_SECRET, eventually
 from web.auth import mint_token
 
 TERMINAL = frozenset({"completed", "partial", "failed", "cancelled"})
@@ -100,3 +100,18 @@ class ScanClient:
 
 def token_for_admin(user: str) -> str:
     return mint_token(Settings(jwt_secret=TEST_SECRET), user, admin=True)
+
+
+async def running_with_one_report(client: ScanClient, user: str, scan_id: str) -> dict:  # type: ignore[type-arg]
+    async def probe():  # type: ignore[no-untyped-def]
+        body = await client.read(user, scan_id)
+        ready = (
+            body and body["status"] == "running" and body["progress"]["strategies_completed"] >= 1
+        )
+        return body if ready else None
+
+    return await eventually(probe, timeout_s=20, what="scan running with noop reported")
+
+
+def owner_pid(body: dict) -> int:  # type: ignore[type-arg]
+    return int(body["owner"].rsplit(":", 1)[1])

@@ -12,8 +12,13 @@ import signal
 import aiohttp
 import pytest
 
-from tests.integration.client import TERMINAL, ScanClient, token_for
-from tests.integration.test_takeover import owner_pid, running_with_one_report
+from tests.integration.client import (
+    TERMINAL,
+    ScanClient,
+    owner_pid,
+    running_with_one_report,
+    token_for,
+)
 from tests.support import eventually
 
 pytestmark = pytest.mark.processes

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.integration.client import ScanClient
+from tests.integration.client import ScanClient, owner_pid, running_with_one_report
 from tests.redis_cluster import TOPOLOGIES
 from tests.support import eventually
 
@@ -20,17 +20,6 @@ LEASE_TTL_MS = 1500
 STRATEGIES = ["noop", "sleep_2s", "sleep_2s", "sleep_2s"]
 
 
-async def running_with_one_report(client: ScanClient, user: str, scan_id: str) -> dict:  # type: ignore[type-arg]
-    async def probe():  # type: ignore[no-untyped-def]
-        body = await client.read(user, scan_id)
-        ready = (
-            body and body["status"] == "running" and body["progress"]["strategies_completed"] >= 1
-        )
-        return body if ready else None
-
-    return await eventually(probe, timeout_s=20, what="scan running with noop reported")
-
-
 async def epoch_above(
     client: ScanClient, user: str, scan_id: str, epoch: int, timeout_s: float
 ) -> dict:  # type: ignore[type-arg]
@@ -39,10 +28,6 @@ async def epoch_above(
         return body if body and body["epoch"] > epoch else None
 
     return await eventually(probe, timeout_s=timeout_s, interval_s=0.01, what="a new owner")
-
-
-def owner_pid(body: dict) -> int:  # type: ignore[type-arg]
-    return int(body["owner"].rsplit(":", 1)[1])
 
 
 def runs_of(service, scan_id: str, strategy: str) -> int:  # type: ignore[no-untyped-def]
