@@ -268,6 +268,8 @@ class Coordinator:
         actor = self.actors.get(scan_id)
         if actor is None or actor.stopped or actor.view.terminal:
             return None
+        if actor.lease.local_deadline <= time.monotonic():
+            return None  # lapsed by our clock, its actor not yet woken to end
         return actor.lease.epoch
 
     def deliver(self, scan_id: str, previous: str, entries: list[Entry]) -> None:
@@ -282,7 +284,14 @@ class Coordinator:
         actors = list(self.actors.values())
         ACTIVE_SCANS.set(len(actors))
         began = time.monotonic()
-        lost = await self.leases.renew_all([actor.lease for actor in actors])
+        try:
+            lost = await self.leases.renew_all([actor.lease for actor in actors])
+        finally:
+            # Actors arm no timer for their lease: those whose lease lapsed by our own
+            # clock (renewals failing, or too slow) are woken here to fence themselves.
+            for actor in actors:
+                if actor.lease.local_deadline <= time.monotonic():
+                    actor.wake()
         took_s = time.monotonic() - began
         if took_s > self.settings.lease_renew_interval_s:
             # Renewals this slow eat the lease's margin: the process is overloaded.

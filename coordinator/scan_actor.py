@@ -8,6 +8,7 @@ tests can drive an actor without sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -211,37 +212,34 @@ class ScanActor:
                     log.warning("scan_actor_redis_error", error=repr(exc))
                     self.lease.check()
                     failed = True
-            step_owed = await self.wait(retry_soon=failed)
+            await self.wait(retry_soon=failed)
+            step_owed = True
 
     @property
     def cursor(self) -> str:
         """The id of the last mailbox entry this actor folded."""
         return self.view.state.cursor
 
-    async def wait(self, *, retry_soon: bool = False) -> bool:
+    async def wait(self, *, retry_soon: bool = False) -> None:
         """Sleep until there is a reason to act: woken (a doorbell, a local append,
-        the coordinator's batched mailbox recheck, a lost lease), the scan's
-        deadline, a held-back publish falling due, or a failed step's retry. True
-        when a step is owed; False when only the lease needs a look (its local
-        deadline came: renewed meanwhile, or lapsed). An idle actor costs no Redis
-        round trips."""
-        reasons = [((self.view.state.deadline_ms - now_ms()) / MS_PER_S, True)]
+        the coordinator's batched mailbox recheck, a lease lost or lapsed by our own
+        clock, which the coordinator's renewal duty tells), the scan's deadline, a
+        held-back publish falling due, or a failed step's retry. An idle actor costs
+        no Redis round trips and arms no timer for its lease: at 10,000 owned scans,
+        waking each at its lease's local deadline (to find it renewed) cost a loaded
+        worker a quarter of its CPU. Safety does not rest on that wake: every write
+        checks the lease first, and Redis fences a stale epoch."""
+        reasons = [(self.view.state.deadline_ms - now_ms()) / MS_PER_S]
         if retry_soon:
-            reasons.append((self._deps.settings.mailbox_poll_interval_ms / MS_PER_S, True))
+            reasons.append(self._deps.settings.mailbox_poll_interval_ms / MS_PER_S)
         if self.view.dirty and (self.held_back() or not retry_soon):
             # A change not yet published: when it falls due, or at once if it is due
             # (a fresh actor whose loop starts after its first interval has passed,
             # on a loaded process, would otherwise never publish: seen at 10,000 scans).
-            reasons.append((self.until_publish_due_s(), True))
-        reasons.append((self.lease.local_deadline - time.monotonic(), False))
-        timeout_s, step_owed = min(reasons)
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, timeout_s))
-            step_owed = True
-        except TimeoutError:
-            pass
+            reasons.append(self.until_publish_due_s())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, min(reasons)))
         self._wake.clear()
-        return step_owed
 
     async def retire(self) -> None:
         """After the terminal publish: drop the scan from the live indexes."""

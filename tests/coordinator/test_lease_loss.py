@@ -7,6 +7,7 @@ import msgspec
 import pytest
 import structlog.testing
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from coordinator import keys
 from coordinator.clock import now_ms
@@ -161,3 +162,23 @@ async def test_a_lease_deleted_by_the_final_publish_is_not_reported_lost(
     warned = [line for line in logs if line["event"] == "lease_lost"]
     assert bool(warned) is not finished
     assert (actor.lease.local_deadline == 0.0) is not finished
+
+
+async def test_an_idle_owner_whose_renewals_fail_ends_its_actor_when_the_lease_lapses(
+    redis: Redis, settings, coordinator_factory, scans_for, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Idle actors arm no timer for their lease: the renewal duty, failing here as with
+    # Redis unreachable for renewals, must still wake the actor once its lease lapsed
+    # by our clock, so it fences itself and leaves (not at the scan's deadline).
+    owner = await coordinator_factory(settings, run_strategies=False)
+    scan_id = await owned_scan(owner, scans_for(settings, owner), ["sleep_2s"])
+
+    async def refused(leases):  # type: ignore[no-untyped-def]
+        raise RedisConnectionError("renewals cannot reach Redis")
+
+    monkeypatch.setattr(owner.leases, "renew_all", refused)
+
+    async def dropped() -> bool:
+        return scan_id not in owner.actors
+
+    await eventually(dropped, timeout_s=DROP_TIMEOUT_S, what="the lapsed owner to drop its actor")
