@@ -256,11 +256,19 @@ class FeedHub:
 
     async def sync_locked(self, pubsub, *, refresh_all: bool) -> None:  # type: ignore[no-untyped-def]
         subscribed = self._subscribed
-        wanted, changed = set(self._followers), set()
+        changed: set[str] = set()
         while not self._changes.empty():
             changed.add(self._changes.get_nowait())
-        to_add = {keys.events_channel(s) for s in wanted} - subscribed
-        to_drop = subscribed - {keys.events_channel(s) for s in wanted}
+        # Only the scans whose followers changed are looked at (a socket opening on a
+        # process that follows 10,000 scans must not cost 10,000 channel names); all of
+        # them after a reconnection, whose new connection starts with none subscribed.
+        candidates = self._followers.keys() | changed if refresh_all else changed
+        wanted = {keys.events_channel(s) for s in candidates if s in self._followers}
+        to_add = wanted - subscribed
+        to_drop = {keys.events_channel(s) for s in candidates if s not in self._followers}
+        to_drop &= subscribed
+        if refresh_all:
+            to_drop |= subscribed - wanted
         if to_add:
             await pubsub.subscribe(*to_add)
         if to_drop:
@@ -269,7 +277,8 @@ class FeedHub:
         subscribed.update(to_add)
         # A scan just subscribed is re-read when Redis confirms it (listen_on).
         added = {keys.scan_id_of_events_channel(channel) for channel in to_add}
-        stale = (wanted if refresh_all else (changed & wanted)) - added
+        followed = self._followers.keys()
+        stale = (set(followed) if refresh_all else (changed & followed)) - added
         if stale:
             await self.reread(sorted(stale))
 
