@@ -268,7 +268,7 @@ class Coordinator:
         actor = self.actors.get(scan_id)
         if actor is None or actor.stopped or actor.view.terminal:
             return None
-        if actor.lease.local_deadline <= time.monotonic():
+        if actor.lease.lapsed():
             return None  # lapsed by our clock, its actor not yet woken to end
         return actor.lease.epoch
 
@@ -290,7 +290,7 @@ class Coordinator:
             # Actors arm no timer for their lease: those whose lease lapsed by our own
             # clock (renewals failing, or too slow) are woken here to fence themselves.
             for actor in actors:
-                if actor.lease.local_deadline <= time.monotonic():
+                if actor.lease.lapsed():
                     actor.wake()
         took_s = time.monotonic() - began
         if took_s > self.settings.lease_renew_interval_s:

@@ -38,9 +38,13 @@ class Lease:
     # time.monotonic() after which this process must not write as owner.
     local_deadline: float
 
+    def lapsed(self) -> bool:
+        """This owner's own clock says the lease may have lapsed."""
+        return time.monotonic() >= self.local_deadline
+
     def check(self) -> None:
         """Raise LeaseLost if this owner's own clock says the lease may have lapsed."""
-        if time.monotonic() >= self.local_deadline:
+        if self.lapsed():
             raise LeaseLost(self.scan_id, self.epoch, "local lease deadline passed")
 
 

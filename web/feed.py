@@ -265,10 +265,11 @@ class FeedHub:
         candidates = self._followers.keys() | changed if refresh_all else changed
         wanted = {keys.events_channel(s) for s in candidates if s in self._followers}
         to_add = wanted - subscribed
-        to_drop = {keys.events_channel(s) for s in candidates if s not in self._followers}
-        to_drop &= subscribed
         if refresh_all:
-            to_drop |= subscribed - wanted
+            to_drop = subscribed - wanted
+        else:
+            to_drop = {keys.events_channel(s) for s in changed if s not in self._followers}
+            to_drop &= subscribed
         if to_add:
             await pubsub.subscribe(*to_add)
         if to_drop:
