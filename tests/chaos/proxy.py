@@ -19,9 +19,10 @@ class RedisProxy:
         self._flowing = asyncio.Event()
         self._flowing.set()
         self._cut = False
+        self._closing = False
         self._server: asyncio.Server | None = None
-        self._pumps: set[asyncio.Task[None]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._open: set[asyncio.StreamWriter] = set()
 
     @property
     def url(self) -> str:
@@ -39,7 +40,7 @@ class RedisProxy:
     def cut(self) -> None:
         """Reset every connection and refuse new ones until heal()."""
         self._cut = True
-        for writer in list(self._writers):
+        for writer in list(self._open):
             writer.transport.abort()
 
     def heal(self) -> None:
@@ -47,44 +48,63 @@ class RedisProxy:
         self._flowing.set()
 
     async def close(self) -> None:
-        self.heal()
+        """Stop listening and reset every connection, and return once each socket is
+        closed: a transport left to the garbage collector warns in a later test."""
+        self._closing = True
+        self._flowing.set()
         if self._server is not None:
             self._server.close()
-        for writer in list(self._writers):
+        for writer in list(self._open):
             writer.transport.abort()
-        for pump in list(self._pumps):
-            pump.cancel()
-        await asyncio.gather(*self._pumps, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # An abort closes the socket on the loop's next turn; wait for each one.
+        await asyncio.gather(*(w.wait_closed() for w in self._open), return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
 
-    async def accept(
+    def track(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def keep(self, writer: asyncio.StreamWriter) -> bool:
+        """Hold on to a connection until it closes; False (and reset) when refused."""
+        if self._cut or self._closing:
+            writer.transport.abort()
+            return False
+        self._open.add(writer)
+        return True
+
+    def accept(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+        """Called as each connection is made. Not a coroutine: a task that had not yet
+        run when close() came would leave its socket to the garbage collector."""
+        if self.keep(client):
+            self.track(asyncio.ensure_future(self.connect(client_reader, client)))
+
+    async def connect(
         self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
     ) -> None:
-        if self._cut:
-            client.transport.abort()
-            return
         try:
             server_reader, server = await asyncio.open_connection(LOOPBACK, self.target_port)
         except OSError:
             client.transport.abort()
             return
-        self._writers.update((client, server))
+        if not self.keep(server):  # cut or closed while we connected
+            client.transport.abort()
+            return
         for source, sink in ((client_reader, server), (server_reader, client)):
-            pump = asyncio.ensure_future(self.pump(source, sink))
-            self._pumps.add(pump)
-            pump.add_done_callback(self._pumps.discard)
+            self.track(asyncio.ensure_future(self.pump(source, sink)))
 
     async def pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         try:
             while chunk := await source.read(CHUNK_BYTES):
                 await self._flowing.wait()
-                if self._cut:
+                if self._cut or self._closing:
                     break
                 sink.write(chunk)
                 await sink.drain()
         except (ConnectionError, OSError):
             pass
         finally:
-            self._writers.discard(sink)
             sink.transport.abort()

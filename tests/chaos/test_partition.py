@@ -75,6 +75,9 @@ async def test_s10_worker_cut_off_from_redis_self_fences_and_its_late_writes_are
     finally:
         await creator.close()
         await fleet.close()
+        # The island first (in a thread: it shuts down through the proxy, which lives on
+        # this loop), so no connection of its is still being accepted when the proxy closes.
+        await asyncio.to_thread(island.stop)
         await proxy.close()
     assert [final["status"] for final in finals] == ["completed"] * SCANS
     took = []
