@@ -3,6 +3,7 @@ everything that crosses processes, leases, streams, scripts or faults)."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,6 +18,15 @@ from coordinator.redis_client import connect
 from coordinator.scans import Scans
 from tests.redis_cluster import LocalCluster, LocalSentinel
 from tests.support import StaticProvider, diagnostic_registry, make_settings
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_in_teardown() -> Iterator[None]:
+    """Set up first, so torn down last (after the test's event loop is closed): a
+    socket or transport the test left open is collected here and fails this test
+    (filterwarnings = error), not whichever later test the collector runs in."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
