@@ -22,7 +22,8 @@ class RedisProxy:
         self._closing = False
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._open: set[asyncio.StreamWriter] = set()
+        # Every connection made, closed ones too (aborting a closed one does nothing).
+        self._connections: set[asyncio.StreamWriter] = set()
 
     @property
     def url(self) -> str:
@@ -40,7 +41,7 @@ class RedisProxy:
     def cut(self) -> None:
         """Reset every connection and refuse new ones until heal()."""
         self._cut = True
-        for writer in list(self._open):
+        for writer in list(self._connections):
             writer.transport.abort()
 
     def heal(self) -> None:
@@ -54,13 +55,13 @@ class RedisProxy:
         self._flowing.set()
         if self._server is not None:
             self._server.close()
-        for writer in list(self._open):
+        for writer in list(self._connections):
             writer.transport.abort()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         # An abort closes the socket on the loop's next turn; wait for each one.
-        await asyncio.gather(*(w.wait_closed() for w in self._open), return_exceptions=True)
+        await asyncio.gather(*(w.wait_closed() for w in self._connections), return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
 
@@ -69,11 +70,11 @@ class RedisProxy:
         task.add_done_callback(self._tasks.discard)
 
     def keep(self, writer: asyncio.StreamWriter) -> bool:
-        """Hold on to a connection until it closes; False (and reset) when refused."""
+        """Track a connection for cut() and close(); False (and reset) when refused."""
         if self._cut or self._closing:
             writer.transport.abort()
             return False
-        self._open.add(writer)
+        self._connections.add(writer)
         return True
 
     def accept(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
