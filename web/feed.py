@@ -7,7 +7,9 @@ once Redis confirms its subscription (not when SUBSCRIBE is sent: the re-read go
 over another connection and could be served first), and everything after a
 reconnection, because pub/sub drops what is published while it is not listening.
 A slow socket never holds up others: its queue is bounded, and on overflow it gets
-the latest snapshot, not a backlog.
+the latest snapshot, not a backlog. A socket that is idle and drained is written to in
+the hub's own pass over a scan's followers (`Subscriber.write_now`), one write each and
+no task switch: the feed's cost grows with the sockets, so each one must be cheap.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from redis.exceptions import RedisError
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
+from web.ws_frame import text_frame
 
 log = structlog.get_logger(__name__)
 # Snapshots a socket may have waiting before older ones are dropped for the latest.
@@ -57,25 +60,35 @@ version_decoder = msgspec.json.Decoder(VersionView)
 class Frame:
     """A snapshot as its sockets send it: decoded once per worker, not per socket."""
 
-    text: str
+    body: bytes
+    # The websocket frame carrying `body`, the same bytes for every socket.
+    wire: bytes
     version: int
     terminal: bool
 
 
 def frame_of(body: bytes) -> Frame:
     view = version_decoder.decode(body)
-    return Frame(body.decode(), view.version, view.status in TERMINAL_SCAN_STATUSES)
+    return Frame(body, text_frame(body), view.version, view.status in TERMINAL_SCAN_STATUSES)
 
 
 @dataclass(eq=False)
 class Subscriber:
     scan_id: str
+    # Takes a snapshot at once, in the hub's pass, while the consumer is parked in
+    # next() with nothing queued (so nothing can overtake it); False if it cannot, and
+    # the snapshot is queued for the consumer instead.
+    write_now: Callable[[Frame], bool] | None = None
     queue: collections.deque[Frame] = field(
         default_factory=lambda: collections.deque(maxlen=SUBSCRIBER_QUEUE_LIMIT)
     )
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    parked: bool = False
 
     def offer(self, frame: Frame) -> None:
+        idle = self.parked and not self.queue
+        if idle and self.write_now is not None and self.write_now(frame):
+            return
         if len(self.queue) == self.queue.maxlen:
             self.queue.clear()  # a slow reader gets the latest, not a backlog
         self.queue.append(frame)
@@ -84,7 +97,11 @@ class Subscriber:
     async def next(self) -> Frame:
         while not self.queue:
             self.ready.clear()
-            await self.ready.wait()
+            self.parked = True
+            try:
+                await self.ready.wait()
+            finally:
+                self.parked = False
         return self.queue.popleft()
 
 
@@ -109,8 +126,8 @@ class FeedHub:
         self._waits: set[asyncio.Timeout] = set()
         self._waits_ended = False
 
-    def follow(self, scan_id: str) -> Subscriber:
-        subscriber = Subscriber(scan_id)
+    def follow(self, scan_id: str, write_now: Callable[[Frame], bool] | None = None) -> Subscriber:
+        subscriber = Subscriber(scan_id, write_now)
         self._followers.setdefault(scan_id, set()).add(subscriber)
         self._changes.put_nowait(scan_id)
         self.sync_soon()
@@ -307,8 +324,10 @@ class FeedHub:
 
 
 @contextlib.asynccontextmanager
-async def following(hub: FeedHub, scan_id: str):  # type: ignore[no-untyped-def]
-    subscriber = hub.follow(scan_id)
+async def following(  # type: ignore[no-untyped-def]
+    hub: FeedHub, scan_id: str, write_now: Callable[[Frame], bool] | None = None
+):
+    subscriber = hub.follow(scan_id, write_now)
     try:
         yield subscriber
     finally:

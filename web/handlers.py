@@ -83,7 +83,7 @@ async def create_scan(request: web.Request) -> web.Response:
     if wait_s and not terminal:
         frame = await wait_on(request, found.scan_id, is_terminal, wait_s)
         if frame is not None and frame.version > version:
-            snapshot, version, terminal = frame.text.encode(), frame.version, frame.terminal
+            snapshot, version, terminal = frame.body, frame.version, frame.terminal
     status = (201 if terminal else 202) if outcome.created else 200
     response = body_response(snapshot, version, status)
     response.headers["Location"] = f"/api/v1/scans/{found.scan_id}"
@@ -105,7 +105,7 @@ async def get_scan(request: web.Request) -> web.Response:
             request, found.scan_id, lambda frame: frame.version > found.version, wait_s
         )
         if frame is not None and frame.version > found.version:
-            return applied(body_response(frame.text.encode(), frame.version), wait_s)
+            return applied(body_response(frame.body, frame.version), wait_s)
     response = web.Response(status=304, headers={"ETag": etag_of(found.version)})
     return response if wait_s is None else applied(response, wait_s)
 

@@ -44,7 +44,7 @@ async def test_a_new_follower_hears_the_next_publish_without_waiting_for_the_lis
     subscriber = hub.follow(SCAN_ID)
     try:
         first = await asyncio.wait_for(subscriber.next(), DELIVERY_TIMEOUT_S)
-        assert json.loads(first.text)["version"] == 1  # the re-read after subscribing
+        assert json.loads(first.body)["version"] == 1  # the re-read after subscribing
 
         async def subscribed() -> bool:
             numsub = await redis.pubsub_numsub(keys.events_channel(SCAN_ID))
@@ -53,7 +53,7 @@ async def test_a_new_follower_hears_the_next_publish_without_waiting_for_the_lis
         await eventually(subscribed, what="the scan's channel subscribed")
         await redis.publish(keys.events_channel(SCAN_ID), snapshot(2))
         received = await asyncio.wait_for(subscriber.next(), DELIVERY_TIMEOUT_S)
-        assert json.loads(received.text)["version"] == 2
+        assert json.loads(received.body)["version"] == 2
     finally:
         hub.leave(subscriber)
         stop.set()

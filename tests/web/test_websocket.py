@@ -10,7 +10,8 @@ import aiohttp
 from aiohttp import WSCloseCode, WSMsgType
 
 from web.auth import mint_token
-from web.websocket import FEED
+from web.feed import Frame
+from web.websocket import FEED, FeedSocket
 
 TERMINAL = {"completed", "partial", "failed", "cancelled"}
 
@@ -51,7 +52,9 @@ async def test_a_scan_that_already_ended_gets_its_last_snapshot_and_nothing_to_f
     hub = api.server.app[FEED]
     followed: list[str] = []
     follow = hub.follow
-    monkeypatch.setattr(hub, "follow", lambda scan_id: followed.append(scan_id) or follow(scan_id))
+    monkeypatch.setattr(
+        hub, "follow", lambda scan_id, *rest: followed.append(scan_id) or follow(scan_id, *rest)
+    )
     async with api.ws_connect(f"/api/v1/scans/{scan_id}/ws", headers=auth()) as ws:
         received = await asyncio.wait_for(collect(ws), timeout=20)
         assert ws.close_code == WSCloseCode.OK
@@ -107,3 +110,30 @@ async def test_200_sockets_on_one_scan_all_receive_the_terminal_state(api, auth)
 
     finals = await asyncio.wait_for(asyncio.gather(*(follow() for _ in range(sockets))), timeout=60)
     assert [final["status"] for final in finals] == ["completed"] * sockets
+
+
+async def test_running_snapshots_reach_an_idle_socket_in_the_hubs_pass(
+    api, auth, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The fan-out's fast path is the one taken: a socket waiting for the next snapshot
+    gets it written by the hub, not by waking its task, and the client reads it as the
+    same JSON in the same order."""
+    written: list[int] = []
+    write_now = FeedSocket.write_now
+
+    def spy(self: FeedSocket, frame: Frame) -> bool:
+        before = self.sent_version
+        handled = write_now(self, frame)
+        if self.sent_version != before:
+            written.append(frame.version)
+        return handled
+
+    monkeypatch.setattr(FeedSocket, "write_now", spy)
+    scan_id = await start(api, auth, ["sleep_500ms", "sleep_2s"])
+    async with api.ws_connect(f"/api/v1/scans/{scan_id}/ws", headers=auth()) as ws:
+        received = await asyncio.wait_for(collect(ws), timeout=20)
+    versions = [snapshot["version"] for snapshot in received]
+    assert versions == sorted(set(versions)), versions
+    assert received[-1]["status"] == "completed"
+    assert written, "no snapshot took the hub's fast path"
+    assert set(written) <= set(versions), (written, versions)
