@@ -225,23 +225,26 @@ def fanout_section(rows: list[Row], targets: Targets) -> list[str]:
     out = [
         "### 6. Websocket fan-out (1,000 clients on 100 running scans, 2 web workers)",
         "",
-        "| rounds | p50 ms publish → receipt | p99 ms | messages (all rounds) "
-        "| clients that saw the terminal snapshot |",
-        "|---:|---:|---:|---:|---:|",
+        "| system (client) | rounds | p50 ms publish → receipt | p99 ms | p99 of each round "
+        "| messages (all rounds) | clients that saw the terminal snapshot |",
+        "|---|---:|---:|---:|---|---:|---:|",
     ]
     for _config, systems in grouped(rows, "fanout").items():
-        runs = systems.get("oppscan", [])
-        p99 = med(runs, "p99_ms")
-        samples = sum(int(r.get("samples", 0)) for r in runs)  # type: ignore[call-overload]
-        saw = "; ".join(f"{r.get('clients_saw_terminal')}/{r.get('clients')}" for r in runs)
-        out.append(
-            f"| {len(runs)} | {fmt(med(runs, 'p50_ms'), 2)} | {fmt(p99, 2)} | {samples:,} | {saw} |"
-        )
-        targets.add(
-            "fan-out: p99 publish → receipt under 50 ms",
-            None if math.isnan(p99) else p99 < 50,
-            f"{fmt(p99, 1)} ms",
-        )
+        for system, runs in systems.items():
+            p99 = med(runs, "p99_ms")
+            rounds = ", ".join(fmt(r.get("p99_ms", math.nan), 1) for r in runs)  # type: ignore[arg-type]
+            samples = sum(int(r.get("samples", 0)) for r in runs)  # type: ignore[call-overload]
+            saw = "; ".join(f"{r.get('clients_saw_terminal')}/{r.get('clients')}" for r in runs)
+            out.append(
+                f"| {system} | {len(runs)} | {fmt(med(runs, 'p50_ms'), 2)} | {fmt(p99, 2)} "
+                f"| {rounds} | {samples:,} | {saw} |"
+            )
+            if system == "oppscan":
+                targets.add(
+                    "fan-out: p99 publish → receipt under 50 ms",
+                    None if math.isnan(p99) else p99 < 50,
+                    f"{fmt(p99, 1)} ms",
+                )
     return [*out, ""]
 
 
