@@ -16,6 +16,10 @@ DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN = "<!-- bench:begin (written by `make bench`; edits inside are overwritten) -->"
 END = "<!-- bench:end -->"
 PEERS = ("saq", "arq", "celery")
+# The fan-out row the target is judged on. Runs before 2026-11-26 12:30 UTC recorded it
+# as plain `oppscan` (aiohttp's client until 11:45, picows's after), judged in theirs.
+FANOUT_JUDGED = "oppscan (picows client)"
+FANOUT_JUDGED_BEFORE = "oppscan"
 Row = dict[str, object]
 
 
@@ -230,6 +234,7 @@ def fanout_section(rows: list[Row], targets: Targets) -> list[str]:
         "|---|---:|---:|---:|---|---:|---:|",
     ]
     for _config, systems in grouped(rows, "fanout").items():
+        judged = FANOUT_JUDGED if FANOUT_JUDGED in systems else FANOUT_JUDGED_BEFORE
         for system, runs in systems.items():
             p99 = med(runs, "p99_ms")
             rounds = ", ".join(fmt(r.get("p99_ms", math.nan), 1) for r in runs)  # type: ignore[arg-type]
@@ -239,7 +244,7 @@ def fanout_section(rows: list[Row], targets: Targets) -> list[str]:
                 f"| {system} | {len(runs)} | {fmt(med(runs, 'p50_ms'), 2)} | {fmt(p99, 2)} "
                 f"| {rounds} | {samples:,} | {saw} |"
             )
-            if system == "oppscan":
+            if system == judged:
                 targets.add(
                     "fan-out: p99 publish → receipt under 50 ms",
                     None if math.isnan(p99) else p99 < 50,

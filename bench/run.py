@@ -64,8 +64,9 @@ SCALE_ENV = {"MARKET_DATA_LATENCY_MS": "600000", "SCAN_DEADLINE_S": "3600"}
 # 3 s to connect here) are in. At 1 s, most rounds measured only the last wave or two
 # (70 to 1,300 messages), and one none at all.
 FANOUT_ENV = {"MARKET_DATA_LATENCY_MS": "2500", "STRATEGY_TASKS_IN_FLIGHT": "64"}
-# The fan-out's clients, judged first (see bench/workloads/fanout.py).
-FANOUT_CLIENTS = {"picows": "oppscan", "aiohttp": "oppscan (aiohttp client)"}
+# The fan-out's clients and their rows (see bench/workloads/fanout.py); the target is
+# judged on picows's.
+FANOUT_CLIENTS = {"picows": report.FANOUT_JUDGED, "aiohttp": "oppscan (aiohttp client)"}
 
 
 @dataclass
@@ -228,7 +229,8 @@ def takeover(run: Run) -> None:
 
 def fanout(run: Run) -> None:
     for round_ in range(run.rounds):
-        for client, label in FANOUT_CLIENTS.items():
+        clients = list(FANOUT_CLIENTS.items())
+        for client, label in clients if round_ % 2 == 0 else reversed(clients):  # A B, B A
             params = {"round": round_, "client": client}
             tag = f"fan-{client}-{round_}"
             result = guarded(run, "oppscan", 2, tag, "fanout", params, FANOUT_ENV)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -56,28 +57,34 @@ class VersionView(msgspec.Struct):
 version_decoder = msgspec.json.Decoder(VersionView)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Frame:
     """A snapshot as its sockets send it: decoded once per worker, not per socket."""
 
     body: bytes
-    # The websocket frame carrying `body`, the same bytes for every socket.
-    wire: bytes
     version: int
     terminal: bool
+
+    @functools.cached_property
+    def wire(self) -> bytes:
+        """The websocket frame carrying `body`, the same bytes for every socket; built
+        when a socket first needs it (a request waiting on the scan never does)."""
+        return text_frame(self.body)
 
 
 def frame_of(body: bytes) -> Frame:
     view = version_decoder.decode(body)
-    return Frame(body, text_frame(body), view.version, view.status in TERMINAL_SCAN_STATUSES)
+    return Frame(body, view.version, view.status in TERMINAL_SCAN_STATUSES)
 
 
 @dataclass(eq=False)
 class Subscriber:
     scan_id: str
-    # Takes a snapshot at once, in the hub's pass, while the consumer is parked in
-    # next() with nothing queued (so nothing can overtake it); False if it cannot, and
-    # the snapshot is queued for the consumer instead.
+    # Offered each snapshot first, in the hub's pass, while the consumer is parked in
+    # next() with nothing queued (so nothing can overtake what it writes). True: the
+    # consumer need not see the snapshot (written now, or not newer than what was
+    # sent). False: queued for the consumer, because it could not be written now, or
+    # because the consumer must still act on it (after the terminal one, it closes).
     write_now: Callable[[Frame], bool] | None = None
     queue: collections.deque[Frame] = field(
         default_factory=lambda: collections.deque(maxlen=SUBSCRIBER_QUEUE_LIMIT)

@@ -23,7 +23,8 @@ SUBPROTOCOLS = ("bearer",)
 SOCKETS = web.AppKey("open_sockets", weakref.WeakSet[web.WebSocketResponse])
 # A socket with more than this waiting in its write buffer (a slow client) no longer
 # takes snapshots in the hub's pass: its sender task sends them, waiting on aiohttp's
-# flow control, and its queue keeps only the latest.
+# flow control, and its queue keeps only the latest. It is the transports' default
+# high-water mark (asyncio's and uvloop's), past which aiohttp's writer would wait too.
 DIRECT_WRITE_BUFFER_LIMIT_BYTES = 64 * 1024
 
 
@@ -42,7 +43,12 @@ class FeedSocket:
         """Send `frame` at once if the socket can take it without waiting; True when
         the sender task needs to do nothing about it (sent now, or not newer than what
         was sent). A terminal snapshot, sent now or not, still goes to the task: it
-        closes the socket after it."""
+        closes the socket after it.
+
+        The frame goes to the transport as it is, past aiohttp's writer: it is what
+        that writer would write (uncompressed: the socket is made with compress=False,
+        so no extension is negotiated), and each write is one whole frame, so it never
+        splits one of aiohttp's own (a ping, the close)."""
         if frame.version <= self.sent_version:
             return True
         if (
@@ -51,7 +57,10 @@ class FeedSocket:
             or self.transport.get_write_buffer_size() > DIRECT_WRITE_BUFFER_LIMIT_BYTES
         ):
             return False
-        self.transport.write(frame.wire)
+        try:
+            self.transport.write(frame.wire)
+        except (OSError, RuntimeError):  # the connection went: the task finds out
+            return False
         self.sent_version = frame.version
         return not frame.terminal
 
@@ -102,7 +111,8 @@ async def serve_feed(socket: FeedSocket, subscriber: Subscriber, first: Frame) -
             pass
     finally:
         sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        # A client gone, or a socket closed at shutdown, mid-send: nothing to report.
+        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
             await sender
 
 

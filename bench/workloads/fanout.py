@@ -105,9 +105,15 @@ async def drive(client: Any, params: dict[str, Any]) -> dict[str, object]:
     ]
     for worker in workers:
         worker.start()
-    gathered = await asyncio.to_thread(collect, results, workers)
-    for worker in workers:
-        worker.join()
+    try:
+        gathered = await asyncio.to_thread(collect, results, workers)
+    except BaseException:
+        for worker in workers:
+            worker.terminate()  # the others are stopped, not left to outlive the driver
+        raise
+    finally:
+        for worker in workers:
+            worker.join()
     delays = [delay for shard_delays, _ in gathered for delay in shard_delays]
     if not delays:
         raise NoMessagesMeasured(f"no snapshot reached a {client_kind} client after all connected")
@@ -189,7 +195,7 @@ async def follow_with_aiohttp(sockets: list[Socket], receipts: Receipts) -> tupl
     return receipts.result()
 
 
-class StampListener(WSListener):  # type: ignore[misc]
+class StampListener(WSListener):
     """Notes each snapshot as its frame is parsed; answers the server's close."""
 
     def __init__(self, receipts: Receipts) -> None:
@@ -212,9 +218,10 @@ async def follow_with_picows(sockets: list[Socket], receipts: Receipts) -> tuple
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def follow(socket: Socket) -> None:
+        listener = StampListener(receipts)
         async with gate:
-            transport, listener = await ws_connect(
-                lambda: StampListener(receipts),
+            transport, _ = await ws_connect(
+                lambda: listener,
                 socket.url.replace("http", "ws", 1),
                 extra_headers=socket.headers,
             )

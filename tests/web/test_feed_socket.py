@@ -34,8 +34,11 @@ class RecordingTransport:
     written: list[bytes] = field(default_factory=list)
     buffered: int = 0
     closing: bool = False
+    broken: bool = False
 
     def write(self, data: bytes) -> None:
+        if self.broken:
+            raise RuntimeError("unable to perform operation: the handler is closed")
         self.written.append(bytes(data))
 
     def is_closing(self) -> bool:
@@ -101,11 +104,12 @@ def test_a_terminal_snapshot_is_written_at_once_and_still_goes_to_the_task() -> 
     assert socket.sent_version == 2
 
 
-@pytest.mark.parametrize("case", ["closed", "closing", "slow"])
+@pytest.mark.parametrize("case", ["closed", "closing", "slow", "write_fails"])
 def test_what_the_hub_leaves_to_the_sender_task(case: str) -> None:
     socket, ws = feed_socket()
     ws.closed = case == "closed"
     ws.transport.closing = case == "closing"
+    ws.transport.broken = case == "write_fails"
     if case == "slow":
         ws.transport.buffered = websocket.DIRECT_WRITE_BUFFER_LIMIT_BYTES + 1
     assert not socket.write_now(frame_of(snapshot(2)))
@@ -137,7 +141,9 @@ async def test_snapshots_go_out_in_order_whichever_path_takes_them() -> None:
 
     ws.transport.buffered = websocket.DIRECT_WRITE_BUFFER_LIMIT_BYTES + 1  # a slow reader
     subscriber.offer(frame_of(snapshot(4)))
-    subscriber.offer(frame_of(snapshot(5)))  # queued behind 4, never ahead of it
+    ws.transport.buffered = 0  # drained, but 4 still waits for the task:
+    subscriber.offer(frame_of(snapshot(5)))  # queued behind it, never written ahead of it
+    assert ws.transport.written == [text_frame(snapshot(3))]
     await parked(subscriber)
     assert ws.sent[2:] == [snapshot(4), snapshot(5)]
 
@@ -158,6 +164,19 @@ async def test_a_terminal_snapshot_the_hub_cannot_write_is_sent_by_the_task() ->
     await asyncio.wait_for(sender, timeout=5)
     assert ws.sent == [snapshot(1), snapshot(2, "failed")] and ws.closed
     assert ws.transport.written == []
+
+
+async def test_a_consumer_that_stopped_waiting_is_not_written_to() -> None:
+    """Once its task was cancelled out of next(), the socket is no longer idle."""
+    socket, ws = feed_socket()
+    subscriber = Subscriber(SCAN_ID, socket.write_now)
+    waiting = asyncio.ensure_future(subscriber.next())
+    await parked(subscriber)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    subscriber.offer(frame_of(snapshot(2)))
+    assert ws.transport.written == [] and len(subscriber.queue) == 1
 
 
 async def test_a_consumer_without_a_fast_path_gets_everything_queued() -> None:
