@@ -23,6 +23,8 @@ EXCLUDED_CHECKS = "use_after_free"
 # connection for the scan's life. The feed has tests of its own
 # (tests/web/test_websocket.py, tests/integration/test_feed_cross_worker.py).
 WEBSOCKET_OPERATION = "followScan"
+# Lines of schemathesis' report quoted in a failure (its failures and summary).
+REPORT_TAIL_LINES = 80
 
 
 def schemathesis(base_url: str, report_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -68,7 +70,10 @@ def test_fuzzing_finds_no_failure(start_service, tmp_path) -> None:  # type: ign
     summary = [lines[i + 1].strip() for i, line in enumerate(lines[:-1]) if line == "Test cases:"]
     print(f"\nschemathesis: {summary}")
     (tmp_path / "schemathesis.out").write_text(result.stdout + result.stderr)
-    assert result.returncode == 0, f"schemathesis failed; output in {tmp_path / 'schemathesis.out'}"
+    # The report's end says what failed: kept in the failure itself, since pytest keeps
+    # only its last few runs' temporary directories.
+    report_end = "\n".join((result.stdout + result.stderr).splitlines()[-REPORT_TAIL_LINES:])
+    assert result.returncode == 0, f"schemathesis failed:\n{report_end}"
     server_errors = [
         line for line in service.log_lines("http_request") if int(line["status"]) >= 500
     ]
