@@ -30,14 +30,21 @@ async def collect(ws) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
     return received
 
 
-async def test_snapshots_arrive_in_version_order_then_a_normal_close(api, auth) -> None:  # type: ignore[no-untyped-def]
-    scan_id = await start(api, auth, ["noop", "sleep_100ms", "sleep_500ms"])
+async def followed_to_its_end(api, auth, strategies: list[str]) -> tuple[str, list[dict]]:  # type: ignore[no-untyped-def,type-arg]
+    """A new scan's snapshots, read on its socket until it closes: in version order, the
+    last one completed, then a normal close."""
+    scan_id = await start(api, auth, strategies)
     async with api.ws_connect(f"/api/v1/scans/{scan_id}/ws", headers=auth()) as ws:
         received = await asyncio.wait_for(collect(ws), timeout=20)
         assert ws.close_code == WSCloseCode.OK
     versions = [snapshot["version"] for snapshot in received]
     assert versions == sorted(set(versions)), versions
     assert received[-1]["status"] == "completed"
+    return scan_id, received
+
+
+async def test_snapshots_arrive_in_version_order_then_a_normal_close(api, auth) -> None:  # type: ignore[no-untyped-def]
+    scan_id, received = await followed_to_its_end(api, auth, ["noop", "sleep_100ms", "sleep_500ms"])
     assert all(snapshot["status"] not in TERMINAL for snapshot in received[:-1])
     rest = await (await api.get(f"/api/v1/scans/{scan_id}", headers=auth())).json()
     assert rest["version"] == received[-1]["version"]
@@ -129,13 +136,8 @@ async def test_running_snapshots_reach_an_idle_socket_in_the_hubs_pass(
         return handled
 
     monkeypatch.setattr(FeedSocket, "write_now", spy)
-    scan_id = await start(api, auth, ["sleep_500ms", "sleep_2s"])
-    async with api.ws_connect(f"/api/v1/scans/{scan_id}/ws", headers=auth()) as ws:
-        received = await asyncio.wait_for(collect(ws), timeout=20)
-        assert ws.close_code == WSCloseCode.OK
+    _scan_id, received = await followed_to_its_end(api, auth, ["sleep_500ms", "sleep_2s"])
     versions = [snapshot["version"] for snapshot in received]
-    assert versions == sorted(set(versions)), versions
-    assert received[-1]["status"] == "completed"
     running = set(versions[:-1])
     assert set(written) & running, f"no running snapshot took the fast path: {written}"
     assert set(written) <= set(versions), (written, versions)
