@@ -14,7 +14,7 @@ parsed, so the receipt time is when the message reached the client process, as a
 load generator should take it; and `aiohttp`, whose receipt is when the socket's task
 got to the message, after every message queued ahead of it in a process following 250
 sockets on the same 2 cores as the service (the measure of every run before
-2026-11-26 12:00 UTC).
+2026-11-26 11:45 UTC).
 """
 
 from __future__ import annotations
