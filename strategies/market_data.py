@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from strategies.findings import Skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +23,8 @@ class MarketSnapshot:
     symbol to ccxt funding-rate records as rows ``[ms, rate]``; ``perp_1h`` to
     the hourly closes of its linear perpetual as rows ``[ms, close]``;
     ``markets`` to ccxt market metadata (``maker``, ``taker``, ``precision``,
-    ``limits``); ``holdings`` to the quantity the user holds. No row of any
+    ``limits``); ``holdings`` to the quantity the user holds; ``excluded`` the symbols the
+    source left out, each with its reason. No row of any
     series is later than ``as_of_ms``.
     """
 
@@ -33,6 +37,9 @@ class MarketSnapshot:
     funding: dict[str, Any] = field(default_factory=dict)
     perp_1h: dict[str, Any] = field(default_factory=dict)
     holdings: dict[str, float] = field(default_factory=dict)
+    # Symbols the source could not serve as asked (an unusable file, stale data):
+    # every strategy of the scan reports them as skipped, with this reason.
+    excluded: tuple[Skip, ...] = ()
 
 
 class MarketDataProvider(Protocol):
