@@ -31,7 +31,7 @@ def transition_matrix(regimes: tuple[Regime, ...], exits: np.ndarray) -> np.ndar
     """Hourly transition probabilities: stay for ``mean_days`` on average, then leave
     to the others in the proportions of ``exits`` (a row-stochastic matrix, zero diagonal)."""
     leave = np.array([1.0 / (HOURS_PER_DAY * r.mean_days) for r in regimes])
-    matrix = exits * leave[:, None]
+    matrix = np.asarray(exits * leave[:, None])
     matrix[np.diag_indices(len(regimes))] = 1.0 - leave
     return matrix
 
@@ -141,4 +141,4 @@ def funding_rates(
     """Funding per interval (the common exchange formula): the interval's mean premium
     P plus clamp(interest - P, -clamp, clamp), capped at +-cap."""
     mean = premium.reshape(-1, interval_h, *premium.shape[1:]).mean(axis=1)
-    return np.clip(mean + np.clip(interest - mean, -clamp, clamp), -cap, cap)
+    return np.asarray(np.clip(mean + np.clip(interest - mean, -clamp, clamp), -cap, cap))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from strategies import portfolio as pf
 from strategies.catalog import CATALOG
 from strategies.market_data import MarketSnapshot
 from strategies.registry import StrategySpec
@@ -86,9 +87,7 @@ def portfolio(on_target: bool) -> MarketSnapshot:
     series, equal_value = test_portfolio_optimization.three_coins()
     if not on_target:
         return equal_value
-    targets = test_portfolio_optimization.expected_targets(
-        series, test_portfolio_optimization.pf.risk_parity
-    )
+    targets = test_portfolio_optimization.expected_targets(series, pf.risk_parity)
     holdings = {
         s: 1000.0 * w / bars[-1, 4] for (s, bars), w in zip(series.items(), targets, strict=True)
     }
