@@ -11,10 +11,15 @@ import pytest
 
 from strategies.catalog import CATALOG
 from strategies.errors import MarketDataUnavailable, MissingDependency, UnknownSource, UnknownSymbol
+from strategies.findings import SkipCode
 from strategies.providers import build_provider
+from strategies.sources.validation import DataLimits
 from tests.strategies.synthetic import candles, path
 
 BARS = 300
+HOUR_S = 3600
+# Defaults of the settings: one hour of staleness allowed, a day of gap.
+LIMITS = DataLimits(max_gap_s=24 * HOUR_S, stale_data_s=HOUR_S)
 
 
 def write_user_data(directory: Path) -> np.ndarray:
@@ -47,20 +52,25 @@ def write_user_data(directory: Path) -> np.ndarray:
 
 async def test_reads_a_freqtrade_directory(tmp_path: Path) -> None:
     btc = write_user_data(tmp_path)
-    source = build_provider("files", latency_ms=0, files_dir=str(tmp_path))
+    # ETH stops two hours early: past STALE_DATA_S, so it is left out, not followed back.
+    source = build_provider("files", latency_ms=0, files_dir=str(tmp_path), data_limits=LIMITS)
     assert source.symbols() == ("BTC/USDT", "ETH/USDT", "SOL/USDT")
     snap = await source.snapshot(())
-    # One as-of for all: the latest hour every symbol has (ETH stops two hours early).
-    assert snap.as_of_ms == btc[-3, 0]
+    # One as-of for all: the latest hourly candle over the usable symbols.
+    assert snap.as_of_ms == btc[-1, 0]
     assert all(table[-1, 0] <= snap.as_of_ms for table in snap.candles_1h.values())
-    np.testing.assert_allclose(snap.candles_1h["BTC/USDT"], btc[:-2])
-    np.testing.assert_allclose(snap.candles_1h["SOL/USDT"], btc[-50:-2])  # ISO dates parsed as UTC
-    assert snap.perp_1h["BTC/USDT"][-1, 1] == pytest.approx(btc[-3, 4] * 1.001)
+    np.testing.assert_allclose(snap.candles_1h["BTC/USDT"], btc)
+    np.testing.assert_allclose(snap.candles_1h["SOL/USDT"], btc[-50:])  # ISO dates parsed as UTC
+    assert snap.perp_1h["BTC/USDT"][-1, 1] == pytest.approx(btc[-1, 4] * 1.001)
     assert snap.funding["BTC/USDT"][-1, 1] == 0.0001
     assert (
-        snap.markets["BTC/USDT"]["taker"] == 0.0004 and snap.markets["ETH/USDT"]["taker"] == 0.001
+        snap.markets["BTC/USDT"]["taker"] == 0.0004 and snap.markets["SOL/USDT"]["taker"] == 0.001
     )
     assert snap.holdings == {"BTC/USDT": 0.1} and snap.source == "files"
+    assert snap.symbols == ("BTC/USDT", "SOL/USDT") and "ETH/USDT" not in snap.candles_1h
+    (stale,) = snap.excluded
+    assert (stale.symbol, stale.code) == ("ETH/USDT", SkipCode.STALE_DATA)
+    assert "ETH_USDT-1h.json.gz" in stale.message and "2 h before the as-of" in stale.message
     for spec in CATALOG:  # every strategy runs on the user's data through the same code path
         for opportunity in spec.run(snap):
             assert opportunity.data_source == "files"
@@ -69,16 +79,20 @@ async def test_reads_a_freqtrade_directory(tmp_path: Path) -> None:
 async def test_unknown_symbol(tmp_path: Path) -> None:
     write_user_data(tmp_path)
     with pytest.raises(UnknownSymbol):
-        await build_provider("files", latency_ms=0, files_dir=str(tmp_path)).snapshot(["DOGE/USDT"])
+        await build_provider(
+            "files", latency_ms=0, files_dir=str(tmp_path), data_limits=LIMITS
+        ).snapshot(["DOGE/USDT"])
 
 
 def test_clear_errors_for_bad_configuration(tmp_path: Path) -> None:
     with pytest.raises(MarketDataUnavailable, match="MARKET_DATA_DIR"):
         build_provider("files", latency_ms=0, files_dir=None)
     with pytest.raises(MarketDataUnavailable, match="not a directory"):
-        build_provider("files", latency_ms=0, files_dir=str(tmp_path / "missing"))
+        build_provider(
+            "files", latency_ms=0, files_dir=str(tmp_path / "missing"), data_limits=LIMITS
+        )
     with pytest.raises(MarketDataUnavailable, match="no hourly candle files"):
-        build_provider("files", latency_ms=0, files_dir=str(tmp_path))
+        build_provider("files", latency_ms=0, files_dir=str(tmp_path), data_limits=LIMITS)
     with pytest.raises(UnknownSource, match="bundled, files, ccxt"):
         build_provider("parquet", latency_ms=0, files_dir=None)
 
@@ -89,4 +103,4 @@ def test_feather_without_pyarrow_is_a_clear_error(
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     (tmp_path / "BTC_USDT-1h.feather").write_bytes(b"ARROW1")
     with pytest.raises(MissingDependency, match="pyarrow"):
-        build_provider("files", latency_ms=0, files_dir=str(tmp_path))
+        build_provider("files", latency_ms=0, files_dir=str(tmp_path), data_limits=LIMITS)
