@@ -37,9 +37,11 @@ from strategies.sources.layout import (
 from strategies.sources.validation import (
     TIME,
     DataLimits,
+    Problem,
     SeriesCheck,
     Status,
     iso_minute,
+    problem,
 )
 from strategies.sources.validation import check_series as check_parsed
 
@@ -50,7 +52,7 @@ class SideFile:
 
     name: str
     content: dict[str, Any]
-    problem: str = ""
+    problem: Problem | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,7 @@ class DirectoryCheck:
     as_of_ms: int | None  # the latest hourly candle over usable symbols; None if none
 
     @property
-    def unusable(self) -> list[str]:
+    def unusable(self) -> list[Problem]:
         """Every problem that leaves a file unused (what makes `data check` exit 1)."""
         found = [p for check in self.series for p in check.problems]
         return found + [side.problem for side in self.side_files if side.problem]
@@ -79,7 +81,7 @@ class DirectoryCheck:
             code = SkipCode.STALE_DATA if check.status is Status.STALE else SkipCode.UNUSABLE_DATA
             reasons = check.problems or (check.stale,)
             out[check.file.symbol] = Skip(
-                symbol=check.file.symbol, code=code, message="; ".join(reasons)
+                symbol=check.file.symbol, code=code, message="; ".join(map(str, reasons))
             )
         return out
 
@@ -111,7 +113,8 @@ def check_file(data_file: DataFile, limits: DataLimits, now_ms: float) -> Series
     try:
         parsed = read_file(data_file)
     except UnreadableFile as exc:
-        return SeriesCheck(file=data_file, rows=0, time_unit="-", problems=(str(exc),))
+        unreadable = Problem("unreadable", str(exc))
+        return SeriesCheck(file=data_file, rows=0, time_unit="-", problems=(unreadable,))
     return check_parsed(data_file, parsed, limits, now_ms)
 
 
@@ -136,11 +139,12 @@ def one_file_per_series(series: list[SeriesCheck]) -> list[SeriesCheck]:
     for check in series:
         names = holders[(check.file.symbol, check.file.kind, check.file.timeframe)]
         if len(names) > 1:
-            problem = (
-                f"{check.file.name}: {' and '.join(names)} both hold {check.file.symbol} "
+            text = (
+                f"{' and '.join(names)} both hold {check.file.symbol} "
                 f"{check.file.timeframe} {check.file.kind}; remove one"
             )
-            check = replace(check, problems=(*check.problems, problem), table=None)
+            both = problem(check.file, "two files", text)
+            check = replace(check, problems=(*check.problems, both), table=None)
         out.append(check)
     return out
 
@@ -157,9 +161,11 @@ def mark_stale(check: SeriesCheck, as_of_ms: int, limits: DataLimits) -> SeriesC
     hours_behind = (as_of_ms - last) / HOUR_MS
     return replace(
         check,
-        stale=(
-            f"{check.file.name}: last row {iso_minute(last)} is {hours_behind:g} h before the "
-            f"as-of {iso_minute(as_of_ms)} (STALE_DATA_S={limits.stale_data_s:g} s)"
+        stale=problem(
+            check.file,
+            "stale",
+            f"last row {iso_minute(last)} is {hours_behind:g} h before the as-of "
+            f"{iso_minute(as_of_ms)} (STALE_DATA_S={limits.stale_data_s:g} s)",
         ),
     )
 
@@ -172,9 +178,11 @@ def read_side_file(directory: Path, name: str) -> SideFile:
     try:
         content = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return SideFile(name, {}, f"{name}: not readable JSON ({exc}); ignored")
+        return SideFile(
+            name, {}, Problem("unreadable", f"{name}: not readable JSON ({exc}); ignored")
+        )
     if not isinstance(content, dict):
-        return SideFile(name, {}, f"{name}: expected a JSON object by symbol; ignored")
+        return side_problem(name, "expected a JSON object by symbol")
     if name == HOLDINGS_FILE:
         bad = [
             s for s, q in content.items() if isinstance(q, bool) or not isinstance(q, int | float)
@@ -186,3 +194,7 @@ def read_side_file(directory: Path, name: str) -> SideFile:
     elif bad := [s for s, m in content.items() if not isinstance(m, dict)]:
         return SideFile(name, {}, f"{name}: {bad[0]!r} is not a market object; ignored")
     return SideFile(name, content)
+
+
+def side_problem(name: str, text: str) -> SideFile:
+    return SideFile(name, {}, Problem("wrong shape", f"{name}: {text}; ignored"))

@@ -34,7 +34,7 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 TIME_NAMES = ("date", "time", "timestamp", "datetime")
 ROW_WIDTH = 1 + len(PRICE_COLUMNS)
 # How a parsed file's times were given, when no magnitude needs judging.
-ISO_DATES = "ISO-8601 dates"
+ISO_DATES = "ISO dates"
 # A typed arrow timestamp's ticks per millisecond, by its unit.
 UNITS_PER_MS = {"s": 1 / MS_PER_S, "ms": 1.0, "us": 1e3, "ns": 1e6}
 NO_HEADER_NOTE = "no header: columns read as time, open, high, low, close, volume"
@@ -238,7 +238,7 @@ def read_arrow(data_file: DataFile) -> ParsedFile:
     times_in_ms, per_ms = None, 1.0
     if pa.types.is_timestamp(time_column.type):
         # The column's type carries its unit: nothing to judge (unzoned counts as UTC).
-        times_in_ms = f"typed {time_column.type} column"
+        times_in_ms = "typed"
         per_ms = UNITS_PER_MS[time_column.type.unit]
         time_column = pc.cast(time_column, pa.int64())
     elif not (pa.types.is_integer(time_column.type) or pa.types.is_floating(time_column.type)):

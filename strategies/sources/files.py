@@ -60,14 +60,16 @@ def log_findings(check: DirectoryCheck) -> None:
     for series in check.series:
         status, name = series.status, series.file.name
         if status is Status.UNUSABLE:
-            log.error("market_data_file_unusable", file=name, problems=list(series.problems))
+            problems = [str(p) for p in series.problems]
+            log.error("market_data_file_unusable", file=name, problems=problems)
         elif status is Status.STALE:
-            log.warning("market_data_file_stale", file=name, problem=series.stale)
+            log.warning("market_data_file_stale", file=name, problem=str(series.stale))
         elif status is Status.REPAIRED:
-            log.warning("market_data_file_repaired", file=name, repairs=list(series.repairs))
+            repairs = [str(p) for p in series.repairs]
+            log.warning("market_data_file_repaired", file=name, repairs=repairs)
     for side in check.side_files:
         if side.problem:
-            log.error("market_data_file_unusable", file=side.name, problems=[side.problem])
+            log.error("market_data_file_unusable", file=side.name, problems=[str(side.problem)])
 
 
 class FilesProvider:

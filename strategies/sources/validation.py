@@ -48,6 +48,21 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding: a few words for the check table, and the whole message."""
+
+    label: str  # "high < body"
+    message: str  # names the file and the row(s)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def problem(file: DataFile, label: str, text: str) -> Problem:
+    return Problem(label, f"{file.name}: {text}")
+
+
+@dataclass(frozen=True, slots=True)
 class DataLimits:
     """The settings the checks apply (DATA_MAX_GAP_S, STALE_DATA_S)."""
 
@@ -68,16 +83,17 @@ class SeriesCheck:
 
     file: DataFile
     rows: int
-    time_unit: str  # which unit the times were read in, and why
-    problems: tuple[str, ...] = ()  # each makes the file unusable; names file and row
-    repairs: tuple[str, ...] = ()  # what was fixed, and how
+    # The unit the times were read in, and why: "ms: 13 digits", "ms: ISO dates", "ms: typed".
+    time_unit: str
+    problems: tuple[Problem, ...] = ()  # each makes the file unusable
+    repairs: tuple[Problem, ...] = ()  # what was fixed, and how
     note: str = ""  # how the columns were read, when worth saying
     # Time-sorted (n, 6) rows [ms, o, h, l, c, v], read-only; None when unusable.
     table: np.ndarray | None = field(default=None, repr=False)
     gaps: int = 0  # intervals longer than one bar (candle files only)
     missing_bars: int = 0
     # Why a usable series is left out of scans: it ends too long before the as-of.
-    stale: str = ""
+    stale: Problem | None = None
 
     @property
     def status(self) -> Status:
@@ -110,32 +126,39 @@ def rows_text(parsed: ParsedFile, indexes: Sequence[int] | np.ndarray) -> str:
     return " ".join(words) + (f" and {more} more" if more else "")
 
 
-def decide_unit(file: DataFile, parsed: ParsedFile) -> tuple[np.ndarray | None, str, str]:
-    """(times in ms, the unit and why, a problem or ''): by type, else by magnitude."""
+def decide_unit(
+    file: DataFile, parsed: ParsedFile
+) -> tuple[np.ndarray | None, str, Problem | None]:
+    """(times in ms, the unit and why, a problem): by type, else by magnitude."""
     times = parsed.times
     if parsed.times_in_ms is not None:
-        return times, f"ms ({parsed.times_in_ms})", ""
+        return times, f"ms: {parsed.times_in_ms}", None
     inside = {
         name: (times >= PLAUSIBLE_FROM_MS * per_ms) & (times < PLAUSIBLE_UNTIL_MS * per_ms)
         for name, per_ms, _ in UNITS
     }
     for name, per_ms, digits in UNITS:
         if inside[name].all():
-            return times / per_ms, f"{name} ({digits} digits: a 2000–2100 date only in {name})", ""
+            return times / per_ms, f"{name}: {digits} digits", None
     nowhere = np.flatnonzero(~np.any(list(inside.values()), axis=0))
     if len(nowhere):
         return (
             None,
             "unknown",
-            f"{file.name}: {rows_text(parsed, nowhere)}: time {times[nowhere[0]]:.0f} is no "
-            "date in 2000–2100 in seconds, milliseconds or microseconds",
+            problem(
+                file,
+                "time unit?",
+                f"{rows_text(parsed, nowhere)}: time {times[nowhere[0]]:.0f} is no date in "
+                "2000–2100 in seconds, milliseconds or microseconds",
+            ),
         )
     found = [
         f"{name} ({parsed.where(int(np.argmax(rows)))})"
         for name, rows in inside.items()
         if rows.any()
     ]
-    return None, "mixed", f"{file.name}: times mix {' and '.join(found)}; the unit cannot be told"
+    text = f"times mix {' and '.join(found)}; the unit cannot be told"
+    return None, "mixed", problem(file, "mixed units", text)
 
 
 def check_series(
@@ -145,33 +168,34 @@ def check_series(
     rows = len(parsed.times)
     base = SeriesCheck(file=file, rows=rows, time_unit="-", note=parsed.note)
     if not rows:
-        return replace(base, problems=(f"{file.name}: no rows",))
+        return replace(base, problems=(problem(file, "no rows", "no rows"),))
     missing = np.flatnonzero(np.isnan(parsed.times))
     if len(missing):
-        return replace(base, problems=(f"{file.name}: {rows_text(parsed, missing)}: no time",))
-    times, unit, problem = decide_unit(file, parsed)
+        missing_time = problem(file, "no time", f"{rows_text(parsed, missing)}: no time")
+        return replace(base, problems=(missing_time,))
+    times, unit, unit_problem = decide_unit(file, parsed)
     base = replace(base, time_unit=unit)
-    if times is None:
-        return replace(base, problems=(problem,))
+    if times is None or unit_problem is not None:
+        return replace(base, problems=(unit_problem,) if unit_problem else ())
     problems = time_problems(file, parsed, times, now_ms)
-    repairs = []
+    repairs: list[Problem] = []
     backwards = np.flatnonzero(np.diff(times) < 0)
     if len(backwards):
         where = parsed.where(int(backwards[0]) + 1)
-        repairs.append(f"{file.name}: rows out of time order (first at {where}): sorted")
+        repairs.append(
+            problem(file, "sorted", f"rows out of time order (first at {where}): sorted")
+        )
     order = np.argsort(times, kind="stable")
     table = np.column_stack([times, parsed.values])[order]
     keep, repeated, conflicting = duplicates(table)
     if len(repeated):
-        repairs.append(
-            f"{file.name}: {len(repeated)} exact duplicate rows "
-            f"({rows_text(parsed, order[repeated])}): dropped"
-        )
+        where = rows_text(parsed, order[repeated])
+        text = f"{len(repeated)} exact duplicate rows ({where}): dropped"
+        repairs.append(problem(file, "duplicates dropped", text))
     if len(conflicting):
-        problems.append(
-            f"{file.name}: {rows_text(parsed, order[conflicting])}: "
-            "the same time as an earlier row with different values"
-        )
+        where = rows_text(parsed, order[conflicting])
+        text = f"{where}: the same time as an earlier row with different values"
+        problems.append(problem(file, "duplicate times", text))
     table, order = table[keep], order[keep]
     problems += value_problems(file, parsed, table, order)
     gaps, missing_bars, long_gaps = gap_count(file, parsed, table, order, limits)
@@ -189,25 +213,27 @@ def check_series(
 
 def time_problems(
     file: DataFile, parsed: ParsedFile, times: np.ndarray, now_ms: float
-) -> list[str]:
+) -> list[Problem]:
     """Candles from the future, and candle times off the file's timeframe grid."""
-    problems = []
+    problems: list[Problem] = []
     # A candle opened in the current bar is complete enough to exist; later is an error.
     future = np.flatnonzero(times > now_ms + file.bar_ms)
     if len(future):
-        problems.append(
-            f"{file.name}: {rows_text(parsed, future)}: {iso_minute(times[future[0]])} "
+        text = (
+            f"{rows_text(parsed, future)}: {iso_minute(times[future[0]])} "
             f"is in the future (now {iso_minute(now_ms)})"
         )
+        problems.append(problem(file, "future", text))
     # Exchanges open candles on UTC multiples of their timeframe. Funding times are
     # set by the exchange (and a few ms late in ccxt's records), so they are not checked.
     if file.kind is not Kind.FUNDING:
         off_grid = np.flatnonzero(times % file.bar_ms != 0)
         if len(off_grid):
-            problems.append(
-                f"{file.name}: {rows_text(parsed, off_grid)}: {iso_minute(times[off_grid[0]])} "
+            text = (
+                f"{rows_text(parsed, off_grid)}: {iso_minute(times[off_grid[0]])} "
                 f"is not on the {file.timeframe} grid (not {file.timeframe} candles?)"
             )
+            problems.append(problem(file, "off grid", text))
     return problems
 
 
@@ -227,50 +253,53 @@ def duplicates(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def value_problems(
     file: DataFile, parsed: ParsedFile, table: np.ndarray, order: np.ndarray
-) -> list[str]:
+) -> list[Problem]:
     """NaN, non-positive prices, high/low outside the body, negative volume."""
     if file.kind is Kind.FUNDING:
         # freqtrade keeps a funding rate in "open" and zeros elsewhere; rates may be negative.
-        checks = [(np.isnan(table[:, OPEN]), "no funding rate (NaN or empty)")]
+        checks = [(np.isnan(table[:, OPEN]), "NaN", "no funding rate (NaN or empty)")]
     else:
         prices = table[:, OPEN : CLOSE + 1]
         with np.errstate(invalid="ignore"):
             checks = [
-                (np.isnan(table[:, OPEN:]).any(axis=1), "a value is NaN or empty"),
-                (np.any(prices <= 0, axis=1), "a price is zero or negative"),
+                (np.isnan(table[:, OPEN:]).any(axis=1), "NaN", "a value is NaN or empty"),
+                (np.any(prices <= 0, axis=1), "price <= 0", "a price is zero or negative"),
                 (
                     table[:, HIGH] < np.maximum(table[:, OPEN], table[:, CLOSE]),
+                    "high < body",
                     "high below max(open, close)",
                 ),
                 (
                     table[:, LOW] > np.minimum(table[:, OPEN], table[:, CLOSE]),
+                    "low > body",
                     "low above min(open, close)",
                 ),
-                (table[:, VOLUME] < 0, "negative volume"),
+                (table[:, VOLUME] < 0, "volume < 0", "negative volume"),
             ]
     return [
-        f"{file.name}: {rows_text(parsed, order[mask])}: {what}"
-        for mask, what in checks
+        problem(file, label, f"{rows_text(parsed, order[mask])}: {what}")
+        for mask, label, what in checks
         if mask.any()
     ]
 
 
 def gap_count(
     file: DataFile, parsed: ParsedFile, table: np.ndarray, order: np.ndarray, limits: DataLimits
-) -> tuple[int, int, list[str]]:
+) -> tuple[int, int, list[Problem]]:
     """(gaps, missing bars, problems): a gap is a step longer than one bar; one longer
     than DATA_MAX_GAP_S makes the file unusable. Funding steps are the exchange's, not
     the file's timeframe, so only the long ones count."""
     steps = np.diff(table[:, TIME])
     long_gaps = np.flatnonzero(steps > limits.max_gap_s * MS_PER_S)
-    problems = []
+    problems: list[Problem] = []
     if len(long_gaps):
         first = int(long_gaps[0])
-        problems.append(
-            f"{file.name}: {len(long_gaps)} gaps longer than DATA_MAX_GAP_S="
-            f"{limits.max_gap_s:g} s, the first {steps[first] / HOUR_MS:g} h after "
-            f"{parsed.where(int(order[first]))} ({iso_minute(table[first, TIME])})"
+        text = (
+            f"{len(long_gaps)} gaps longer than DATA_MAX_GAP_S={limits.max_gap_s:g} s, the first "
+            f"{steps[first] / HOUR_MS:g} h after {parsed.where(int(order[first]))} "
+            f"({iso_minute(table[first, TIME])})"
         )
+        problems.append(problem(file, "long gap", text))
     if file.kind is Kind.FUNDING:
         return 0, 0, problems
     missing = steps[steps > file.bar_ms] // file.bar_ms - 1
