@@ -103,7 +103,7 @@ def check_table(result: DirectoryCheck) -> Table:
     counts = [s.status for s in result.series]
     table = Table(
         title=f"{escape(str(result.directory))} · as-of {candle_time(result.as_of_ms)}",
-        caption=", ".join(f"{counts.count(s)} {s}" for s in Status if s in counts) + TIME_LEGEND,
+        caption=", ".join(f"{counts.count(s)} {s}" for s in Status if s in counts),
         box=box.SIMPLE_HEAD,
         padding=0,  # the box's column divider is the one space between columns
         show_edge=False,
