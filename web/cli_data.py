@@ -102,7 +102,7 @@ def check_table(result: DirectoryCheck) -> Table:
     """One row per file; the problems column holds short labels, the messages follow."""
     counts = [s.status for s in result.series]
     table = Table(
-        title=f"{escape(str(result.directory))} · as-of {candle_time(result.as_of_ms)}",
+        title=f"{escape(str(result.directory))}\nas-of {candle_time(result.as_of_ms)}",
         caption=", ".join(f"{counts.count(s)} {s}" for s in Status if s in counts),
         box=box.SIMPLE_HEAD,
         padding=0,  # the box's column divider is the one space between columns
@@ -139,7 +139,11 @@ def styled(status: Status) -> str:
 
 def messages(result: DirectoryCheck) -> list[str]:
     """Every finding in full (each names its file and row), then the column notes."""
-    lines = [f"{series.status}: {p}" for series in result.series for p in findings(series)]
+    lines = []
+    for series in result.series:
+        lines += [f"{Status.UNUSABLE}: {p}" for p in series.problems]
+        lines += [f"{Status.REPAIRED}: {p}" for p in series.repairs]
+        lines += [f"{Status.STALE}: {series.stale}"] if series.stale else []
     lines += [f"{Status.UNUSABLE}: {side.problem}" for side in result.side_files if side.problem]
     lines += [f"note: {s.file.name}: {s.note}" for s in result.series if s.note]
     return lines
