@@ -81,7 +81,9 @@ def read_file(data_file: DataFile) -> ParsedFile:
     except UnicodeDecodeError as exc:
         raise UnreadableFile(data_file.name, f"not text ({exc.reason})") from None
     except (OSError, EOFError, zlib.error) as exc:
-        raise UnreadableFile(data_file.name, f"cannot be read ({exc})") from None
+        raise UnreadableFile(
+            data_file.name, f"cannot be read ({exc}); truncated or damaged?"
+        ) from None
 
 
 def number(value: Any, name: str, where: str) -> float:
