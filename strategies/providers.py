@@ -47,11 +47,16 @@ def build_provider(
 class SourceSettings(Protocol):
     """The settings a source is built from (config.settings.Settings has them)."""
 
-    market_data_source: str
-    market_data_latency_ms: int
-    market_data_dir: str | None
-    stale_data_s: float
-    data_max_gap_s: float
+    @property
+    def market_data_source(self) -> str: ...
+    @property
+    def market_data_latency_ms(self) -> int: ...
+    @property
+    def market_data_dir(self) -> str | None: ...
+    @property
+    def stale_data_s(self) -> float: ...
+    @property
+    def data_max_gap_s(self) -> float: ...
 
 
 def configured_provider(settings: SourceSettings) -> MarketDataProvider:

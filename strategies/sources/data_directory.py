@@ -188,11 +188,9 @@ def read_side_file(directory: Path, name: str) -> SideFile:
             s for s, q in content.items() if isinstance(q, bool) or not isinstance(q, int | float)
         ]
         if bad:
-            return SideFile(
-                name, {}, f"{name}: {bad[0]!r} holds {content[bad[0]]!r}, not a quantity; ignored"
-            )
+            return side_problem(name, f"{bad[0]!r} holds {content[bad[0]]!r}, not a quantity")
     elif bad := [s for s, m in content.items() if not isinstance(m, dict)]:
-        return SideFile(name, {}, f"{name}: {bad[0]!r} is not a market object; ignored")
+        return side_problem(name, f"{bad[0]!r} is not a market object")
     return SideFile(name, content)
 
 

@@ -6,6 +6,7 @@ the service still boots, every worker logs the file, and scans run on the rest."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from strategies.catalog import CATALOG
 from tests.integration.client import ScanClient
+from tests.integration.service import Service
 from tests.strategies.freqtrade_dir import freqtrade_directory
 
 pytestmark = pytest.mark.processes
@@ -55,8 +57,8 @@ async def scan(
 
 
 async def test_a_scan_runs_on_a_freqtrade_directory_with_a_truncated_file(
-    start_service, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    start_service: Callable[..., Service], tmp_path: Path
+) -> None:
     directory = layout(tmp_path)
     service = start_service(
         workers=WORKERS, MARKET_DATA_SOURCE="files", MARKET_DATA_DIR=str(directory)
