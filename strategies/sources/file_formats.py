@@ -207,11 +207,30 @@ def csv_number(cell: str, column: str, name: str, line: int) -> float:
         raise UnreadableFile(name, f"line {line}: {column} {cell!r} is not a number") from None
 
 
+def floats(column: Any) -> np.ndarray:
+    """An arrow column as float64; nulls are NaN."""
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def arrow_times(column: Any, name: str, data_file: DataFile) -> tuple[Any, str | None, float]:
+    """(the time column as numbers, how its unit is known or None, its ticks per ms)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_timestamp(column.type):
+        # The column's type carries its unit: nothing to judge (unzoned counts as UTC).
+        return pc.cast(column, pa.int64()), "typed", UNITS_PER_MS[column.type.unit]
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        return column, None, 1.0
+    raise UnreadableFile(
+        data_file.name, f"the time column {name!r} is {column.type}, not a time or number"
+    )
+
+
 def read_arrow(data_file: DataFile) -> ParsedFile:
     """feather or parquet through pyarrow; columns by name, a typed time column in ms."""
     try:
         import pyarrow as pa
-        import pyarrow.compute as pc
         from pyarrow import feather, parquet
     except ImportError:
         raise MissingDependency(
@@ -236,22 +255,7 @@ def read_arrow(data_file: DataFile) -> ParsedFile:
             data_file.name,
             f"needs columns date, {', '.join(PRICE_COLUMNS)}; has {', '.join(table.column_names)}",
         )
-    time_column = table.column(times[0])
-    times_in_ms, per_ms = None, 1.0
-    if pa.types.is_timestamp(time_column.type):
-        # The column's type carries its unit: nothing to judge (unzoned counts as UTC).
-        times_in_ms = "typed"
-        per_ms = UNITS_PER_MS[time_column.type.unit]
-        time_column = pc.cast(time_column, pa.int64())
-    elif not (pa.types.is_integer(time_column.type) or pa.types.is_floating(time_column.type)):
-        raise UnreadableFile(
-            data_file.name,
-            f"the time column {times[0]!r} is {time_column.type}, not a time or number",
-        )
-
-    def floats(column: Any) -> np.ndarray:
-        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
-
+    time_column, times_in_ms, per_ms = arrow_times(table.column(times[0]), times[0], data_file)
     try:
         values = np.column_stack([floats(table.column(names[c])) for c in PRICE_COLUMNS])
     except (pa.ArrowException, ValueError, TypeError) as exc:

@@ -178,25 +178,8 @@ def check_series(
     if times is None or unit_problem is not None:
         return replace(base, problems=(unit_problem,) if unit_problem else ())
     problems = time_problems(file, parsed, times, now_ms)
-    repairs: list[Problem] = []
-    backwards = np.flatnonzero(np.diff(times) < 0)
-    if len(backwards):
-        where = parsed.where(int(backwards[0]) + 1)
-        repairs.append(
-            problem(file, "sorted", f"rows out of time order (first at {where}): sorted")
-        )
-    order = np.argsort(times, kind="stable")
-    table = np.column_stack([times, parsed.values])[order]
-    keep, repeated, conflicting = duplicates(table)
-    if len(repeated):
-        where = rows_text(parsed, order[repeated])
-        text = f"{len(repeated)} exact duplicate rows ({where}): dropped"
-        repairs.append(problem(file, "duplicates dropped", text))
-    if len(conflicting):
-        where = rows_text(parsed, order[conflicting])
-        text = f"{where}: the same time as an earlier row with different values"
-        problems.append(problem(file, "duplicate times", text))
-    table, order = table[keep], order[keep]
+    table, order, repairs, conflicts = in_time_order(file, parsed, times)
+    problems += conflicts
     problems += value_problems(file, parsed, table, order)
     gaps, missing_bars, long_gaps = gap_count(file, parsed, table, order, limits)
     problems += long_gaps
@@ -209,6 +192,32 @@ def check_series(
         gaps=gaps,
         missing_bars=missing_bars,
     )
+
+
+def in_time_order(
+    file: DataFile, parsed: ParsedFile, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[Problem], list[Problem]]:
+    """(rows [ms, o, h, l, c, v] sorted and de-duplicated, each one's index in the file,
+    repairs, problems): sorting and dropping exact repeats are repairs; two different
+    rows at one time are a problem."""
+    repairs, problems = [], []
+    backwards = np.flatnonzero(np.diff(times) < 0)
+    if len(backwards):
+        where = parsed.where(int(backwards[0]) + 1)
+        text = f"rows out of time order (first at {where}): sorted"
+        repairs.append(problem(file, "sorted", text))
+    order = np.argsort(times, kind="stable")
+    table = np.column_stack([times, parsed.values])[order]
+    keep, repeated, conflicting = duplicates(table)
+    if len(repeated):
+        where = rows_text(parsed, order[repeated])
+        text = f"{len(repeated)} exact duplicate rows ({where}): dropped"
+        repairs.append(problem(file, "duplicates dropped", text))
+    if len(conflicting):
+        where = rows_text(parsed, order[conflicting])
+        text = f"{where}: the same time as an earlier row with different values"
+        problems.append(problem(file, "duplicate times", text))
+    return table[keep], order[keep], repairs, problems
 
 
 def time_problems(
