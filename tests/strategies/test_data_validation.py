@@ -63,16 +63,24 @@ def test_a_clean_file_is_usable_as_written(tmp_path: Path) -> None:
 def test_a_truncated_json_file_is_unusable_and_named(tmp_path: Path) -> None:
     text = json.dumps(good_rows().tolist())
     message = only_problem(check_text(tmp_path, NAME, text[: len(text) // 2]))
-    assert (
-        message.startswith(f"{NAME}: not valid JSON at line 1 column ") and "truncated" in message
-    )
+    assert message == f"{NAME}: not valid JSON (Input data was truncated); truncated or damaged?"
 
 
 def test_a_row_of_the_wrong_shape_is_unusable(tmp_path: Path) -> None:
     rows = good_rows().tolist()
     rows[6] = rows[6][:4]
     assert only_problem(check_json(tmp_path, rows)) == (
-        f"{NAME}: row 7: expected [time, open, high, low, close, volume]"
+        f"{NAME}: row 7: expected [time, open, high, low, close, volume] of numbers "
+        "(Expected `array` of length 6)"
+    )
+
+
+def test_a_cell_that_is_not_a_number_is_unusable(tmp_path: Path) -> None:
+    rows: list[list[object]] = good_rows().tolist()
+    rows[4][2] = "101.5"  # a string, however numeric, is not what freqtrade writes
+    assert only_problem(check_json(tmp_path, rows)) == (  # type: ignore[arg-type]
+        f"{NAME}: row 5: expected [time, open, high, low, close, volume] of numbers "
+        "(Expected `float | null`, got `str`)"
     )
 
 
