@@ -37,6 +37,7 @@ ROW_WIDTH = 1 + len(PRICE_COLUMNS)
 # freqtrade's json rows, decoded strictly in C: six numbers or nulls, no strings or booleans.
 Cell = float | None
 JSON_ROWS = msgspec.json.Decoder(list[tuple[Cell, Cell, Cell, Cell, Cell, Cell]])
+JSON_BYTE_AT = re.compile(r"\(byte (\d+)\)")
 JSON_ROW_AT = re.compile(r"at `\$\[(\d+)\]")
 # How a parsed file's times were given, when no magnitude needs judging.
 ISO_DATES = "ISO dates"
@@ -100,12 +101,18 @@ def read_json(data_file: DataFile) -> ParsedFile:
     except msgspec.ValidationError as exc:
         raise UnreadableFile(data_file.name, json_row_problem(str(exc))) from None
     except msgspec.DecodeError as exc:
-        raise UnreadableFile(
-            data_file.name, f"not valid JSON ({exc}); truncated or damaged?"
-        ) from None
+        raise UnreadableFile(data_file.name, json_syntax_problem(data, str(exc))) from None
     # A null (ccxt's empty value) becomes NaN, for the checks to find.
     table = np.array(rows, dtype=np.float64).reshape(-1, ROW_WIDTH)
     return ParsedFile(times=table[:, 0], values=table[:, 1:])
+
+
+def json_syntax_problem(data: bytes, error: str) -> str:
+    """Where the JSON breaks, as a row: the rows closed before the bad byte (the end,
+    for a truncated file) are read, the next one is not."""
+    at = JSON_BYTE_AT.search(error)
+    complete = data[: int(at[1]) if at else len(data)].count(b"]")
+    return f"not valid JSON at row {complete + 1} ({error}); truncated or damaged?"
 
 
 def json_row_problem(error: str) -> str:

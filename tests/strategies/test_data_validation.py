@@ -62,8 +62,19 @@ def test_a_clean_file_is_usable_as_written(tmp_path: Path) -> None:
 
 def test_a_truncated_json_file_is_unusable_and_named(tmp_path: Path) -> None:
     text = json.dumps(good_rows().tolist())
-    message = only_problem(check_text(tmp_path, NAME, text[: len(text) // 2]))
-    assert message == f"{NAME}: not valid JSON (Input data was truncated); truncated or damaged?"
+    cut = text[: len(text) // 2]
+    row = cut.count("]") + 1  # the first row not complete
+    assert 1 < row < BARS
+    assert only_problem(check_text(tmp_path, NAME, cut)) == (
+        f"{NAME}: not valid JSON at row {row} (Input data was truncated); truncated or damaged?"
+    )
+
+
+def test_damaged_json_names_the_row_where_it_breaks(tmp_path: Path) -> None:
+    text = json.dumps(good_rows()[:3].tolist()).replace("], [", "], x[", 2)
+    assert only_problem(check_text(tmp_path, NAME, text)).startswith(
+        f"{NAME}: not valid JSON at row 2 (JSON is malformed: invalid character (byte "
+    )
 
 
 def test_a_row_of_the_wrong_shape_is_unusable(tmp_path: Path) -> None:
