@@ -48,3 +48,14 @@ class MarketDataUnavailable(StrategyError):
         self.source = source
         self.reason = reason
         super().__init__(f"market data source {source!r}: {reason}")
+
+
+class ChartRequestInvalid(StrategyError):
+    """A chart asked for what the scan does not hold (a symbol it did not read, an
+    unknown timeframe or strategy); ``valid`` lists what it may ask for instead."""
+
+    def __init__(self, field: str, reason: str, valid: tuple[str, ...]) -> None:
+        self.field = field
+        self.reason = reason
+        self.valid = valid
+        super().__init__(reason)

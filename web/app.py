@@ -18,12 +18,12 @@ from coordinator.redis_client import connect
 from coordinator.scans import Scans
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
-from web import compat, handlers, health, openapi, page, websocket
+from web import charts, compat, handlers, health, openapi, page, websocket
 from web.admin import create_admin_app
 from web.auth import VERIFIER, TokenVerifier, auth_middleware
 from web.errors import error_middleware
 from web.feed import FeedHub
-from web.keys import COORDINATOR, FEED, REDIS, SCANS, SETTINGS
+from web.keys import COORDINATOR, FEED, PROVIDER, REDIS, REGISTRY, SCANS, SETTINGS
 from web.metrics import metrics_endpoint, metrics_middleware
 from web.schemas import encoder as json_encoder
 
@@ -34,6 +34,7 @@ ROUTES = [
     web.delete("/api/v1/scans/{scan_id}", handlers.cancel_scan),
     web.get("/api/v1/scans/{scan_id}/results", handlers.get_results),
     web.get("/api/v1/scans/{scan_id}/lifecycle", handlers.get_lifecycle),
+    web.get("/api/v1/scans/{scan_id}/candles", charts.get_candles),
     web.get("/api/v1/scans/{scan_id}/ws", websocket.scan_feed),
     web.post("/api/v1/opportunities/discover", compat.discover),
     web.get("/api/v1/opportunities/status/{scan_id}", compat.status),
@@ -86,6 +87,8 @@ async def run_coordinator(
     coordinator = Coordinator(app[REDIS], settings, registry, provider)
     await coordinator.start()
     app[COORDINATOR] = coordinator
+    # The candles route reads the scans' market data from the source the rules read.
+    app[PROVIDER], app[REGISTRY] = provider, registry
     app[SCANS] = Scans(
         app[REDIS],
         settings,

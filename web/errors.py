@@ -22,6 +22,7 @@ from coordinator.errors import (
     ScanNotFound,
     TooManyScans,
 )
+from strategies.errors import ChartRequestInvalid
 from web.keys import SETTINGS
 
 log = structlog.get_logger(__name__)
@@ -90,6 +91,10 @@ def translate(exc: Exception, retry_after_s: int) -> ApiError | None:
                 details={"status": exc.status, "finished_at": exc.finished_at},
             )
         case InvalidScanRequest():
+            return ApiError(
+                422, "invalid_" + exc.field, str(exc), details={"valid": list(exc.valid)}
+            )
+        case ChartRequestInvalid():
             return ApiError(
                 422, "invalid_" + exc.field, str(exc), details={"valid": list(exc.valid)}
             )

@@ -18,10 +18,13 @@ from aiohttp import web
 from config.settings import Settings
 from coordinator.lease_listing import LeasePage
 from coordinator.records import ScanSnapshot, ScanStatus
+from strategies.chart import TIMEFRAMES
+from web.charts import BARS_MAX, BARS_MIN
 from web.errors import ErrorEnvelope
 from web.page import DevTokenRequest
 from web.requests import IDEMPOTENCY_KEY_PATTERN, ScanRequest
 from web.schemas import (
+    CandlesEnvelope,
     DevToken,
     Health,
     Lifecycle,
@@ -46,6 +49,7 @@ ERROR_TEXT = {
     403: "not allowed",
     404: "unknown, or not yours",
     405: "method not allowed",
+    409: "the scan has no market data yet (market_data_pending), or its source is gone",
     410: "retention over (tombstone)",
     413: "body too large",
     422: "invalid request",
@@ -98,6 +102,7 @@ SCAN_LINKS = {
     "GetScan": "getScan",
     "GetResults": "getResults",
     "GetLifecycle": "getLifecycle",
+    "GetCandles": "getCandles",
     "CancelScan": "cancelScan",
 }
 
@@ -164,6 +169,25 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: ResultsEnvelope},
         errors=(404, 410),
         parameters=(SCAN_ID,),
+    ),
+    Operation(
+        "get",
+        "/api/v1/scans/{scan_id}/candles",
+        "getCandles",
+        "The candles the scan's rules saw for one symbol (never newer than its "
+        "market-data as-of), with a strategy's indicators; ETag and If-None-Match",
+        {200: CandlesEnvelope, 304: None},
+        errors=(400, 404, 409, 410, 422),
+        parameters=(
+            SCAN_ID,
+            {"name": "symbol", "in": "query", "required": True, "schema": {"type": "string"}},
+            query("timeframe", {"enum": list(TIMEFRAMES)}),
+            query("bars", {"type": "integer", "minimum": BARS_MIN, "maximum": BARS_MAX}),
+            query("strategy", {"type": "string"}),
+            query("versus", {"type": "string"}),
+        ),
+        headers={200: ("ETag",), 304: ("ETag",)},
+        notes={304: "Not modified: If-None-Match names the body's ETag"},
     ),
     Operation(
         "get",
