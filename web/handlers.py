@@ -11,6 +11,7 @@ from coordinator.codec import results_decoder, snapshot_decoder
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from coordinator.scans import SnapshotRead
 from web.auth import principal_of
+from web.csv_export import opportunities_csv, wants_csv
 from web.feed import Frame
 from web.keys import COORDINATOR, FEED, SCANS, SETTINGS
 from web.metrics import PREFERENCE_APPLIED, WAITING_REQUESTS
@@ -124,10 +125,27 @@ async def get_results(request: web.Request) -> web.Response:
         data_source=snapshot.data_source,
         opportunities=results_decoder.decode(raw),
     )
+    if wants_csv(request.headers.get("Accept")):
+        return csv_response(envelope)
     return web.Response(
         body=json_encoder.encode(envelope),
         content_type=JSON,
-        headers={"ETag": etag_of(found.version)},
+        headers={"ETag": etag_of(found.version), "Vary": "Accept"},
+    )
+
+
+def csv_response(envelope: ResultsEnvelope) -> web.Response:
+    """The results as a CSV download (`Accept: text/csv`); the ETag names the
+    representation too, so a cache never hands JSON's validator to CSV."""
+    return web.Response(
+        text=opportunities_csv(envelope.opportunities),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={
+            "ETag": f'"{envelope.version}-csv"',
+            "Vary": "Accept",
+            "Content-Disposition": f'attachment; filename="scan-{envelope.scan_id}.csv"',
+        },
     )
 
 

@@ -165,10 +165,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "get",
         "/api/v1/scans/{scan_id}/results",
         "getResults",
-        "Opportunities so far",
+        "Opportunities so far; `Accept: text/csv` answers them as CSV (a header row, "
+        "then one row per opportunity)",
         {200: ResultsEnvelope},
         errors=(404, 410),
         parameters=(SCAN_ID,),
+        media={200: "text/csv"},
     ),
     Operation(
         "get",
@@ -361,12 +363,14 @@ def operation_object(op: Operation) -> dict[str, Any]:
 
 def response_object(status: int, body: type | None, op: Operation) -> dict[str, Any]:
     response: dict[str, Any] = {"description": op.notes.get(status, f"{status}")}
-    if status in op.media:
-        response["content"] = {op.media[status]: {"schema": {"type": "string"}}}
+    content: dict[str, Any] = {}
     if body is not None:
-        response["content"] = {
-            "application/json": {"schema": {"$ref": REF_TEMPLATE.format(name=body.__name__)}}
-        }
+        content["application/json"] = {"schema": {"$ref": REF_TEMPLATE.format(name=body.__name__)}}
+    if status in op.media:
+        # A body in another representation (CSV), or the only one (text, HTML).
+        content[op.media[status]] = {"schema": {"type": "string"}}
+    if content:
+        response["content"] = content
     names = op.headers.get(status, ())
     if names:
         response["headers"] = {name: {"schema": {"type": "string"}} for name in names}
