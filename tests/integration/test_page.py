@@ -6,8 +6,13 @@ press Start, press Cancel); what it shows is then checked against the REST API.
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
+import json
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +20,27 @@ import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
 from tests.integration.client import TERMINAL
+from tests.integration.page_checks import (
+    Handshakes,
+    WireBytes,
+    axe_violations,
+    chart_read_back,
+    tab_to,
+    token_places,
+)
 from tests.integration.page_driver import (
     ARTIFACTS,
     ROWS_COMPARED,
     TERMINAL_TIMEOUT_MS,
     UI_TIMEOUT_MS,
+    USER,
     Traffic,
+    api_get,
     assert_fits,
     assert_page_matches_api,
     mint_on_page,
     screenshot,
+    sort_key,
     start_on_page,
     start_on_page_expecting_error,
     terminal_snapshot,
@@ -321,3 +337,140 @@ async def test_page_resumes_the_scan_in_its_address_after_a_reload(start_service
     await expect(page.locator("#scan-id")).to_have_text(scan_id, timeout=UI_TIMEOUT_MS)
     snapshot = await terminal_snapshot(page, service.base_url)
     await assert_page_matches_api(page, service.base_url, snapshot)
+
+
+# Real strategies that fire on the bundled data's last bar (GOLDEN), with price levels.
+CHART_STRATEGIES = ("trend_momentum", "mean_reversion", "grid")
+# The page, the chart library included, over the wire: the budget it must stay under.
+PAGE_BYTES_MAX = 300_000
+# Two widths the page must work at: a phone and a desktop screen.
+PHONE_WIDTH = {"width": 390, "height": 844}
+DESKTOP_WIDTH = {"width": 1440, "height": 900}
+CHART_LIBRARY = "/static/vendor/lightweight-charts-5.3.0/"
+
+
+def seconds_of(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
+async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  # type: ignore[no-untyped-def]
+    start_service, page
+) -> None:
+    service = start_service(workers=WORKERS, DEV_MODE="1")
+    wire = WireBytes()
+    wire.watch(page)
+    handshakes = Handshakes()
+    await handshakes.watch(page.context, page)
+    await page.goto(service.base_url)
+    await page.wait_for_load_state("networkidle")
+    assert any(CHART_LIBRARY in url for url in wire.received), sorted(wire.received)
+    assert wire.total() < PAGE_BYTES_MAX, wire.received
+
+    # Keyboard alone: mint a token and start a scan.
+    await tab_to(page, "#mint-user")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type(USER)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#identity")).to_contain_text(f"Signed in as {USER}")
+    await tab_to(page, "#strategies")
+    await page.keyboard.type(", ".join(CHART_STRATEGIES))
+    await page.keyboard.press("Enter")
+    first = await terminal_snapshot(page, service.base_url)
+    assert first["status"] == "completed"
+    await assert_page_matches_api(page, service.base_url, first)
+
+    # Open the chart of an idea with a stop and a target, by keyboard.
+    results = await api_get(service.base_url, f"/api/v1/scans/{first['scan_id']}/results")
+    shown = sorted(results["opportunities"], key=sort_key)
+    row, idea = next(
+        (index, o)
+        for index, o in enumerate(shown)
+        if o["stop"] is not None and o["target"] is not None
+    )
+    button = f"#results-body tr:nth-child({row + 1}) .chart-button"
+    await tab_to(page, button)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#chart-panel")).to_have_attribute("data-ready", "true")
+    await expect(page.locator("#chart-title")).to_be_focused()
+    chart = await chart_read_back(page, idea["symbol"])
+    assert chart["canvases"] > 0
+    lines = {line["id"]: line["price"] for line in chart["lines"]}
+    assert {k: lines[k] for k in ("entry", "stop", "target")} == {
+        k: idea[k] for k in ("entry", "stop", "target")
+    }
+    assert chart["markers"] == [
+        {"time": seconds_of(idea["as_of"]), "text": f"signal: {idea['side']}"}
+    ]
+    assert chart["last"] <= seconds_of(first["market_data_as_of"])  # never newer than the scan's
+    await assert_fits(page, PHONE_WIDTH)
+    await screenshot(page, "page-chart-390")
+    await assert_fits(page, DESKTOP_WIDTH)
+    await screenshot(page, "page-chart-1440")
+    violations = await axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=1)
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#chart-panel")).to_be_hidden()
+    await expect(page.locator(button)).to_be_focused()
+
+    # The results download as CSV.
+    async with page.expect_download() as download_info:
+        await page.click("#csv-button")
+    download = await download_info.value
+    assert download.suggested_filename == f"scan-{first['scan_id']}.csv"
+    saved = await download.path()
+    text = await asyncio.to_thread(saved.read_text)
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert sorted((r["strategy"], r["symbol"], r["side"]) for r in rows) == sorted(
+        (o["strategy"], o["symbol"], o["side"]) for o in results["opportunities"]
+    )
+
+    # A second scan, then the first reopened from the history list.
+    second_id = await start_on_page(page, ("sleep_100ms",))
+    await terminal_snapshot(page, service.base_url)
+    history = page.locator("#history-list > li")
+    await expect(history.first).to_have_attribute("data-scan-id", second_id)
+    await page.click(f'#history-list [data-scan-id="{first["scan_id"]}"] .history-open')
+    await expect(page.locator("#scan-id")).to_have_text(first["scan_id"])
+    reopened = await terminal_snapshot(page, service.base_url)
+    await assert_page_matches_api(page, service.base_url, reopened)
+    violations = await axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=1)
+
+    # The token lives in this tab's session storage only, and rode the websockets'
+    # subprotocol list, never a URL.
+    token = await page.evaluate("sessionStorage.getItem('oppscan.token')")
+    assert await token_places(page, page.context, token) == {
+        "session_storage": True,
+        "local_storage": False,
+        "cookies": False,
+    }
+    urls = [h["url"] for h in handshakes.requests if "url" in h]
+    protocols = [
+        h["headers"].get("Sec-WebSocket-Protocol") for h in handshakes.requests if "headers" in h
+    ]
+    assert urls and all("token" not in url for url in urls), urls
+    assert protocols and set(protocols) == {f"bearer, {token}"}, protocols
+
+
+async def test_keyboard_alone_starts_and_cancels_a_scan(start_service, page) -> None:  # type: ignore[no-untyped-def]
+    service = start_service(
+        workers=WORKERS, DEV_MODE="1", MARKET_DATA_LATENCY_MS=str(SLOW_MARKET_DATA_MS)
+    )
+    await page.goto(service.base_url)
+    await tab_to(page, "#mint-user")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type(USER)
+    await tab_to(page, "#mint-button")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#identity")).to_contain_text(f"Signed in as {USER}")
+    await tab_to(page, "#strategies")
+    await page.keyboard.type("sleep_2s, trend_momentum")
+    await tab_to(page, "#start-button")
+    await page.keyboard.press("Enter")
+    await expect(page.locator('[data-strategy="sleep_2s"]')).to_have_attribute(
+        "data-status", "running", timeout=TERMINAL_TIMEOUT_MS
+    )
+    await tab_to(page, "#cancel-button")
+    await page.keyboard.press("Enter")
+    snapshot = await terminal_snapshot(page, service.base_url)
+    assert snapshot["status"] == "cancelled"

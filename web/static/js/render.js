@@ -125,7 +125,8 @@ export function byExpectedReturn(a, b) {
   );
 }
 
-export function showResults(envelope) {
+// onChart(opportunity, button): a row's Chart button was pressed.
+export function showResults(envelope, { onChart = null } = {}) {
   const section = $("results");
   section.hidden = false;
   section.dataset.version = String(envelope.version);
@@ -146,14 +147,14 @@ export function showResults(envelope) {
   $("results-meta").textContent = [[asOf, source].filter(Boolean).join(" "), scope]
     .filter(Boolean)
     .join(" · ");
-  $("results-body").replaceChildren(...rows.map(resultRow));
+  $("results-body").replaceChildren(...rows.map((row, index) => resultRow(row, index, onChart)));
 }
 
-function resultRow(opportunity, index) {
+function resultRow(opportunity, index, onChart) {
   const row = document.createElement("tr");
   const cells = [
     [String(index + 1)],
-    [opportunity.symbol],
+    [symbolCell(opportunity, onChart)],
     [opportunity.side, "side"],
     [strategyCell(opportunity), "idea"],
     [formatPercent(opportunity.expected_return), "num", opportunity.expected_return],
@@ -176,6 +177,22 @@ function resultRow(opportunity, index) {
     row.append(cell);
   }
   return row;
+}
+
+// Selecting an opportunity (its symbol) opens its chart.
+function symbolCell(opportunity, onChart) {
+  if (!onChart) return opportunity.symbol;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "chart-button";
+  button.textContent = opportunity.symbol;
+  button.title = "Open the chart";
+  button.setAttribute(
+    "aria-label",
+    `${opportunity.symbol}: chart of the ${opportunity.side} idea of ${opportunity.strategy}`,
+  );
+  button.addEventListener("click", () => onChart(opportunity, button));
+  return button;
 }
 
 // The strategy's name, and under it the sentence saying why it fired.
