@@ -128,7 +128,7 @@ def create_app(
 ) -> web.Application:
     """The application; tests may inject a strategy registry and market-data provider."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, auth_middleware],
+        middlewares=[metrics_middleware, error_middleware, auth_middleware, page.compress_static],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

@@ -364,6 +364,10 @@ async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  
     await page.goto(service.base_url)
     await page.wait_for_load_state("networkidle")
     assert any(CHART_LIBRARY in url for url in wire.received), sorted(wire.received)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "page-bytes.json").write_text(
+        json.dumps({"total": wire.total(), "by_url": wire.received}, indent=1)
+    )
     assert wire.total() < PAGE_BYTES_MAX, wire.received
 
     # Keyboard alone: mint a token and start a scan.
