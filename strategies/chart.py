@@ -17,10 +17,10 @@ import msgspec
 import numpy as np
 
 from strategies import indicators as ind
-from strategies.errors import ChartRequestInvalid
+from strategies.errors import ChartRequestInvalid, ChartSymbolUnknown
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import significant
-from strategies.overlays import OVERLAYS, Overlay, Series, default_timeframe
+from strategies.overlays import OVERLAYS, Overlay, Series, default_timeframe, pair_spread_series
 
 # Where each timeframe lives in a snapshot.
 TIMEFRAMES = {"1h": "candles_1h", "5m": "candles_5m"}
@@ -61,7 +61,7 @@ class ChartRequest:
     timeframe: str | None  # None: the strategy's own (1h without a strategy)
     bars: int
     strategy: str | None = None
-    versus: str | None = None  # a pair's other leg
+    versus: str | None = None  # another symbol: adds the pair's spread z-score against it
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,12 @@ def symbols_needed(request: ChartRequest) -> tuple[str, ...]:
     return tuple(dict.fromkeys(wanted))
 
 
+def chartable(symbols: tuple[str, ...]) -> list[str]:
+    """What a chart may name: each spot symbol and its linear perpetual
+    ('BTC/USDT' and 'BTC/USDT:USDT'), whose hourly closes a source may hold."""
+    return [*symbols, *(f"{s}{PERPETUAL_MARK}{s.rsplit('/', 1)[-1]}" for s in symbols)]
+
+
 def spot_of(symbol: str) -> str:
     """'BTC/USDT:USDT' (a linear perpetual) -> 'BTC/USDT'; a spot symbol as it is."""
     return symbol.split(PERPETUAL_MARK, 1)[0]
@@ -87,21 +93,17 @@ def spot_of(symbol: str) -> str:
 def validate(
     request: ChartRequest, scan_symbols: tuple[str, ...], strategies: tuple[str, ...]
 ) -> None:
-    """ChartRequestInvalid (a client's mistake) for a symbol the scan did not read,
-    an unknown timeframe or strategy, or a pair's leg given without a pair."""
+    """ChartSymbolUnknown for a symbol the scan did not read; ChartRequestInvalid (a
+    client's mistake) for an unknown timeframe or strategy."""
     for field, symbol in (("symbol", request.symbol), ("versus", request.versus)):
         if symbol is not None and spot_of(symbol) not in scan_symbols:
-            raise ChartRequestInvalid(field, f"{symbol} is not a symbol of this scan", scan_symbols)
+            raise ChartSymbolUnknown(field, symbol, tuple(chartable(scan_symbols)))
     if request.timeframe is not None and request.timeframe not in TIMEFRAMES:
         raise ChartRequestInvalid(
             "timeframe", f"unknown timeframe {request.timeframe!r}", tuple(TIMEFRAMES)
         )
     if request.strategy is not None and request.strategy not in strategies:
         raise ChartRequestInvalid("strategy", f"unknown strategy {request.strategy!r}", strategies)
-    if request.versus is not None and not overlay_of(request).pairs:
-        raise ChartRequestInvalid(
-            "versus", "`versus` names a pair's other leg: only with a pairs strategy", ()
-        )
 
 
 def overlay_of(request: ChartRequest) -> Overlay:
@@ -142,7 +144,9 @@ def chart_of(snapshot: MarketSnapshot, request: ChartRequest, as_of_ms: int) -> 
     )
     shown = history[-request.bars :]
     first_ms = shown[0, ind.TIME] if len(shown) else np.inf
-    series = overlay.compute(history, partner) if overlay.timeframe == timeframe else []
+    series = overlay.compute(history) if overlay.timeframe == timeframe else []
+    if partner is not None:
+        series += pair_spread_series(history, partner)
     return ChartData(
         timeframe=timeframe,
         candles=[candle_of(row) for row in shown],

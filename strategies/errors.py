@@ -59,3 +59,13 @@ class ChartRequestInvalid(StrategyError):
         self.reason = reason
         self.valid = valid
         super().__init__(reason)
+
+
+class ChartSymbolUnknown(StrategyError):
+    """A chart named a symbol the scan did not read: it holds no candles of it."""
+
+    def __init__(self, field: str, symbol: str, valid: tuple[str, ...]) -> None:
+        self.field = field
+        self.symbol = symbol
+        self.valid = valid
+        super().__init__(f"the scan holds no candles of {symbol}: it read {', '.join(valid)}")

@@ -36,21 +36,20 @@ class Series:
     levels: tuple[float, ...] = ()
 
 
-def no_series(history: np.ndarray, partner: np.ndarray | None) -> list[Series]:
+def no_series(history: np.ndarray) -> list[Series]:
     return []
 
 
-Compute = Callable[[np.ndarray, np.ndarray | None], list[Series]]
+Compute = Callable[[np.ndarray], list[Series]]
 
 
 @dataclass(frozen=True, slots=True)
 class Overlay:
-    """A rule's indicators: computed from the symbol's candles (and, for a pair, its
-    other leg's) on the timeframe the rule reads."""
+    """A rule's indicators, computed from the symbol's candles on the timeframe the
+    rule reads. A pair's spread needs its other leg: see ``pair_spread_series``."""
 
     compute: Compute = field(default=no_series)
     timeframe: str = HOURLY
-    pairs: bool = False
 
 
 def default_timeframe(overlay: Overlay) -> str:
@@ -68,12 +67,12 @@ def bollinger_series(history: np.ndarray, period: int, deviations: float) -> lis
     ]
 
 
-def mean_reversion_series(history: np.ndarray, partner: np.ndarray | None) -> list[Series]:
+def mean_reversion_series(history: np.ndarray) -> list[Series]:
     p = mean_reversion.DEFAULTS
     return bollinger_series(history, p.band_period, p.band_deviations)
 
 
-def breakout_series(history: np.ndarray, partner: np.ndarray | None) -> list[Series]:
+def breakout_series(history: np.ndarray) -> list[Series]:
     p = breakout.DEFAULTS
     bars = ind.bars_of(history)
     high = ind.donchian_high(bars.high, p.donchian_period)
@@ -98,19 +97,19 @@ def ema_series(bars: ind.Bars, periods: tuple[int, ...], unit: str = "") -> list
     ]
 
 
-def trend_momentum_series(history: np.ndarray, partner: np.ndarray | None) -> list[Series]:
+def trend_momentum_series(history: np.ndarray) -> list[Series]:
     p = trend_momentum.DEFAULTS
     return ema_series(ind.bars_of(history), (p.fast_ema, p.slow_ema))
 
 
-def swing_series(history: np.ndarray, partner: np.ndarray | None) -> list[Series]:
+def swing_series(history: np.ndarray) -> list[Series]:
     """The daily EMAs the rule reads, one point per day (at the day's last hour)."""
     p = swing.DEFAULTS
     days = ind.resample(ind.bars_of(history), ind.HOURS_PER_DAY)
     return ema_series(days, (p.pullback_ema, p.trend_ema), unit="d")
 
 
-def scalping_series(history: np.ndarray, partner: np.ndarray | None) -> list[Series]:
+def scalping_series(history: np.ndarray) -> list[Series]:
     p = scalping.DEFAULTS
     bars = ind.bars_of(history)
     vwap = Series(
@@ -119,11 +118,10 @@ def scalping_series(history: np.ndarray, partner: np.ndarray | None) -> list[Ser
     return [vwap, *ema_series(bars, (p.fast_ema, p.slow_ema))]
 
 
-def pair_spread_series(history: np.ndarray, partner: np.ndarray | None) -> list[Series]:
-    """The spread's z-score the rule trades on: log prices of the symbol regressed on
-    its partner's over the rule's lookback (common hours only), as the rule fits it."""
-    if partner is None:
-        return []
+def pair_spread_series(history: np.ndarray, partner: np.ndarray) -> list[Series]:
+    """The spread's z-score pairs_trading trades on: log prices of the symbol regressed
+    on its partner's over the rule's lookback (common hours only), as the rule fits
+    it, with the rule's entry, exit and stop levels."""
     p = pairs_trading.DEFAULTS
     times, mine, theirs = np.intersect1d(
         history[:, ind.TIME], partner[:, ind.TIME], assume_unique=True, return_indices=True
@@ -154,5 +152,4 @@ OVERLAYS: dict[str, Overlay] = {
     trend_momentum.NAME: Overlay(trend_momentum_series),
     swing.NAME: Overlay(swing_series),
     scalping.NAME: Overlay(scalping_series, timeframe=FIVE_MINUTE),
-    pairs_trading.NAME: Overlay(pair_spread_series, pairs=True),
 }

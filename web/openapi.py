@@ -18,7 +18,7 @@ from aiohttp import web
 from config.settings import Settings
 from coordinator.lease_listing import LeasePage
 from coordinator.records import ScanSnapshot, ScanStatus
-from strategies.chart import TIMEFRAMES
+from strategies.chart import TIMEFRAMES, chartable
 from web.charts import BARS_MAX, BARS_MIN
 from web.errors import ErrorEnvelope
 from web.page import DevTokenRequest
@@ -37,6 +37,7 @@ from web.schemas import (
 )
 
 REF_TEMPLATE = "#/components/schemas/{name}"
+CANDLES_PATH = "/api/v1/scans/{scan_id}/candles"
 SCAN_ID = {
     "name": "scan_id",
     "in": "path",
@@ -47,7 +48,7 @@ ERROR_TEXT = {
     400: "malformed request",
     401: "missing, expired or forged token",
     403: "not allowed",
-    404: "unknown, or not yours",
+    404: "unknown, or not yours (or, for candles, a symbol the scan did not read)",
     405: "method not allowed",
     409: "the scan has no market data yet (market_data_pending), or its source is gone",
     410: "retention over (tombstone)",
@@ -174,7 +175,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "get",
-        "/api/v1/scans/{scan_id}/candles",
+        CANDLES_PATH,
         "getCandles",
         "The candles the scan's rules saw for one symbol (never newer than its "
         "market-data as-of), with a strategy's indicators; ETag and If-None-Match",
@@ -323,6 +324,7 @@ def build_document(
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method] = operation_object(op)
+    constrain_candles(paths[CANDLES_PATH]["get"], strategies, symbols)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Opportunity Scanner", "version": "1.0.0"},
@@ -409,6 +411,21 @@ def constrain_scan_request(
                 {"type": "null"},
             ]
         }
+
+
+def constrain_candles(
+    operation: dict[str, Any], strategies: Sequence[str], symbols: Sequence[str]
+) -> None:
+    """Name the registry's strategies and the source's symbols in the candles query."""
+    vocabulary = {
+        "symbol": chartable(tuple(symbols)),
+        "versus": chartable(tuple(symbols)),
+        "strategy": list(strategies),
+    }
+    operation["parameters"] = [
+        {**p, "schema": {"enum": vocabulary[p["name"]]}} if p["name"] in vocabulary else p
+        for p in operation["parameters"]
+    ]
 
 
 OPENAPI = web.AppKey("openapi_document", bytes)
