@@ -1,5 +1,5 @@
-"""What the command line shows: a live progress bar per strategy, the
-opportunities table and the admin lease table (rich)."""
+"""What the command line shows: a live progress bar per strategy and the admin
+lease table (rich). The opportunities table is web.cli_table's."""
 
 from __future__ import annotations
 
@@ -25,13 +25,8 @@ STATUS_STYLES = {
     "failed": "red",
     "cancelled": "magenta",
 }
-PERCENT = 100
 # One space between columns (not rich's two), so the table fits 80 columns.
 CELL_PADDING = (0, 1, 0, 0)
-# Names fold onto more lines, but never below this width.
-NAME_MIN_WIDTH = 9
-# Six significant digits tell levels apart at a glance; --json has all ten.
-PRICE_DIGITS_SHOWN = 6
 
 
 def styled(status: str) -> str:
@@ -96,36 +91,6 @@ class ScanProgress:
             completed=1 if finished else 0,
             state=state,
         )
-
-
-def opportunities_table(results: Json) -> Table:
-    """The opportunities, best expected return first (horizon and rationale: --json)."""
-    found = sorted(results["opportunities"], key=lambda o: o["expected_return"], reverse=True)
-    table = Table(
-        title=f"{len(found)} opportunities · scan {escape(results['scan_id'])} · "
-        f"{styled(results['status'])}",
-        caption=f"market data as of {escape(results.get('market_data_as_of') or 'unknown')}"
-        f" ({escape(results.get('data_source') or 'unknown source')})",
-        box=box.SIMPLE_HEAD,
-        padding=CELL_PADDING,
-        show_edge=False,
-    )
-    table.add_column("strategy", overflow="fold", min_width=NAME_MIN_WIDTH)
-    table.add_column("symbol", overflow="fold", min_width=NAME_MIN_WIDTH)
-    table.add_column("side", no_wrap=True)
-    for header in ("return", "entry", "stop", "target", "R/R", "conf"):
-        table.add_column(header, justify="right", no_wrap=True)
-    for item in found:
-        table.add_row(
-            escape(item["strategy"]),
-            escape(item["symbol"]),
-            escape(item["side"]),
-            f"{item['expected_return'] * PERCENT:.2f} %",
-            *(f"{item[level]:.{PRICE_DIGITS_SHOWN}g}" for level in ("entry", "stop", "target")),
-            f"{item['risk_reward']:.2f}",
-            f"{item['confidence']:.2f}",
-        )
-    return table
 
 
 def strategy_problems(snapshot: Json) -> list[str]:
