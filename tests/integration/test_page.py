@@ -357,6 +357,8 @@ async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  
     start_service, page
 ) -> None:
     service = start_service(workers=WORKERS, DEV_MODE="1")
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     wire = WireBytes()
     wire.watch(page)
     handshakes = Handshakes()
@@ -412,6 +414,7 @@ async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  
     await screenshot(page, "page-chart-1440")
     violations = await axe_violations(page)
     assert violations == [], json.dumps(violations, indent=1)
+    assert console_errors == []  # the chart runs under the page's CSP as it is
     await page.keyboard.press("Escape")
     await expect(page.locator("#chart-panel")).to_be_hidden()
     await expect(page.locator(button)).to_be_focused()

@@ -89,7 +89,9 @@ function chartOptions() {
     layout: {
       background: { color: cssColor("--surface") },
       textColor: cssColor("--muted"),
-      attributionLogo: true,
+      // The logo injects a <style> the page's CSP refuses; the panel credits
+      // TradingView in its own markup instead, as their licence notes allow.
+      attributionLogo: false,
       panes: { separatorColor: cssColor("--border") },
     },
     grid: { vertLines: { color: cssColor("--track") }, horzLines: { color: cssColor("--track") } },
