@@ -412,6 +412,9 @@ async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  
     await screenshot(page, "page-chart-390")
     await assert_fits(page, DESKTOP_WIDTH)
     await screenshot(page, "page-chart-1440")
+    await page.emulate_media(color_scheme="dark")
+    await screenshot(page, "page-chart-1440-dark")
+    await page.emulate_media(color_scheme="light")
     violations = await axe_violations(page)
     assert violations == [], json.dumps(violations, indent=1)
     assert console_errors == []  # the chart runs under the page's CSP as it is

@@ -216,6 +216,11 @@ function figureFor(data, opportunity, levels) {
   return figure;
 }
 
+// The charts follow the page into dark mode and back (their colours are read, not CSS).
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+  for (const chart of charts) chart.applyOptions(chartOptions());
+});
+
 export function closeChart() {
   for (const chart of charts) chart.remove();
   charts = [];
