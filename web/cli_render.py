@@ -32,6 +32,8 @@ CELL_PADDING = (0, 1, 0, 0)
 NAME_MIN_WIDTH = 9
 # Six significant digits tell levels apart at a glance; --json has all ten.
 PRICE_DIGITS_SHOWN = 6
+# A stop or target the idea does not have (a pair, a carry, a hedge).
+NO_LEVEL = "—"
 
 
 def styled(status: str) -> str:
@@ -98,6 +100,11 @@ class ScanProgress:
         )
 
 
+def price_cell(price: float | None) -> str:
+    """A level, or a dash where the idea has none (its levels_note says why: --json)."""
+    return NO_LEVEL if price is None else f"{price:.{PRICE_DIGITS_SHOWN}g}"
+
+
 def opportunities_table(results: Json) -> Table:
     """The opportunities, best expected return first (horizon and rationale: --json)."""
     found = sorted(results["opportunities"], key=lambda o: o["expected_return"], reverse=True)
@@ -121,7 +128,7 @@ def opportunities_table(results: Json) -> Table:
             escape(item["symbol"]),
             escape(item["side"]),
             f"{item['expected_return'] * PERCENT:.2f} %",
-            *(f"{item[level]:.{PRICE_DIGITS_SHOWN}g}" for level in ("entry", "stop", "target")),
+            *(price_cell(item[level]) for level in ("entry", "stop", "target")),
             f"{item['risk_reward']:.2f}",
             f"{item['confidence']:.2f}",
         )

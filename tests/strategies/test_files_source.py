@@ -62,7 +62,9 @@ async def test_reads_a_freqtrade_directory(tmp_path: Path) -> None:
     )
     assert snap.holdings == {"BTC/USDT": 0.1} and snap.source == "files"
     for spec in CATALOG:  # every strategy runs on the user's data through the same code path
-        for opportunity in spec.run(snap):
+        found = spec.run(snap)
+        assert found.evaluated >= 1
+        for opportunity in found.opportunities:
             assert opportunity.data_source == "files"
 
 

@@ -44,7 +44,7 @@ GOLDEN: dict[str, list[tuple[str, str]]] = {
 async def test_full_bundled_scan_is_the_reviewed_set() -> None:
     provider = build_provider("bundled", latency_ms=0, files_dir=None)
     snapshot = await provider.snapshot(())
-    found = {spec.name: spec.run(snapshot) for spec in CATALOG}
+    found = {spec.name: spec.run(snapshot).opportunities for spec in CATALOG}
     assert list(found) == list(GOLDEN)  # the catalogue's order
     assert {name: sorted((o.symbol, o.side) for o in ops) for name, ops in found.items()} == GOLDEN
     counts = Counter({name: len(ops) for name, ops in found.items()})
@@ -59,7 +59,7 @@ async def test_full_bundled_scan_is_the_reviewed_set() -> None:
 async def test_each_strategy_sees_only_the_requested_symbols() -> None:
     provider = build_provider("bundled", latency_ms=0, files_dir=None)
     snapshot = await provider.snapshot(["SOL/USDT", "DOGE/USDT"])
-    symbols = {o.symbol for spec in CATALOG for o in spec.run(snapshot)}
+    symbols = {o.symbol for spec in CATALOG for o in spec.run(snapshot).opportunities}
     assert symbols <= {"SOL/USDT", "DOGE/USDT"}
 
 
