@@ -114,16 +114,15 @@ def engle_granger_many(y: np.ndarray, x: np.ndarray, lags: int) -> EngleGrangerB
         + [diffs[:, lags - lag : lags - lag + rows] for lag in range(1, lags + 1)],
         axis=2,
     )
-    target = diffs[:, lags:]
-    normal = np.einsum("prk,prj->pkj", design, design)
+    target = diffs[:, lags:, None]
+    transposed = design.transpose(0, 2, 1)
+    normal = transposed @ design  # batched matrix products: one BLAS call per pair
     normal[collinear] = np.eye(lags + 1)  # their statistic is -inf whatever the solve gives
-    coefficients = np.linalg.solve(normal, np.einsum("prk,pr->pk", design, target)[..., None])[
-        ..., 0
-    ]
-    errors = target - np.einsum("prk,pk->pr", design, coefficients)
+    coefficients = np.linalg.solve(normal, transposed @ target)
+    errors = (target - design @ coefficients)[..., 0]
     variance = (errors * errors).sum(axis=1) / (rows - (lags + 1))
     standard_error = np.sqrt(variance * np.linalg.inv(normal)[:, 0, 0])
-    t_stats = np.where(collinear, -math.inf, coefficients[:, 0] / standard_error)
+    t_stats = np.where(collinear, -math.inf, coefficients[:, 0, 0] / standard_error)
     p_values = np.array([mackinnon_p(float(t)) for t in t_stats])
     return EngleGrangerBatch(t_stats, p_values, slopes, intercepts, residuals)
 

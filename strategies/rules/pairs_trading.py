@@ -74,6 +74,13 @@ class Screen:
     discoveries: np.ndarray  # bool per pair
     q_values: np.ndarray
 
+    @property
+    def tested_with(self) -> np.ndarray:
+        """How many tested pairs each symbol is in."""
+        return np.bincount(
+            np.concatenate([self.dependents, self.hedges]), minlength=len(self.symbols)
+        )
+
 
 def candidate_pairs(logs: np.ndarray, partners: int) -> tuple[np.ndarray, np.ndarray]:
     """(earlier, later) symbol indices: each symbol with its ``partners`` most
@@ -211,20 +218,35 @@ def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
         )
     )
     found = screen(usable, logs, params)
-    verdicts = [verdict_of(found, pair, params) for pair in range(len(found.q_values))]
-    traded = [v for v in verdicts if v.reason is None]
-    opportunities = [opportunity_for(found, v, snapshot, params) for v in traded]
-    in_trades = {leg.symbol for o in opportunities for leg in o.legs}
-    skipped += [
-        quiet(symbol, best_reason(found, verdicts, index))
-        for index, symbol in enumerate(usable)
-        if symbol not in in_trades
+    # Only discoveries can trade; the other pairs need a verdict only where they are
+    # a symbol's best (see below).
+    verdicts = {
+        int(pair): verdict_of(found, int(pair), params)
+        for pair in np.flatnonzero(found.discoveries)
+    }
+    opportunities = [
+        opportunity_for(found, verdict, snapshot, params)
+        for verdict in verdicts.values()
+        if verdict.reason is None
     ]
+    in_trades = {leg.symbol for o in opportunities for leg in o.legs}
+    best = best_pairs(found, len(usable))
+    for index, symbol in enumerate(usable):
+        if symbol in in_trades:
+            continue
+        pair = int(best[index])
+        verdict = verdicts.get(pair) or verdict_of(found, pair, params)
+        tested = int(found.tested_with[index])
+        skipped.append(quiet(symbol, f"best of {tested} tested pairs, {verdict.reason}"))
     return Findings(opportunities=opportunities, evaluated=len(snapshot.symbols), skipped=skipped)
 
 
-def best_reason(found: Screen, verdicts: list[Verdict], index: int) -> str:
-    """Why a symbol was not traded: the verdict on its lowest-p tested pair."""
-    mine = [v for v in verdicts if index in (found.dependents[v.pair], found.hedges[v.pair])]
-    best = min(mine, key=lambda v: found.tests.p_values[v.pair])
-    return f"best of {len(mine)} tested pairs, {best.reason}"
+def best_pairs(found: Screen, symbols: int) -> np.ndarray:
+    """The index of each symbol's lowest-p tested pair (on either leg)."""
+    pairs = np.arange(len(found.q_values))
+    members = np.concatenate([found.dependents, found.hedges])
+    p_values = np.concatenate([found.tests.p_values, found.tests.p_values])
+    # Sorted by symbol, then p: each symbol's first row is its best pair.
+    order = np.lexsort((p_values, members))
+    first = np.searchsorted(members[order], np.arange(symbols))
+    return np.concatenate([pairs, pairs])[order][first]
