@@ -65,7 +65,7 @@ def universe(count: int, seed: int = SEED) -> MarketSnapshot:
     """``count`` coins on one market factor, with perps, funding, fees and holdings."""
     rng = np.random.default_rng(seed)
     market = MARKET_SIGMA * rng.standard_normal(HOURLY_BARS)
-    symbols = tuple(f"C{i:03d}/USDT" for i in range(count - 1)) + ("BTC/USDT",)
+    symbols = (*(f"C{i:03d}/USDT" for i in range(count - 1)), "BTC/USDT")
     hourly, five, perp, funding = {}, {}, {}, {}
     funding_stamps = AS_OF_MS - FUNDING_STEP_MS * np.arange(HOURLY_BARS // 8)[::-1]
     for symbol in symbols:
