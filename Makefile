@@ -82,6 +82,7 @@ bench-deps: $(BENCH_STAMP) $(foreach peer,$(BENCH_PEERS_ALL),$(BENCH_VENV)/$(pee
 
 bench: bench-deps
 	$(PY) -m bench.run
+	$(PY) bench/strategy_bench.py
 
 bench-strategies: $(STAMP)
 	$(PY) bench/strategy_bench.py

@@ -217,6 +217,7 @@ async def watch_scan(service: ScanService, scan_id: str, *, show_progress: bool)
 def show_results(final: dict[str, Any], results: dict[str, Any]) -> None:
     console = Console()
     console.print(cli_render.opportunities_table(results))
+    console.print(cli_render.findings_table(final))
     for line in cli_render.strategy_problems(final):
         console.print(f"  {line}")
     console.print(
