@@ -149,6 +149,9 @@ class Coordinator:
         actors = list(self.actors.values())
         tasks = list(self.tasks.values())
         log.info("coordinator_stopping", owned=len(actors), running=len(tasks))
+        # Stopped before it started (still waiting for Redis): it owns nothing and
+        # joined nothing, and each round trip to a Redis that is away costs seconds.
+        started = self._scheduler is not None
         if self._scheduler is not None:
             await self._scheduler.close()
         # Each step on its own: one failed release must not keep the other
@@ -156,11 +159,13 @@ class Coordinator:
         for actor in actors:
             with contextlib.suppress(RedisError):
                 await self.leases.release(actor.lease)
-        with contextlib.suppress(RedisError):
-            await self.work.hand_back(tasks)
+        if started:
+            with contextlib.suppress(RedisError):
+                await self.work.hand_back(tasks)
         self.runner.close()
-        with contextlib.suppress(RedisError):
-            await worker_registry.leave(self.redis, self.settings.worker_id)
+        if started:
+            with contextlib.suppress(RedisError):
+                await worker_registry.leave(self.redis, self.settings.worker_id)
         for own_client in (self._renewal_redis, self._pipeline_redis):
             if own_client is not None:
                 with contextlib.suppress(RedisError):
