@@ -33,10 +33,10 @@ from coordinator.embedded_redis import (  # noqa: E402
     EmbeddedRedisError,
     service_redis,
 )
+from web.gunicorn_worker import GRACEFUL_TIMEOUT_S  # noqa: E402
 
 worker_class = "web.gunicorn_worker.ServiceWorker"
-# Time a worker gets on SIGTERM to release its leases and close its sockets.
-graceful_timeout = 10
+graceful_timeout = GRACEFUL_TIMEOUT_S
 # gunicorn >= 25.1 opens a control socket by default ($XDG_RUNTIME_DIR or
 # ~/.gunicorn/gunicorn.ctl) through which any process of the same user can change
 # the worker count or stop the service: off. Signals remain the way to steer it.
