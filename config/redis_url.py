@@ -1,8 +1,8 @@
 """REDIS_URL as text: shown with its passwords hidden, and the Sentinel form parsed.
 
 Every Redis URL that is printed or logged goes through ``redact`` first: the
-password in the userinfo and every query parameter whose name holds
-``password`` become ``***``. Written without urllib's parser, which raises on
+password in the userinfo and the value of every query parameter not known to be
+harmless become ``***`` (a misspelt `sentinel_pasword=` is still a password). Written without urllib's parser, which raises on
 the malformed URLs that most need a clear (and still redacted) error message.
 """
 
@@ -16,6 +16,20 @@ from config.errors import SettingsError
 HIDDEN = "***"
 # What is shown of a value that is not a URL at all (it may be a bare password).
 NOT_A_URL = "(not a URL; hidden)"
+# Query parameters whose values are shown; every other value is hidden.
+SHOWN_PARAMETERS = frozenset(
+    {
+        "db",
+        "ssl_ca_certs",
+        "ssl_cert_reqs",
+        "ssl_check_hostname",
+        "sentinel_username",
+        "socket_timeout",
+        "socket_connect_timeout",
+        "protocol",
+        "client_name",
+    }
+)
 # URL schemes of one Redis, as redis-py reads them.
 PLAIN_SCHEMES = frozenset({"redis", "rediss", "unix"})
 # URL schemes that name a Cluster, and the plain scheme redis-py parses them as.
@@ -41,7 +55,7 @@ def redact_query(query: str) -> str:
     pairs = []
     for pair in query.split("&"):
         name, equals, _value = pair.partition("=")
-        pairs.append(f"{name}={HIDDEN}" if equals and "password" in name.lower() else pair)
+        pairs.append(f"{name}={HIDDEN}" if equals and name not in SHOWN_PARAMETERS else pair)
     return "&".join(pairs)
 
 
