@@ -2,8 +2,9 @@
 
 Every Redis URL that is printed or logged goes through ``redact`` first: the
 password in the userinfo and the value of every query parameter not known to be
-harmless become ``***`` (a misspelt `sentinel_pasword=` is still a password). Written without urllib's parser, which raises on
-the malformed URLs that most need a clear (and still redacted) error message.
+harmless become ``***`` (a misspelt `sentinel_pasword=` is still a password).
+Written without urllib's parser, which raises on the malformed URLs that most
+need a clear (and still redacted) error message.
 """
 
 from __future__ import annotations
