@@ -180,6 +180,20 @@ def assert_banner_token_is_not_admin(served: Served) -> None:
     assert "oppscan token --user dev-admin --admin" in served.log()
 
 
+async def assert_dev_route_mints_no_admin(served: Served) -> None:
+    """The page's route mints tokens in development mode, never an admin one."""
+    route = f"{served.base_url}/api/v1/dev/token"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(route, json={"user": "mallory", "admin": True}) as response:
+            assert response.status == 403, await response.text()
+        async with session.post(route, json={"user": "carol"}) as response:
+            assert response.status == 200
+            minted = (await response.json())["token"]
+    secret = (served.data_dir / DEV_SECRET_FILE).read_text().strip()
+    claims = jwt.decode(minted, secret, algorithms=["HS256"])
+    assert claims["sub"] == "carol" and "role" not in claims
+
+
 def is_gone(pid: int) -> bool:
     return process_name(pid) in ("", "zombie")
 
@@ -202,6 +216,7 @@ async def test_serve_embedded_redis_appendonly_sigterm_and_restart(
     gunicorn_pids = [p for p in children_of(first.process.pid) if p != redis_pid]
     # A token minted by the CLI in the same directory is accepted: the same dev secret.
     token = oppscan(tmp_path, first.port, "token", "--user", "serve-user").strip()
+    await assert_dev_route_mints_no_admin(first)
     printed = json.loads(
         oppscan(tmp_path, first.port, "scan", "--strategies", "noop", "--watch", "--json",
                 "--token", token)
