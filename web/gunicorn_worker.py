@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 GRACEFUL_TIMEOUT_S = 10
 
 
-class ServiceWorker(GunicornUVLoopWebWorker):  # type: ignore[misc]
+class ServiceWorker(GunicornUVLoopWebWorker):
     stopped_while_booting = False
 
     def init_signals(self) -> None:
