@@ -33,9 +33,9 @@ from coordinator.embedded_redis import (  # noqa: E402
     EmbeddedRedisError,
     service_redis,
 )
-from web.gunicorn_worker import GRACEFUL_TIMEOUT_S  # noqa: E402
+from web.gunicorn_worker import GRACEFUL_TIMEOUT_S, WORKER_CLASS  # noqa: E402
 
-worker_class = "web.gunicorn_worker.ServiceWorker"
+worker_class = WORKER_CLASS
 graceful_timeout = GRACEFUL_TIMEOUT_S
 # gunicorn >= 25.1 opens a control socket by default ($XDG_RUNTIME_DIR or
 # ~/.gunicorn/gunicorn.ctl) through which any process of the same user can change

@@ -52,3 +52,7 @@ class ServiceWorker(GunicornUVLoopWebWorker):
                 raise
             log.info("worker_stopped_while_booting", pid=self.pid)  # written and flushed
             os._exit(0)
+
+
+# As gunicorn's --worker-class and worker_class setting name it.
+WORKER_CLASS = f"{ServiceWorker.__module__}.{ServiceWorker.__qualname__}"

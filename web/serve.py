@@ -33,6 +33,7 @@ from config.redis_url import redact
 from config.settings import Settings, load_settings
 from coordinator.embedded_redis import EmbeddedRedis, service_redis
 from web.auth import mint_token
+from web.gunicorn_worker import WORKER_CLASS
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 # A development token lasts a working day.
@@ -40,8 +41,6 @@ DEV_TOKEN_TTL_S = 12 * 3600
 DEV_USER = "dev-user"
 # The gunicorn settings module, by import path, so `serve` works from any directory.
 GUNICORN_CONFIG = "python:config.gunicorn"
-# gunicorn's worker class (the Procfile's): aiohttp's uvloop worker, stopping promptly.
-WORKER_CLASS = "web.gunicorn_worker.ServiceWorker"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
