@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote
 
+from redis.connection import parse_url
+
 from config.errors import SettingsError
 
 HIDDEN = "***"
@@ -132,12 +134,18 @@ def parse_sentinel(url: str) -> SentinelUrl:
 
 
 def check(url: str) -> None:
-    """Refuse, at startup and with the URL redacted, what no client could connect to."""
-    scheme = url.partition("://")[0]
+    """Refuse, at startup and with the URL redacted, what no client could connect to
+    (rather than a traceback from every worker that tries)."""
+    scheme, _, rest = url.partition("://")
     if scheme in SENTINEL_SCHEMES:
         parse_sentinel(url)
-    elif scheme not in PLAIN_SCHEMES and scheme not in CLUSTER_SCHEMES:
+        return
+    if scheme not in PLAIN_SCHEMES and scheme not in CLUSTER_SCHEMES:
         known = sorted([*PLAIN_SCHEMES, *CLUSTER_SCHEMES, *SENTINEL_SCHEMES])
         raise SettingsError(
             "REDIS_URL", f"{redact(url)} does not start with one of {', '.join(known)} ://"
         )
+    try:
+        parse_url(f"{CLUSTER_SCHEMES.get(scheme, scheme)}://{rest}")
+    except ValueError as exc:  # redis-py names the part, not the credentials
+        raise SettingsError("REDIS_URL", f"{redact(url)}: {exc}") from None

@@ -82,6 +82,8 @@ def test_development_mode_accepts_loopback_hosts(host: str, tmp_path) -> None:  
         "http://:hunter2-secret@db:6379/0",
         "redis+sentinel://:hunter2-secret@/svc",
         "redis+sentinel://:hunter2-secret@s1:26379/svc?sentinel_pasword=x",
+        "redis://:hunter2-secret@db:port/0",
+        "redis+cluster://:hunter2-secret@db:7000?socket_timeout=soon",
     ],
 )
 def test_a_redis_url_no_client_could_use_is_refused_with_its_password_hidden(
