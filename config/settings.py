@@ -6,6 +6,7 @@ derived here, in properties, and nowhere else.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import tomllib
@@ -16,17 +17,21 @@ from typing import Any
 import msgspec
 
 from config.errors import SettingsError
+from config.redis_url import check as check_redis_url
 
 # Settings that are part of the public contract are read from these names.
 DEFAULT_TOML_PATH = Path(__file__).with_name("settings.toml")
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    # Where Redis is; None means "start an embedded redis-server" (dev only).
+    # Where Redis is; None means "start an embedded redis-server" (loopback only,
+    # with a random password kept in the data directory).
     redis_url: str | None = None
-    # HS256 secret of bearer tokens; required unless dev_mode.
+    # HS256 secret of bearer tokens: always required, at least JWT_SECRET_MIN_BYTES
+    # (`oppscan serve --dev` supplies a random one kept in the data directory).
     jwt_secret: str = ""
-    # Development mode: a fixed dev secret and the token-minting CLI are allowed.
+    # Development mode: loopback only, and POST /api/v1/dev/token mints
+    # non-admin tokens for the page.
     dev_mode: bool = False
     port: int = 8080
     host: str = "127.0.0.1"
@@ -158,7 +163,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return int(self.worker_id.rsplit(":", 1)[1])
 
 
-DEV_JWT_SECRET = "dev-only-secret-do-not-use-in-production"
+# HS256 keys shorter than the hash's output (RFC 7518 3.2) can be guessed offline
+# from one token; 32 bytes is also what PyJWT warns below.
+JWT_SECRET_MIN_BYTES = 32
+JWT_SECRET_HINT = (
+    "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`, "
+    "or develop with `oppscan serve --dev`"
+)
+LOOPBACK_NAMES = frozenset({"localhost"})
 
 ENV_NAMES: Mapping[str, str] = {
     "REDIS_URL": "redis_url",
@@ -248,11 +260,31 @@ AT_LEAST_ONE = (
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def validate(settings: Settings) -> Settings:
-    if not settings.jwt_secret:
-        if not settings.dev_mode:
-            raise SettingsError("JWT_SECRET", "required (or set DEV_MODE=1 for development)")
-        settings = msgspec.structs.replace(settings, jwt_secret=DEV_JWT_SECRET)
+    secret_bytes = len(settings.jwt_secret.encode())
+    if secret_bytes < JWT_SECRET_MIN_BYTES:
+        problem = "not set" if not secret_bytes else f"only {secret_bytes} bytes"
+        raise SettingsError(
+            "JWT_SECRET",
+            f"{problem}; at least {JWT_SECRET_MIN_BYTES} bytes are required ({JWT_SECRET_HINT})",
+        )
+    if settings.redis_url:
+        check_redis_url(settings.redis_url)
+    if settings.dev_mode and not is_loopback(settings.host):
+        raise SettingsError(
+            "HOST",
+            f"{settings.host} is not a loopback address: development mode listens on "
+            "loopback only (leave development mode to listen elsewhere)",
+        )
     if settings.lease_ttl_ms < 100:
         raise SettingsError("LEASE_TTL_MS", "must be at least 100")
     if settings.scan_deadline_s <= 0:

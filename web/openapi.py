@@ -237,10 +237,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "post",
         "/api/v1/dev/token",
         "devToken",
-        "Development mode: mint a token",
+        "Development mode: mint a non-admin token",
         {200: DevToken},
         DevTokenRequest,
-        (400, 404, 422),
+        (400, 403, 404, 422),
         auth=False,
     ),
     Operation(
