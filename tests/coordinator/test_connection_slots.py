@@ -75,6 +75,10 @@ async def test_a_refresh_does_not_bring_back_a_released_slot(redis, settings) ->
     await slots.refresh()
     assert await redis.zrange(kept.key, 0, -1) == [kept.member.encode()]
     ttl_ms = await redis.pttl(kept.key)
-    assert 0 < ttl_ms <= keys.connection_slot_ttl_ms(
-        msgspec.structs.replace(settings, worker_heartbeat_interval_ms=HEARTBEAT_MS)
+    assert (
+        0
+        < ttl_ms
+        <= keys.connection_slot_ttl_ms(
+            msgspec.structs.replace(settings, worker_heartbeat_interval_ms=HEARTBEAT_MS)
+        )
     )

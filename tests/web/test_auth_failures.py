@@ -69,7 +69,9 @@ async def test_forwarded_for_names_the_client_only_behind_a_trusted_proxy(
     assert statuses[-1] == 429
 
 
-async def test_a_valid_token_costs_the_limiter_nothing(make_api, limited_settings, auth, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_valid_token_costs_the_limiter_nothing(
+    make_api, limited_settings, auth, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     calls: list[str] = []
 
     async def record(self, address):  # type: ignore[no-untyped-def]
@@ -89,7 +91,9 @@ async def test_a_valid_token_costs_the_limiter_nothing(make_api, limited_setting
     assert calls == ["client_address", "record"]
 
 
-async def test_redis_away_still_answers_401_not_503(make_api, limited_settings, redis_server) -> None:  # type: ignore[no-untyped-def]
+async def test_redis_away_still_answers_401_not_503(
+    make_api, limited_settings, redis_server
+) -> None:  # type: ignore[no-untyped-def]
     api = await make_api(msgspec.structs.replace(limited_settings, redis_url=redis_server.url))
     redis_server.stop()
     assert [await status_of(api, BAD) for _ in range(LIMIT + 1)] == [401] * (LIMIT + 1)

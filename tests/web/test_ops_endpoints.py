@@ -16,7 +16,9 @@ from web import auth as auth_module
 METRICS_TOKEN = "scraper-token-for-the-metrics-endpoint"
 
 
-async def test_metrics_token_is_required_when_set(make_api, api_settings, auth, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_metrics_token_is_required_when_set(
+    make_api, api_settings, auth, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     api = await make_api(msgspec.structs.replace(api_settings, metrics_token=METRICS_TOKEN))
     compared: list[bytes] = []
     compare = hmac.compare_digest
