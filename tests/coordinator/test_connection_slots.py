@@ -82,3 +82,21 @@ async def test_a_refresh_does_not_bring_back_a_released_slot(redis, settings) ->
             msgspec.structs.replace(settings, worker_heartbeat_interval_ms=HEARTBEAT_MS)
         )
     )
+
+
+async def test_a_dead_workers_slot_lapses_beside_a_live_one(redis, settings) -> None:  # type: ignore[no-untyped-def]
+    """The live worker's refreshes keep the user's key alive; the dead one's member in
+    it still stops counting once its time is up."""
+    live, dead = worker(redis, settings, "h:1"), worker(redis, settings, "h:2")
+    assert await live.take(WS, "alice") is not None
+    assert await dead.take(WS, "alice") is not None
+    stop = asyncio.Event()
+    refreshing = asyncio.ensure_future(
+        run_periodic("refresh", HEARTBEAT_MS / 1000, live.refresh, stop)
+    )
+    try:
+        assert await live.take(WS, "alice") is None  # both count while the dead one's lasts
+        assert await eventually(lambda: live.take(WS, "alice"), timeout_s=5, what="the lapse")
+    finally:
+        stop.set()
+        await refreshing

@@ -63,6 +63,9 @@ async def test_forwarded_for_names_the_client_only_behind_a_trusted_proxy(
     api = await make_api(trusting)
     assert [await status_of(api, via("203.0.113.7")) for _ in range(LIMIT + 1)][-1] == 429
     assert await status_of(api, via("203.0.113.8")) == 401  # another client, its own count
+    # Through two trusted proxies: the nearest untrusted address is still the client.
+    chained = {**BAD, "X-Forwarded-For": "203.0.113.7, 127.0.0.9"}
+    assert await status_of(api, chained) == 429
     # Not a trusted proxy: the header is the client's word and is ignored.
     untrusting = await make_api(limited_settings)
     statuses = [await status_of(untrusting, via(f"198.51.100.{n}")) for n in range(LIMIT + 1)]
