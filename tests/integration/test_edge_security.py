@@ -340,47 +340,71 @@ async def test_repeated_401s_from_one_client_get_429(stalled: Service) -> None:
     assert (await call(stalled, "GET", "/api/v1/scans", from_client("203.0.113.78")))[0] == 401
 
 
-async def test_a_dead_workers_slots_lapse(stalled: Service) -> None:
-    """Last in this module: it kills workers (gunicorn starts new ones)."""
+def pid_of(member: str) -> int:
+    """The pid in a slot's member, `<host>:<pid>#<n>`."""
+    return int(member.split("#")[0].rsplit(":", 1)[1])
+
+
+async def test_a_dead_workers_slot_lapses_while_the_live_one_keeps_its_own(
+    stalled: Service,
+) -> None:
+    """One socket on each worker; the one worker is killed (kill -9, no release), the
+    other keeps refreshing its slot, and the dead one's stops counting after the slot
+    TTL. Last in this module: it kills a worker (gunicorn starts a new one)."""
     user_id = "edge-dies"
     user = token_for(user_id)
     url = f"{stalled.base_url}/api/v1/scans/{await running_scan(stalled, user)}/ws"
     redis = Redis.from_url(stalled.redis_url)
     slots_key = keys.user_connections(user_id, "ws")
-    session = aiohttp.ClientSession()
+    sessions: list[aiohttp.ClientSession] = []
+    sockets: list[aiohttp.ClientWebSocketResponse] = []
+
+    async def open_socket() -> aiohttp.ClientWebSocketResponse:
+        sessions.append(aiohttp.ClientSession())  # a connection of its own: any worker
+        sockets.append(await sessions[-1].ws_connect(url, headers=bearer(user)))
+        await sockets[-1].receive_json(timeout=DEADLINE_S)
+        return sockets[-1]
+
+    async def members() -> list[str]:
+        return [member.decode() for member in await redis.zrange(slots_key, 0, -1)]
+
     try:
-        sockets = [await session.ws_connect(url, headers=bearer(user)) for _ in range(WS_MAX)]
-        for ws in sockets:
-            await ws.receive_json(timeout=DEADLINE_S)
-        held = {member.decode() for member in await redis.zrange(slots_key, 0, -1)}
-        assert len(held) == WS_MAX
-        holders = {int(member.split("#")[0].rsplit(":", 1)[1]) for member in held}
-        for pid in holders:
-            stalled.signal_worker(pid, signal.SIGKILL)
-        # Nothing gave them back: a dead process releases nothing.
-        after_kill = {member.decode() for member in await redis.zrange(slots_key, 0, -1)}
-        assert held <= after_kill
-        fresh = aiohttp.ClientSession()
-        reopened: list[aiohttp.ClientWebSocketResponse] = []
-        try:
+        await open_socket()
+        (live_member,) = await members()
 
-            async def all_reopened() -> bool:
-                try:
-                    reopened.append(await fresh.ws_connect(url, headers=bearer(user)))
-                except aiohttp.WSServerHandshakeError as exc:
-                    assert exc.status == 429
-                except aiohttp.ClientConnectionError:
-                    pass  # the worker it reached was one of those killed
-                return len(reopened) == WS_MAX
+        async def one_on_each_worker() -> bool:
+            second = await open_socket()
+            if len({pid_of(member) for member in await members()}) == WS_MAX:
+                return True
+            await second.close()  # on the first one's worker: try another connection
 
-            # They lapse within the slot TTL of their last refresh (plus a worker's boot).
-            assert await eventually(all_reopened, timeout_s=DEADLINE_S, what="the lapse")
-            remaining = {member.decode() for member in await redis.zrange(slots_key, 0, -1)}
-            assert len(remaining) == WS_MAX and not held & remaining
-        finally:
-            for ws in reopened:
-                await ws.close()
-            await fresh.close()
+            async def released() -> bool:
+                return await members() == [live_member]
+
+            await eventually(released, what="the second socket's slot released")
+            return False
+
+        await eventually(one_on_each_worker, timeout_s=DEADLINE_S, what="a socket per worker")
+        (dead_member,) = set(await members()) - {live_member}
+        stalled.signal_worker(pid_of(dead_member), signal.SIGKILL)
+        # Nothing gave it back: a dead process releases nothing.
+        assert dead_member in await members()
+
+        async def reopened() -> bool:
+            try:
+                await open_socket()
+            except aiohttp.WSServerHandshakeError as exc:
+                assert exc.status == 429
+                return False
+            except aiohttp.ClientConnectionError:
+                return False  # it reached the killed worker
+            return True
+
+        # It lapses within the slot TTL of its last refresh; the live one stays counted.
+        assert await eventually(reopened, timeout_s=DEADLINE_S, what="the dead slot to lapse")
+        remaining = await members()
+        assert dead_member not in remaining and live_member in remaining
     finally:
-        await session.close()
+        for session in sessions:
+            await session.close()
         await redis.aclose()
