@@ -198,7 +198,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if request.path == METRICS_PATH:
             if not metrics_token_matches(request, settings.metrics_token):
                 raise ApiError(
-                    401, "unauthorized", "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`"
+                    401,
+                    "unauthorized",
+                    "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`",
+                    headers=CHALLENGE,
                 )
         else:
             request[PRINCIPAL] = request.config_dict[VERIFIER].verify(bearer_token(request))
