@@ -9,18 +9,20 @@ from __future__ import annotations
 import hmac
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from config.settings import Settings
 from web.auth_guard import AUTH_GUARD
 from web.errors import ApiError, Handler
 from web.keys import SETTINGS
 
+T = TypeVar("T")
 ALGORITHM = "HS256"
 ADMIN_ROLE = "admin"
 # Longest accepted user id (`sub`): it becomes part of Redis key names.
@@ -130,8 +132,11 @@ def bearer_token(request: web.Request) -> str:
     `token` query parameter or the subprotocol list (browsers cannot set headers on a
     websocket). Anywhere else a token in those places is refused, not ignored: a URL
     lands in access logs and browser history, so the client must be fixed."""
-    on_socket_route = request.match_info.route.name == WEBSOCKET_ROUTE_NAME
-    if not on_socket_route and websocket_token(request) is not None:
+    elsewhere = websocket_token(request)
+    on_socket_route = (
+        elsewhere is not None and request.match_info.route.name == WEBSOCKET_ROUTE_NAME
+    )
+    if elsewhere is not None and not on_socket_route:
         raise ApiError(
             401,
             "token_misplaced",
@@ -140,13 +145,11 @@ def bearer_token(request: web.Request) -> str:
             "are accepted only by GET /api/v1/scans/{id}/ws",
             headers=CHALLENGE,
         )
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    socket_token = websocket_token(request) if on_socket_route else None
-    if socket_token:
-        return socket_token
+    if elsewhere:  # on the websocket route
+        return elsewhere
     raise ApiError(
         401,
         "unauthorized",
@@ -157,9 +160,9 @@ def bearer_token(request: web.Request) -> str:
 
 def websocket_token(request: web.Request) -> str | None:
     """A `token` query parameter, or the subprotocol list `bearer, <token>`."""
-    if "token" in request.query:
+    if request.query_string and "token" in request.query:
         return request.query["token"]
-    protocols = request.headers.get("Sec-WebSocket-Protocol")
+    protocols = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL)
     if protocols is None:
         return None
     offered = [p.strip() for p in protocols.split(",")]
@@ -170,7 +173,7 @@ def websocket_token(request: web.Request) -> str | None:
 
 def metrics_token_matches(request: web.Request, expected: str) -> bool:
     """`Authorization: Bearer <METRICS_TOKEN>`, compared in constant time."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(
         token.strip().encode(), expected.encode()
     )
@@ -187,29 +190,40 @@ def principal_of(request: web.Request) -> Principal:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in PUBLIC_PATHS or request.path.startswith("/static/"):
+    path = request.path
+    if path in PUBLIC_PATHS or path.startswith("/static/"):
         return await handler(request)
-    settings = request.config_dict[SETTINGS]
-    if request.path == METRICS_PATH and not settings.metrics_token:
+    if path == METRICS_PATH:
+        expected = request.config_dict[SETTINGS].metrics_token
+        if expected:
+            await guarded(request, lambda: check_metrics_token(request, expected))
         return await handler(request)
+    verifier = request.config_dict[VERIFIER]
+    request[PRINCIPAL] = await guarded(request, lambda: verifier.verify(bearer_token(request)))
+    return await handler(request)
+
+
+async def guarded(request: web.Request, authenticate: Callable[[], T]) -> T:
+    """`authenticate()`, unless this client is over its limit of failures (429); a 401
+    it raises is counted against the client (and may become that 429)."""
     guard = request.config_dict[AUTH_GUARD]
     guard.refuse_if_blocked(request)
     try:
-        if request.path == METRICS_PATH:
-            if not metrics_token_matches(request, settings.metrics_token):
-                raise ApiError(
-                    401,
-                    "unauthorized",
-                    "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`",
-                    headers=CHALLENGE,
-                )
-        else:
-            request[PRINCIPAL] = request.config_dict[VERIFIER].verify(bearer_token(request))
+        return authenticate()
     except ApiError as exc:
         if exc.status == HTTPStatus.UNAUTHORIZED:
             await guard.count_failure(request)
         raise
-    return await handler(request)
+
+
+def check_metrics_token(request: web.Request, expected: str) -> None:
+    if not metrics_token_matches(request, expected):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`",
+            headers=CHALLENGE,
+        )
 
 
 @web.middleware
