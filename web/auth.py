@@ -1,7 +1,11 @@
 """Bearer JWT authentication (HS256): `sub` is the user, `role: admin` opens admin routes.
 
-Verified tokens are cached per process (bounded, and never past their `exp`),
-so a status read costs one HMAC verification per token per cache period.
+Verified tokens are cached per process (bounded, and never past their `exp` plus
+the leeway), so a status read costs one HMAC verification per token per cache
+period. PyJWT's own options check the claims (leeway, required claims, audience,
+issuer); a previous secret still verifies during a rotation. The token travels in
+the Authorization header, and outside it only to the websocket route. Every 401
+goes through the per-address failure limit (web.auth_guard).
 """
 
 from __future__ import annotations
