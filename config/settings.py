@@ -129,6 +129,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     prefer_wait_max_s: int = 30
     # How long a verified token stays in the per-process verification cache.
     token_cache_ttl_s: int = 60
+    # ---- token checks, operations endpoints, per-user connection limits ----
+    # Clock skew allowed on a token's exp, nbf and iat: the issuer's clock and ours
+    # differ by seconds in practice; 30 s forgives that and nothing a stolen token needs.
+    jwt_leeway_s: int = 30
+    # When set, a token must carry this `aud` / `iss` (missing or different: 401).
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    # The secret before the last rotation: verifies tokens still, never signs.
+    jwt_secret_previous: str = ""
+    # When set, GET /metrics needs `Authorization: Bearer <metrics_token>`.
+    metrics_token: str = ""
+    # Long-lived connections one user holds at once across the service: open
+    # websockets, and requests held by `Prefer: wait`. 16 each is more than a user
+    # with a few tabs and a CLI needs, and caps what one token can pin down.
+    ws_per_user_max: int = 16
+    waits_per_user_max: int = 16
+    # Requests answered 401 from one client address per window before it gets 429
+    # (every request from it, valid token or not, until the window ends): one a
+    # second on average, far below guessing speed, far above any honest client.
+    auth_failures_per_window: int = 60
+    auth_failure_window_s: int = 60
+    # Peer addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For
+    # names the client; from any other peer the peer address is the client.
+    trusted_proxies: tuple[str, ...] = ()
     # Identity of this process, `host:pid`; filled in by load_settings.
     worker_id: str = ""
     log_level: str = "info"
@@ -207,12 +231,22 @@ ENV_NAMES: Mapping[str, str] = {
     "SCAN_STARTS_PER_WINDOW": "scan_starts_per_window",
     "RATE_WINDOW_S": "rate_window_s",
     "LOG_LEVEL": "log_level",
+    "JWT_LEEWAY_S": "jwt_leeway_s",
+    "JWT_AUDIENCE": "jwt_audience",
+    "JWT_ISSUER": "jwt_issuer",
+    "JWT_SECRET_PREVIOUS": "jwt_secret_previous",
+    "METRICS_TOKEN": "metrics_token",
+    "WS_PER_USER_MAX": "ws_per_user_max",
+    "WAITS_PER_USER_MAX": "waits_per_user_max",
+    "AUTH_FAILURES_PER_WINDOW": "auth_failures_per_window",
+    "AUTH_FAILURE_WINDOW_S": "auth_failure_window_s",
+    "TRUSTED_PROXIES": "trusted_proxies",
 }
 
 
 def parse_env_value(field_name: str, raw: str) -> Any:
     """Turn an environment string into the raw value msgspec converts and checks."""
-    if field_name == "default_strategies":
+    if field_name in ("default_strategies", "trusted_proxies"):
         return [name.strip() for name in raw.split(",") if name.strip()]
     if field_name in ("dev_mode", "diagnostic_strategies"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
@@ -256,6 +290,10 @@ AT_LEAST_ONE = (
     "MAX_BODY_BYTES",
     "SCAN_STARTS_PER_WINDOW",
     "RATE_WINDOW_S",
+    "WS_PER_USER_MAX",
+    "WAITS_PER_USER_MAX",
+    "AUTH_FAILURES_PER_WINDOW",
+    "AUTH_FAILURE_WINDOW_S",
 )
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
@@ -307,4 +345,29 @@ def validate(settings: Settings) -> Settings:
             raise SettingsError(env_name, "must be at least 1")
     if settings.log_level.upper() not in LOG_LEVELS:
         raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(sorted(LOG_LEVELS))}")
+    validate_edge(settings)
     return settings
+
+
+# A previous secret is as good as the current one for a forger while it is accepted.
+JWT_SECRET_PREVIOUS_MIN_BYTES = 32
+
+
+def validate_edge(settings: Settings) -> None:
+    """Token checks, the metrics token, connection limits and trusted proxies."""
+    if settings.jwt_leeway_s < 0:
+        raise SettingsError("JWT_LEEWAY_S", "must be 0 or more")
+    previous = settings.jwt_secret_previous
+    if previous and len(previous.encode()) < JWT_SECRET_PREVIOUS_MIN_BYTES:
+        raise SettingsError(
+            "JWT_SECRET_PREVIOUS", f"must be at least {JWT_SECRET_PREVIOUS_MIN_BYTES} bytes"
+        )
+    if previous and previous == settings.jwt_secret:
+        raise SettingsError("JWT_SECRET_PREVIOUS", "must differ from JWT_SECRET")
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                "TRUSTED_PROXIES", f"{proxy!r} is not an IP address or CIDR network"
+            ) from None

@@ -33,9 +33,9 @@ class Health(msgspec.Struct):
     status: str
 
 
-class Readiness(msgspec.Struct):
+class Readiness(msgspec.Struct, omit_defaults=True):
     ready: bool
-    worker_id: str | None = None
+    # A reason code when not ready: `redis_unreachable` or `redis_data_lost`.
     reason: str | None = None
 
 
