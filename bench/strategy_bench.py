@@ -25,7 +25,7 @@ from strategies.sources.bundled import BundledProvider
 
 # Enough runs for a stable mean at millisecond resolution, few enough to finish in seconds.
 DEFAULT_RUNS = 20
-# The CPU a full scan for one user may use (the budget on a 2-core machine).
+# The CPU a full scan for one user may use (its budget on a 2-core machine).
 BUDGET_MS = 250.0
 MS_PER_S = 1000
 
