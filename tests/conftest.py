@@ -4,6 +4,7 @@ everything that crosses processes, leases, streams, scripts or faults)."""
 from __future__ import annotations
 
 import gc
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -26,10 +27,15 @@ pytest_plugins = ("tests.process_guard",)
 @pytest.fixture(scope="session", autouse=True)
 def collect_frozen_garbage_at_the_end() -> Iterator[None]:
     """What collect_garbage_in_teardown froze and became garbage since is collected
-    once the session ends."""
+    once the session ends (torn down last); a socket or transport left open among it
+    fails the session's last teardown."""
     yield
     gc.unfreeze()
-    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        gc.collect()
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert not leaks, f"left open by some test, found at the end of the session: {leaks}"
 
 
 @pytest.fixture(autouse=True)
