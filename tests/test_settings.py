@@ -130,3 +130,12 @@ def test_unknown_default_strategies_are_a_startup_error(redis, settings) -> None
         Scans(
             redis, wrong, diagnostic_registry(), StaticProvider().symbols(), GenerationGuard(redis)
         )
+
+
+def test_a_command_that_signs_nothing_runs_without_a_secret_but_never_with_a_short_one() -> None:
+    env = {"STALE_DATA_S": "7200"}
+    assert load_settings(env, require_secret=False).stale_data_s == 7200
+    with pytest.raises(SettingsError, match="JWT_SECRET"):
+        load_settings(env)
+    with pytest.raises(SettingsError, match="JWT_SECRET"):
+        load_settings({**env, "JWT_SECRET": "short"}, require_secret=False)
