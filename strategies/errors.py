@@ -69,3 +69,14 @@ class ChartSymbolUnknown(StrategyError):
         self.symbol = symbol
         self.valid = valid
         super().__init__(f"the scan holds no candles of {symbol}: it read {', '.join(valid)}")
+
+
+class LevelsUnexplained(StrategyError):
+    """An opportunity without a stop or a target must say why (its levels_note)."""
+
+    def __init__(self, strategy: str, symbol: str) -> None:
+        self.strategy = strategy
+        self.symbol = symbol
+        super().__init__(
+            f"{strategy} on {symbol}: an opportunity without a stop or target needs a levels_note"
+        )

@@ -1,5 +1,6 @@
 """What the command line shows: a live progress bar per strategy and the admin
-lease table (rich). The opportunities table is web.cli_table's."""
+lease table (rich), and what each strategy looked at. The opportunities table is
+web.cli_table's."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from coordinator.clock import MS_PER_S
 from coordinator.records import TERMINAL_STRATEGY_STATUSES
+from strategies.findings import top_reason
 
 Json = dict[str, Any]
 STATUS_STYLES = {
@@ -27,6 +29,8 @@ STATUS_STYLES = {
 }
 # One space between columns (not rich's two), so the table fits 80 columns.
 CELL_PADDING = (0, 1, 0, 0)
+# Names fold onto more lines, but never below this width.
+NAME_MIN_WIDTH = 9
 
 
 def styled(status: str) -> str:
@@ -82,15 +86,57 @@ class ScanProgress:
         finished = status in TERMINAL_STRATEGY_STATUSES
         state = styled(status)
         if finished and strategy.get("duration_ms") is not None:
-            state += (
-                f" {strategy['duration_ms'] / MS_PER_S:.2f} s, {strategy['opportunities']} found"
-            )
+            state += f" {strategy['duration_ms'] / MS_PER_S:.2f} s, {findings_summary(strategy)}"
         self.progress.update(
             self.tasks[name],
             total=None if status == "running" else 1,
             completed=1 if finished else 0,
             state=state,
         )
+
+
+def findings_summary(strategy: Json) -> str:
+    """'1 fired / 10 evaluated / 9 skipped (no_signal 8)': what a strategy said."""
+    counts: dict[str, int] = strategy.get("skipped_counts") or {}
+    text = (
+        f"{strategy['opportunities']} fired / {strategy.get('evaluated', 0)} evaluated / "
+        f"{sum(counts.values())} skipped"
+    )
+    reason = top_reason(counts)
+    return f"{text} ({reason} {counts[reason]})" if reason else text
+
+
+def findings_table(snapshot: Json) -> Table:
+    """Per strategy: fired / evaluated / skipped, the top reason and one example of it."""
+    table = Table(
+        title="what each strategy looked at",
+        box=box.SIMPLE_HEAD,
+        padding=CELL_PADDING,
+        show_edge=False,
+    )
+    table.add_column("strategy", overflow="fold", min_width=NAME_MIN_WIDTH)
+    for header in ("fired", "evaluated", "skipped"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("top reason", overflow="fold")
+    for strategy in snapshot["strategies"]:
+        counts: dict[str, int] = strategy.get("skipped_counts") or {}
+        reason = top_reason(counts)
+        example = next(
+            (skip for skip in strategy.get("skipped") or [] if skip["code"] == reason), None
+        )
+        table.add_row(
+            escape(strategy["name"]),
+            str(strategy["opportunities"]),
+            str(strategy.get("evaluated", 0)),
+            str(sum(counts.values())),
+            escape(
+                f"{reason} ({counts[reason]})"
+                + (f": {example['symbol']} {example['message']}" if example else "")
+            )
+            if reason
+            else "",
+        )
+    return table
 
 
 def strategy_problems(snapshot: Json) -> list[str]:

@@ -7,15 +7,17 @@ designed one. Half the catalogue finding nothing there is expected. When a
 strategy, an indicator or the dataset changes on purpose, review the new output
 and update GOLDEN; an accidental change fails here. Each strategy's must-fire
 and must-stay-silent cases are constructed in tests/strategies/test_constructed_cases.py.
+The CPU a full scan takes is measured by bench/strategy_bench.py (`make
+bench-strategies`), not here: a time budget in a test fails on a loaded machine
+and proves no behaviour.
 """
 
-import time
 from collections import Counter
 
 from strategies.catalog import CATALOG
 from strategies.indicators import iso_of
 from strategies.providers import build_provider
-from tests.strategies.synthetic import assert_well_formed, opportunities_of
+from tests.strategies.synthetic import assert_well_formed
 
 GOLDEN: dict[str, list[tuple[str, str]]] = {
     "trend_momentum": [("DOGE/USDT", "short")],
@@ -49,7 +51,7 @@ GOLDEN_COUNT = 26
 async def test_full_bundled_scan_is_the_reviewed_set() -> None:
     provider = build_provider("bundled", latency_ms=0, files_dir=None)
     snapshot = await provider.snapshot(())
-    found = {spec.name: opportunities_of(spec.run(snapshot)) for spec in CATALOG}
+    found = {spec.name: spec.run(snapshot).opportunities for spec in CATALOG}
     assert list(found) == list(GOLDEN)  # the catalogue's order
     assert {name: sorted((o.symbol, o.side) for o in ops) for name, ops in found.items()} == GOLDEN
     counts = Counter({name: len(ops) for name, ops in found.items()})
@@ -64,20 +66,5 @@ async def test_full_bundled_scan_is_the_reviewed_set() -> None:
 async def test_each_strategy_sees_only_the_requested_symbols() -> None:
     provider = build_provider("bundled", latency_ms=0, files_dir=None)
     snapshot = await provider.snapshot(["SOL/USDT", "DOGE/USDT"])
-    symbols = {o.symbol for spec in CATALOG for o in opportunities_of(spec.run(snapshot))}
+    symbols = {o.symbol for spec in CATALOG for o in spec.run(snapshot).opportunities}
     assert symbols <= {"SOL/USDT", "DOGE/USDT"}
-
-
-# The issue's budget for a full scan of the bundled data for one user, in CPU ms.
-SCAN_CPU_BUDGET_MS = 250.0
-
-
-async def test_full_scan_fits_the_cpu_budget() -> None:
-    provider = build_provider("bundled", latency_ms=0, files_dir=None)
-    snapshot = await provider.snapshot(())
-    for spec in CATALOG:  # warm-up: first calls pay for imports and caches
-        spec.run(snapshot)
-    started = time.process_time()
-    for spec in CATALOG:
-        spec.run(snapshot)
-    assert (time.process_time() - started) * 1000 < SCAN_CPU_BUDGET_MS

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import msgspec
 import pytest
@@ -12,8 +13,9 @@ from aiohttp.test_utils import TestClient
 
 from config.settings import Settings
 from strategies.diagnostic import DIAGNOSTIC
+from strategies.findings import Findings
 from strategies.market_data import MarketSnapshot
-from strategies.opportunity import Opportunity
+from strategies.opportunity import Leg, Opportunity, OrderType
 from strategies.registry import Registry, StrategySpec
 from tests.support import StaticProvider
 from tests.web.test_scans_api import start, wait_terminal
@@ -23,9 +25,14 @@ from web.csv_export import COLUMNS, cell, columns_of, opportunities_csv, wants_c
 # Everything CSV must escape, and a cell a spreadsheet would run as a formula.
 AWKWARD = 'a "quoted" word, a comma,\na newline and a ü'
 FORMULA = '=HYPERLINK("http://evil.example","click")'
+PAIR_NOTE = "a pair exits on its spread's z-score, not a price"
+PAIR_LEGS = (
+    Leg(symbol="SOL/USDT", side="long", ratio=1.0, order_type=OrderType.MARKET, price=100.0),
+    Leg(symbol="ETH/USDT", side="short", ratio=0.8, order_type=OrderType.MARKET, price=2000.0),
+)
 
 
-def awkward(snapshot: MarketSnapshot) -> list[Opportunity]:
+def awkward(snapshot: MarketSnapshot) -> Findings:
     common = {
         "strategy": "awkward",
         "side": "long",
@@ -39,10 +46,19 @@ def awkward(snapshot: MarketSnapshot) -> list[Opportunity]:
         "data_source": snapshot.source,
         "as_of": "2026-01-01T00:00:00+00:00",
     }
-    return [
+    found = [
         Opportunity(symbol="BTC/USDT", rationale=AWKWARD, **common),  # type: ignore[arg-type]
         Opportunity(symbol="ETH/USDT", rationale=FORMULA, **common),  # type: ignore[arg-type]
+        Opportunity(
+            **{**common, "stop": None, "target": None},  # type: ignore[arg-type]
+            symbol="SOL/USDT",
+            rationale="a pair",
+            levels_note=PAIR_NOTE,
+            group_id="pair:SOL~ETH",
+            legs=list(PAIR_LEGS),
+        ),
     ]
+    return Findings(opportunities=found, evaluated=len(found))
 
 
 @pytest.fixture
@@ -74,13 +90,18 @@ async def test_results_as_csv_have_a_header_and_escape_text(csv_api, auth) -> No
     assert header.startswith("strategy,symbol,side,entry,stop,target,")
     rows = parse(text)
     as_json = (await (await csv_api.get(path, headers=auth())).json())["opportunities"]
-    assert len(rows) == len(as_json) == 2
+    assert len(rows) == len(as_json) == 3
     by_symbol = {row["symbol"]: row for row in rows}
+    pair = by_symbol["SOL/USDT"]
+    assert pair["stop"] == pair["target"] == ""  # no such level: an empty cell
+    assert pair["levels_note"] == PAIR_NOTE and pair["group_id"] == "pair:SOL~ETH"
+    assert json.loads(pair["legs"]) == [msgspec.to_builtins(leg) for leg in PAIR_LEGS]
+    assert json.loads(by_symbol["BTC/USDT"]["legs"]) == []
     assert by_symbol["BTC/USDT"]["rationale"] == AWKWARD  # quotes, comma, newline survive
     assert by_symbol["ETH/USDT"]["rationale"] == "'" + FORMULA  # never run as a formula
     for row, expected in zip(rows, as_json, strict=True):
         for name in ("entry", "stop", "target", "confidence", "expected_return"):
-            assert float(row[name]) == expected[name]
+            assert (float(row[name]) if row[name] else None) == expected[name]
 
 
 async def test_an_empty_result_is_the_header_alone(csv_api, auth) -> None:  # type: ignore[no-untyped-def]
