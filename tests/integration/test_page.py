@@ -340,7 +340,9 @@ async def test_page_resumes_the_scan_in_its_address_after_a_reload(start_service
 
 
 # Real strategies that fire on the bundled data's last bar (GOLDEN), with price levels.
-CHART_STRATEGIES = ("trend_momentum", "mean_reversion", "grid")
+# Among them a carry (two legs: the spot and its perpetual), a grid (two rows of one
+# idea) and a sale of holdings against mean_reversion's long (a conflict).
+CHART_STRATEGIES = ("trend_momentum", "mean_reversion", "grid", "funding_carry", "risk_management")
 # The page, the chart library included, over the wire: the budget it must stay under.
 PAGE_BYTES_MAX = 300_000
 # Two widths the page must work at: a phone and a desktop screen.
@@ -434,6 +436,9 @@ async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  
         (o["strategy"], o["symbol"], o["side"]) for o in results["opportunities"]
     )
 
+    await assert_ideas_are_linked(page, shown)
+    await assert_a_multi_leg_chart_has_each_leg(page, shown)
+
     # A second scan, then the first reopened from the history list.
     second_id = await start_on_page(page, ("sleep_100ms",))
     await terminal_snapshot(page, service.base_url)
@@ -484,3 +489,52 @@ async def test_keyboard_alone_starts_and_cancels_a_scan(start_service, page) -> 
     await page.keyboard.press("Enter")
     snapshot = await terminal_snapshot(page, service.base_url)
     assert snapshot["status"] == "cancelled"
+
+
+async def assert_ideas_are_linked(page: Page, shown: list[dict[str, Any]]) -> None:
+    """Each row names its conflicts and its idea's other rows by row number, and lists
+    its legs."""
+    number = {o["opportunity_id"]: index for index, o in enumerate(shown, 1)}
+    rows = page.locator("#results-body > tr")
+    conflicted = [o for o in shown if o["conflicts"]]
+    assert conflicted, "the scan's strategies disagree on a symbol"
+    for index, o in enumerate(shown, 1):
+        row = rows.nth(index - 1)
+        links = row.locator(".idea-conflict .row-link")
+        expected = [f"#{number[other]}" for other in o["conflicts"]]
+        await expect(links).to_have_text(expected)
+        await expect(row.locator(".legs > li")).to_have_count(len(o["legs"]))
+        same = o["group_id"]
+        group = [
+            f"#{n}" for n, other in enumerate(shown, 1)
+            if same and other["group_id"] == same and n != index
+        ]  # fmt: skip
+        await expect(row.locator(".idea-group .row-link")).to_have_text(group)
+    # A link moves the focus to the row it names.
+    first = conflicted[0]
+    await (
+        rows.nth(number[first["opportunity_id"]] - 1)
+        .locator(".idea-conflict .row-link")
+        .first.click()
+    )
+    target = number[first["conflicts"][0]]
+    await expect(rows.nth(target - 1).locator(".chart-button")).to_be_focused()
+
+
+async def assert_a_multi_leg_chart_has_each_leg(page: Page, shown: list[dict[str, Any]]) -> None:
+    """A carry's chart: one chart per symbol, its legs' orders as price lines."""
+    index, carry = next(
+        (i, o) for i, o in enumerate(shown) if len({leg["symbol"] for leg in o["legs"]}) == 2
+    )
+    await page.locator("#results-body > tr").nth(index).locator(".chart-button").click()
+    await expect(page.locator("#chart-panel")).to_have_attribute("data-ready", "true")
+    figures = page.locator("#chart-legs figure")
+    await expect(figures).to_have_count(2)
+    for leg in carry["legs"]:
+        chart = await chart_read_back(page, leg["symbol"])
+        prices = {line["price"] for line in chart["lines"]}
+        assert leg["price"] in prices or leg["price"] == carry["entry"], (leg, chart["lines"])
+    own = await chart_read_back(page, carry["symbol"])
+    assert [line["id"] for line in own["lines"]] == ["entry"]  # no stop or target: a carry
+    await page.click("#chart-close")
+    await expect(page.locator("#chart-panel")).to_be_hidden()

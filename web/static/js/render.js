@@ -2,6 +2,7 @@
 // so nothing a strategy writes can become markup.
 
 import { TERMINAL } from "./feed.js";
+import { ideaNotes, indexRows, rowId } from "./ideas.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -174,16 +175,22 @@ export function showResults(envelope, { onChart = null } = {}) {
   $("results-meta").textContent = [[asOf, source].filter(Boolean).join(" "), scope]
     .filter(Boolean)
     .join(" · ");
-  $("results-body").replaceChildren(...rows.map((row, index) => resultRow(row, index, onChart)));
+  const links = indexRows(rows);
+  $("results-body").replaceChildren(
+    ...rows.map((row, index) => resultRow(row, index, onChart, links)),
+  );
 }
 
-function resultRow(opportunity, index, onChart) {
+function resultRow(opportunity, index, onChart, links) {
   const row = document.createElement("tr");
+  row.id = rowId(index + 1);
+  if (opportunity.group_id) row.dataset.group = opportunity.group_id;
+  if ((opportunity.conflicts || []).length) row.dataset.conflict = "true";
   const cells = [
     [String(index + 1)],
     [symbolCell(opportunity, onChart)],
     [opportunity.side, "side"],
-    [strategyCell(opportunity), "idea"],
+    [strategyCell(opportunity, ideaNotes(opportunity, index + 1, links)), "idea"],
     [formatPercent(opportunity.expected_return), "num", opportunity.expected_return],
     [formatPercent(opportunity.confidence), "num", opportunity.confidence],
     [opportunity.risk_reward.toFixed(2), "num", opportunity.risk_reward],
@@ -224,8 +231,9 @@ function symbolCell(opportunity, onChart) {
   return button;
 }
 
-// The strategy's name, and under it the sentence saying why it fired.
-function strategyCell(opportunity) {
+// The strategy's name, under it the sentence saying why it fired, then its legs,
+// its idea's other rows and its conflicts.
+function strategyCell(opportunity, notes) {
   const wrapper = document.createElement("div");
   const name = document.createElement("span");
   name.className = "idea-strategy";
@@ -234,6 +242,7 @@ function strategyCell(opportunity) {
   why.className = "idea-why";
   why.textContent = opportunity.rationale;
   wrapper.append(name, why);
+  if (notes) wrapper.append(notes);
   return wrapper;
 }
 
