@@ -19,7 +19,7 @@ if not os.environ.get(MULTIPROC_ENV):
 
 from prometheus_client import multiprocess  # noqa: E402 - must follow the environment
 
-from coordinator.embedded_redis import EmbeddedRedis  # noqa: E402
+from coordinator.process.embedded_redis import EmbeddedRedis  # noqa: E402
 
 worker_class = "aiohttp.GunicornUVLoopWebWorker"
 # Time a worker gets on SIGTERM to release its leases and close its sockets.

@@ -20,16 +20,17 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import keys, metric_values, worker_registry
+from coordinator import keys, worker_registry
 from coordinator.autopipe import AutoPipeline
-from coordinator.clock import MS_PER_S, now_ms
 from coordinator.errors import CoordinatorError
 from coordinator.generation import GenerationGuard
 from coordinator.lease import Acquired, Lease, LeaseStore
-from coordinator.loop_lag import watch_loop_lag
 from coordinator.mailbox import Entry, LocalOwner, Mailbox
-from coordinator.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.periodic import run_periodic
+from coordinator.process import metric_values
+from coordinator.process.clock import MS_PER_S, now_ms
+from coordinator.process.loop_lag import watch_loop_lag
+from coordinator.process.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.publisher import Publisher
 from coordinator.redis_client import SOCKET_TIMEOUT_S, connect, dedicated
 from coordinator.scan_actor import ActorDeps, ScanActor

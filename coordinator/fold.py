@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from coordinator.clock import iso
+from coordinator.process.clock import iso
 from coordinator.records import (
     TERMINAL_SCAN_STATUSES,
     TERMINAL_STRATEGY_STATUSES,

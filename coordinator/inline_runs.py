@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from coordinator.clock import MS_PER_S
+from coordinator.process.clock import MS_PER_S
 
 # Runs remembered per (strategy, symbol count); the slowest of them decides.
 RECENT_RUNS_KEPT = 8

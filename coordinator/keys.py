@@ -15,7 +15,7 @@ from __future__ import annotations
 import zlib
 
 from config.settings import Settings
-from coordinator.clock import MS_PER_S
+from coordinator.process.clock import MS_PER_S
 
 PREFIX = "os"
 GENERATION_KEY = f"{PREFIX}:generation"

@@ -22,9 +22,9 @@ from redis.exceptions import RedisError
 from config.settings import Settings
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
-from coordinator.clock import now_iso, now_ms
 from coordinator.errors import LeaseLost
-from coordinator.metrics import TAKEOVERS
+from coordinator.process.clock import now_iso, now_ms
+from coordinator.process.metrics import TAKEOVERS
 from coordinator.scripts import Scripts, queue_batches, queue_script, slot_batches
 
 log = structlog.get_logger(__name__)

@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator import keys
-from coordinator.clock import MS_PER_S, now_ms
 from coordinator.codec import snapshot_decoder
+from coordinator.process.clock import MS_PER_S, now_ms
 from coordinator.records import Progress
 
 # Scans whose details are fetched per round trip while filling a page.

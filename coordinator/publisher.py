@@ -10,12 +10,12 @@ from redis.exceptions import RedisError
 from config.settings import Settings
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
-from coordinator.clock import now_iso
 from coordinator.codec import json_encoder, msgpack_encoder
 from coordinator.errors import LeaseLost
 from coordinator.fold import ScanView, progress_of
 from coordinator.lease import Lease
-from coordinator.metrics import FENCED_WRITES
+from coordinator.process.clock import now_iso
+from coordinator.process.metrics import FENCED_WRITES
 from coordinator.records import START_CURSOR, Tombstone
 from coordinator.scripts import Scripts
 

@@ -20,13 +20,13 @@ from config.errors import SettingsError
 from config.settings import Settings
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline, same_reply
-from coordinator.clock import MS_PER_S, iso, now_ms
 from coordinator.codec import json_encoder, msgpack_encoder, timeline_events, tombstone_decoder
 from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound, TooManyScans
 from coordinator.fold import progress_of
 from coordinator.generation import GenerationGuard
 from coordinator.mailbox import Mailbox
-from coordinator.metrics import SCANS_STARTED
+from coordinator.process.clock import MS_PER_S, iso, now_ms
+from coordinator.process.metrics import SCANS_STARTED
 from coordinator.records import (
     TERMINAL_SCAN_STATUSES,
     ActorState,

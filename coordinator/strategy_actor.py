@@ -19,12 +19,13 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import keys, metric_values
+from coordinator import keys
 from coordinator.autopipe import AutoPipeline, same_reply
-from coordinator.clock import MS_PER_S, now_ms
 from coordinator.inline_runs import InlineRuns
 from coordinator.mailbox import LocalOwner, Mailbox
-from coordinator.metrics import STRATEGY_DURATION
+from coordinator.process import metric_values
+from coordinator.process.clock import MS_PER_S, now_ms
+from coordinator.process.metrics import STRATEGY_DURATION
 from coordinator.records import (
     TERMINAL_SCAN_STATUSES,
     Report,

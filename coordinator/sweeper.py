@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator import keys
-from coordinator.clock import now_ms
+from coordinator.process.clock import now_ms
 
 # Candidates looked at per bucket per sweep; the next sweep takes the rest.
 SWEEP_BATCH = 100

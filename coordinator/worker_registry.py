@@ -7,7 +7,7 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator import keys
-from coordinator.clock import MS_PER_S, now_ms
+from coordinator.process.clock import MS_PER_S, now_ms
 
 worker_encoder = msgspec.json.Encoder()
 

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator.coordinator import Coordinator
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 from coordinator.redis_client import connect
 from coordinator.scans import Scans
 from tests.redis_cluster import LocalCluster, LocalSentinel

@@ -13,7 +13,7 @@ from config.errors import SettingsError
 from config.logging import configure_logging
 from config.settings import Settings, load_settings
 from coordinator.coordinator import Coordinator
-from coordinator.gc_tuning import tune_gc
+from coordinator.process.gc_tuning import tune_gc
 from coordinator.redis_client import connect
 from coordinator.scans import Scans
 from strategies.market_data import MarketDataProvider

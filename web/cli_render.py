@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
-from coordinator.clock import MS_PER_S
+from coordinator.process.clock import MS_PER_S
 from coordinator.records import TERMINAL_STRATEGY_STATUSES
 
 Json = dict[str, Any]

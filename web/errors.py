@@ -14,7 +14,6 @@ import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from coordinator.clock import MS_PER_S
 from coordinator.errors import (
     GenerationLost,
     InvalidScanRequest,
@@ -22,6 +21,7 @@ from coordinator.errors import (
     ScanNotFound,
     TooManyScans,
 )
+from coordinator.process.clock import MS_PER_S
 from web.keys import SETTINGS
 
 log = structlog.get_logger(__name__)

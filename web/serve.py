@@ -22,7 +22,7 @@ from pathlib import Path
 import msgspec
 
 from config.settings import Settings, load_settings
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 from web.auth import mint_token
 
 DEFAULT_DATA_DIR = Path(".data/redis")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coordinator import keys
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 from coordinator.redis_client import connect
 from tests.chaos import redis_faults
 from tests.chaos.checker import VIOLATIONS, CheckResult, check

@@ -19,9 +19,9 @@ from structlog.testing import capture_logs
 from coordinator import keys
 from coordinator.codec import timeline_events
 from coordinator.coordinator import Coordinator
-from coordinator.embedded_redis import EmbeddedRedis
 from coordinator.generation import GenerationGuard
 from coordinator.mailbox import Entry
+from coordinator.process.embedded_redis import EmbeddedRedis
 from coordinator.records import Report
 from coordinator.redis_client import connect
 from coordinator.scans import Scans

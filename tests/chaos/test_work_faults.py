@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from coordinator.clock import now_ms
 from coordinator.mailbox import Mailbox, appended_ids
+from coordinator.process.clock import now_ms
 from coordinator.records import Report, Started, StrategyStatus
 from coordinator.redis_client import connect
 from coordinator.scripts import Scripts

@@ -13,7 +13,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline, same_reply
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 from coordinator.redis_client import connect
 from coordinator.scripts import Scripts, queue_script
 from tests.chaos import redis_faults

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coordinator import fold
-from coordinator.clock import iso
+from coordinator.process.clock import iso
 from coordinator.records import (
     ActorState,
     Cancel,

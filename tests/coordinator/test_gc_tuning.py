@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from coordinator.gc_tuning import GC_THRESHOLDS, tune_gc
+from coordinator.process.gc_tuning import GC_THRESHOLDS, tune_gc
 
 
 def test_tune_gc_sets_the_worker_thresholds() -> None:

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 
 from coordinator import keys
 from coordinator.codec import mailbox_decoder
-from coordinator.embedded_redis import EmbeddedRedis
 from coordinator.mailbox import Mailbox
+from coordinator.process.embedded_redis import EmbeddedRedis
 from coordinator.records import Started, WorkItem
 from coordinator.redis_client import connect
 from coordinator.scripts import Scripts

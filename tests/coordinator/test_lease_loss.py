@@ -10,8 +10,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from coordinator import keys
-from coordinator.clock import now_ms
 from coordinator.lease import LeaseStore
+from coordinator.process.clock import now_ms
 from coordinator.records import ScanStatus, Started
 from coordinator.scripts import Scripts
 from tests.support import eventually, make_settings, owned_scan

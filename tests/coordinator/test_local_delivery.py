@@ -10,11 +10,11 @@ from redis.asyncio import Redis
 
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
-from coordinator.clock import now_ms
 from coordinator.codec import snapshot_decoder
 from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
 from coordinator.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.process.clock import now_ms
 from coordinator.publisher import Publisher
 from coordinator.records import Cancel, Report, ScanStatus
 from coordinator.scan_actor import ActorDeps, ScanActor

@@ -14,11 +14,11 @@ from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator import keys
-from coordinator.clock import now_ms
 from coordinator.codec import mailbox_decoder
 from coordinator.generation import GenerationGuard
 from coordinator.inline_runs import RUNS_BEFORE_INLINE
 from coordinator.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.process.clock import now_ms
 from coordinator.records import Report, ScanStatus, StrategyStatus, WorkItem
 from coordinator.scans import Scans
 from coordinator.scripts import Scripts

@@ -17,7 +17,7 @@ import aiohttp
 import jwt
 import pytest
 
-from coordinator.embedded_redis import EmbeddedRedis, free_port
+from coordinator.process.embedded_redis import EmbeddedRedis, free_port
 from tests.integration.client import ScanClient, token_for
 from tests.integration.service import Service
 from tests.support import TEST_SECRET, eventually

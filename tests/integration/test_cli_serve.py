@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 import redis
 
-from coordinator.embedded_redis import free_port
+from coordinator.process.embedded_redis import free_port
 from tests.integration.service import children_of
 from tests.support import eventually
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from coordinator.metrics import LOOP_LAG
+from coordinator.process.metrics import LOOP_LAG
 
 # How often the probe measures; short enough to catch brief stalls, long enough
 # to cost nothing.

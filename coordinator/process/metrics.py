@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from coordinator import metric_values
+from coordinator.process import metric_values
 
 metric_values.install()  # before the first metric below
 
