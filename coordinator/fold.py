@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from coordinator.process.clock import iso
-from coordinator.records import (
+from coordinator.store.records import (
     TERMINAL_SCAN_STATUSES,
     TERMINAL_STRATEGY_STATUSES,
     ActorState,

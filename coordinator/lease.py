@@ -20,12 +20,12 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
 from coordinator.errors import LeaseLost
 from coordinator.process.clock import now_iso, now_ms
 from coordinator.process.metrics import TAKEOVERS
-from coordinator.scripts import Scripts, queue_batches, queue_script, slot_batches
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.scripts import Scripts, queue_batches, queue_script, slot_batches
 
 log = structlog.get_logger(__name__)
 

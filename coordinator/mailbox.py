@@ -13,11 +13,11 @@ import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.codec import mailbox_decoder, msgpack_encoder
-from coordinator.records import MailboxMessage
-from coordinator.scripts import Scripts, queue_script
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.codec import mailbox_decoder, msgpack_encoder
+from coordinator.store.records import MailboxMessage
+from coordinator.store.scripts import Scripts, queue_script
 
 # Entries folded per read; a scan has ~2 per strategy, so this is rarely reached.
 READ_BATCH = 256

@@ -8,16 +8,16 @@ import structlog
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.codec import json_encoder, msgpack_encoder
 from coordinator.errors import LeaseLost
 from coordinator.fold import ScanView, progress_of
 from coordinator.lease import Lease
 from coordinator.process.clock import now_iso
 from coordinator.process.metrics import FENCED_WRITES
-from coordinator.records import START_CURSOR, Tombstone
-from coordinator.scripts import Scripts
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.codec import json_encoder, msgpack_encoder
+from coordinator.store.records import START_CURSOR, Tombstone
+from coordinator.store.scripts import Scripts
 
 log = structlog.get_logger(__name__)
 

@@ -10,8 +10,8 @@ import argparse
 import asyncio
 import os
 
-from coordinator.generation import write_new_generation
-from coordinator.redis_client import connect
+from coordinator.store.generation import write_new_generation
+from coordinator.store.redis_client import connect
 
 
 async def recover(url: str) -> str:

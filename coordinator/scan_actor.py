@@ -21,17 +21,18 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import fold, keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.codec import actor_state_decoder, results_decoder, snapshot_decoder
+from coordinator import fold
 from coordinator.errors import LeaseLost
 from coordinator.lease import Acquired, Lease
 from coordinator.mailbox import READ_BATCH, Entry, Mailbox, entry_order
 from coordinator.process.clock import MS_PER_S, iso, now_ms
 from coordinator.process.metrics import SCAN_DURATION, SCANS_FINISHED
 from coordinator.publisher import Publisher
-from coordinator.records import START_CURSOR, ScanStatus
-from coordinator.scripts import Scripts, queue_script
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.codec import actor_state_decoder, results_decoder, snapshot_decoder
+from coordinator.store.records import START_CURSOR, ScanStatus
+from coordinator.store.scripts import Scripts, queue_script
 
 log = structlog.get_logger(__name__)
 

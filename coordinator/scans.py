@@ -18,16 +18,21 @@ from redis.asyncio.client import Pipeline
 
 from config.errors import SettingsError
 from config.settings import Settings
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline, same_reply
-from coordinator.codec import json_encoder, msgpack_encoder, timeline_events, tombstone_decoder
 from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound, TooManyScans
 from coordinator.fold import progress_of
-from coordinator.generation import GenerationGuard
 from coordinator.mailbox import Mailbox
 from coordinator.process.clock import MS_PER_S, iso, now_ms
 from coordinator.process.metrics import SCANS_STARTED
-from coordinator.records import (
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline, same_reply
+from coordinator.store.codec import (
+    json_encoder,
+    msgpack_encoder,
+    timeline_events,
+    tombstone_decoder,
+)
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import (
     TERMINAL_SCAN_STATUSES,
     ActorState,
     Cancel,
@@ -38,9 +43,9 @@ from coordinator.records import (
     Tombstone,
     WorkItem,
 )
-from coordinator.redis_client import runs_in_order
-from coordinator.scripts import Scripts, queue_script
-from coordinator.work import Task, WorkQueue
+from coordinator.store.redis_client import runs_in_order
+from coordinator.store.scripts import Scripts, queue_script
+from coordinator.store.work import Task, WorkQueue
 from strategies.errors import UnknownStrategy
 from strategies.registry import Registry
 

@@ -19,14 +19,14 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline, same_reply
 from coordinator.inline_runs import InlineRuns
 from coordinator.mailbox import LocalOwner, Mailbox
 from coordinator.process import metric_values
 from coordinator.process.clock import MS_PER_S, now_ms
 from coordinator.process.metrics import STRATEGY_DURATION
-from coordinator.records import (
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline, same_reply
+from coordinator.store.records import (
     TERMINAL_SCAN_STATUSES,
     Report,
     ScanStatus,
@@ -34,7 +34,7 @@ from coordinator.records import (
     StrategyStatus,
     WorkItem,
 )
-from coordinator.work import Task, WorkQueue
+from coordinator.store.work import Task, WorkQueue
 from strategies.market_data import MarketDataProvider, MarketSnapshot
 from strategies.opportunity import Opportunity
 from strategies.registry import Registry, StrategySpec

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator import keys
 from coordinator.process.clock import now_ms
+from coordinator.store import keys
 
 # Candidates looked at per bucket per sweep; the next sweep takes the rest.
 SWEEP_BATCH = 100

@@ -6,8 +6,8 @@ import msgspec
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator import keys
 from coordinator.process.clock import MS_PER_S, now_ms
+from coordinator.store import keys
 
 worker_encoder = msgspec.json.Encoder()
 

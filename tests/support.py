@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from config.settings import Settings
-from coordinator.records import Report, StrategyStatus
+from coordinator.store.records import Report, StrategyStatus
 from strategies.diagnostic import DIAGNOSTIC
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity

@@ -14,8 +14,8 @@ from config.logging import configure_logging
 from config.settings import Settings, load_settings
 from coordinator.coordinator import Coordinator
 from coordinator.process.gc_tuning import tune_gc
-from coordinator.redis_client import connect
 from coordinator.scans import Scans
+from coordinator.store.redis_client import connect
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
 from web import compat, handlers, health, openapi, page, websocket

@@ -25,7 +25,7 @@ from rich.markup import escape
 from config.errors import SettingsError
 from config.settings import load_settings
 from coordinator.process.embedded_redis import EmbeddedRedisError
-from coordinator.records import ScanStatus
+from coordinator.store.records import ScanStatus
 from web import cli_render
 from web import serve as serve_module
 from web.auth import USER_ID_MAX_CHARS, mint_token

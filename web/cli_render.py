@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from coordinator.process.clock import MS_PER_S
-from coordinator.records import TERMINAL_STRATEGY_STATUSES
+from coordinator.store.records import TERMINAL_STRATEGY_STATUSES
 
 Json = dict[str, Any]
 STATUS_STYLES = {

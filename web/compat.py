@@ -9,9 +9,9 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from coordinator.codec import results_decoder, snapshot_decoder
 from coordinator.errors import ScanNotFound
-from coordinator.records import TERMINAL_SCAN_STATUSES, ScanSnapshot, ScanStatus
+from coordinator.store.codec import results_decoder, snapshot_decoder
+from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanSnapshot, ScanStatus
 from web.auth import principal_of
 from web.handlers import JSON
 from web.keys import COORDINATOR, SCANS

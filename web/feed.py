@@ -27,9 +27,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from web.ws_frame import text_frame
 
 log = structlog.get_logger(__name__)

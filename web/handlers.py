@@ -7,9 +7,9 @@ from collections.abc import Callable
 import msgspec
 from aiohttp import web
 
-from coordinator.codec import results_decoder, snapshot_decoder
-from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from coordinator.scans import SnapshotRead
+from coordinator.store.codec import results_decoder, snapshot_decoder
+from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from web.auth import principal_of
 from web.feed import Frame
 from web.keys import COORDINATOR, FEED, SCANS, SETTINGS

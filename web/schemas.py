@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from coordinator.records import LifecycleEvent, Progress, ScanSnapshot, ScanStatus
+from coordinator.store.records import LifecycleEvent, Progress, ScanSnapshot, ScanStatus
 from coordinator.worker_registry import WorkerView
 from strategies.opportunity import Opportunity
 

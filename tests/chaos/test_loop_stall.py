@@ -16,15 +16,15 @@ import msgspec
 import pytest
 from structlog.testing import capture_logs
 
-from coordinator import keys
-from coordinator.codec import timeline_events
 from coordinator.coordinator import Coordinator
-from coordinator.generation import GenerationGuard
 from coordinator.mailbox import Entry
 from coordinator.process.embedded_redis import EmbeddedRedis
-from coordinator.records import Report
-from coordinator.redis_client import connect
 from coordinator.scans import Scans
+from coordinator.store import keys
+from coordinator.store.codec import timeline_events
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Report
+from coordinator.store.redis_client import connect
 from strategies.sources.bundled import BundledProvider
 from tests.chaos.checker import check
 from tests.chaos.harness import FAST_ENV, LEASE_TTL_S

@@ -17,9 +17,9 @@ import pytest
 
 from coordinator.mailbox import Mailbox, appended_ids
 from coordinator.process.clock import now_ms
-from coordinator.records import Report, Started, StrategyStatus
-from coordinator.redis_client import connect
-from coordinator.scripts import Scripts
+from coordinator.store.records import Report, Started, StrategyStatus
+from coordinator.store.redis_client import connect
+from coordinator.store.scripts import Scripts
 from tests.chaos.history import ReportAck
 from tests.chaos.scenario import Run, as_probe
 from tests.integration.service import Service

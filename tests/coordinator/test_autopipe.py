@@ -11,11 +11,11 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline, same_reply
 from coordinator.process.embedded_redis import EmbeddedRedis
-from coordinator.redis_client import connect
-from coordinator.scripts import Scripts, queue_script
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline, same_reply
+from coordinator.store.redis_client import connect
+from coordinator.store.scripts import Scripts, queue_script
 from tests.chaos import redis_faults
 from tests.redis_cluster import LocalCluster
 

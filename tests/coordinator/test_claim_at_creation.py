@@ -8,7 +8,7 @@ from __future__ import annotations
 import msgspec
 from redis.asyncio import Redis
 
-from coordinator import keys
+from coordinator.store import keys
 from tests.support import eventually
 
 # Scans started one after another, each of whose work the other process could take.

@@ -7,9 +7,9 @@ from __future__ import annotations
 import msgspec
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.codec import msgpack_encoder
-from coordinator.records import Cancel
+from coordinator.store import keys
+from coordinator.store.codec import msgpack_encoder
+from coordinator.store.records import Cancel
 from tests.coordinator.test_work import read_snapshot, terminal_snapshot
 from tests.support import eventually, owned_scan
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from coordinator import fold
 from coordinator.process.clock import iso
-from coordinator.records import (
+from coordinator.store.records import (
     ActorState,
     Cancel,
     Progress,

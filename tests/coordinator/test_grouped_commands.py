@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.codec import mailbox_decoder
 from coordinator.mailbox import Mailbox
 from coordinator.process.embedded_redis import EmbeddedRedis
-from coordinator.records import Started, WorkItem
-from coordinator.redis_client import connect
-from coordinator.scripts import Scripts
-from coordinator.work import WorkQueue, decode_item
+from coordinator.store import keys
+from coordinator.store.codec import mailbox_decoder
+from coordinator.store.records import Started, WorkItem
+from coordinator.store.redis_client import connect
+from coordinator.store.scripts import Scripts
+from coordinator.store.work import WorkQueue, decode_item
 from tests.support import make_settings
 
 SCAN = "0123456789abcdef0123456789abcdef"

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from coordinator.inline_runs import RECENT_RUNS_KEPT, RUNS_BEFORE_INLINE, InlineRuns
-from coordinator.records import WorkItem
+from coordinator.store.records import WorkItem
 from coordinator.strategy_actor import StrategyRunner
 from strategies.market_data import MarketSnapshot
 from strategies.registry import Registry, StrategySpec

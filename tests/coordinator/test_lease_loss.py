@@ -9,11 +9,11 @@ import structlog.testing
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from coordinator import keys
 from coordinator.lease import LeaseStore
 from coordinator.process.clock import now_ms
-from coordinator.records import ScanStatus, Started
-from coordinator.scripts import Scripts
+from coordinator.store import keys
+from coordinator.store.records import ScanStatus, Started
+from coordinator.store.scripts import Scripts
 from tests.support import eventually, make_settings, owned_scan
 
 # Well under the scan deadline (30 s in make_settings): only the lease loss explains an exit.

@@ -6,18 +6,19 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import fold, keys
-from coordinator.autopipe import AutoPipeline
+from coordinator import fold
 from coordinator.errors import LeaseLost
 from coordinator.fold import ScanView
-from coordinator.generation import GenerationGuard
 from coordinator.lease import Lease, LeaseStore
 from coordinator.mailbox import Mailbox
 from coordinator.publisher import Publisher
-from coordinator.records import Cancel, Report
 from coordinator.scan_actor import view_from
 from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Cancel, Report
+from coordinator.store.scripts import Scripts
 from tests.support import (
     StaticProvider,
     completed_report,

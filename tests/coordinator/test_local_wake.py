@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
 from coordinator.mailbox import Entry, LocalOwner, Mailbox
-from coordinator.records import Cancel
-from coordinator.scripts import Scripts
+from coordinator.store import keys
+from coordinator.store.records import Cancel
+from coordinator.store.scripts import Scripts
 
 SCAN_ID = "localwake"
 HERE = "here:1"

@@ -8,15 +8,15 @@ import pytest
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
 from coordinator.errors import LeaseLost
-from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
 from coordinator.publisher import Publisher
 from coordinator.scan_actor import view_from
 from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.scripts import Scripts
 from tests.support import StaticProvider, diagnostic_registry, make_settings
 
 

@@ -7,7 +7,7 @@ from redis.asyncio import BlockingConnectionPool, RedisCluster
 from redis.asyncio.sentinel import SentinelConnectionPool
 
 from config.errors import SettingsError
-from coordinator.redis_client import MAX_CONNECTIONS, connect
+from coordinator.store.redis_client import MAX_CONNECTIONS, connect
 
 
 async def test_plain_url_is_one_redis_with_a_blocking_pool() -> None:

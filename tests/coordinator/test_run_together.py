@@ -13,17 +13,17 @@ import structlog
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.codec import mailbox_decoder
-from coordinator.generation import GenerationGuard
 from coordinator.inline_runs import RUNS_BEFORE_INLINE
 from coordinator.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.process.clock import now_ms
-from coordinator.records import Report, ScanStatus, StrategyStatus, WorkItem
 from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.store import keys
+from coordinator.store.codec import mailbox_decoder
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Report, ScanStatus, StrategyStatus, WorkItem
+from coordinator.store.scripts import Scripts
+from coordinator.store.work import Task, WorkQueue, by_scan
 from coordinator.strategy_actor import StrategyRunner
-from coordinator.work import Task, WorkQueue, by_scan
 from strategies.market_data import MarketSnapshot
 from tests.support import StaticProvider, diagnostic_registry
 

@@ -9,18 +9,18 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.codec import snapshot_decoder
-from coordinator.generation import GenerationGuard
 from coordinator.lease import LeaseStore
 from coordinator.mailbox import Mailbox
 from coordinator.process.clock import now_ms
 from coordinator.publisher import Publisher
-from coordinator.records import Cancel, Report, ScanStatus, Started, StrategyStatus
 from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.codec import snapshot_decoder
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Cancel, Report, ScanStatus, Started, StrategyStatus
+from coordinator.store.scripts import Scripts
 from tests.support import StaticProvider, diagnostic_registry, eventually, make_settings
 
 # Longer than any test runs: a held-back publish would only go out at the end.

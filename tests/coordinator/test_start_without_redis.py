@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 
 from coordinator.coordinator import Coordinator
 from coordinator.process.embedded_redis import EmbeddedRedis
-from coordinator.redis_client import connect
+from coordinator.store.redis_client import connect
 from tests.support import StaticProvider, diagnostic_registry, eventually, make_settings
 
 START_TIMEOUT_S = 10.0

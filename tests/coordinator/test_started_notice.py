@@ -10,15 +10,15 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.codec import mailbox_decoder
-from coordinator.generation import GenerationGuard
 from coordinator.mailbox import Mailbox
-from coordinator.records import Report, Started
 from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.store import keys
+from coordinator.store.codec import mailbox_decoder
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Report, Started
+from coordinator.store.scripts import Scripts
+from coordinator.store.work import Task, WorkQueue
 from coordinator.strategy_actor import StrategyRunner
-from coordinator.work import Task, WorkQueue
 from tests.support import StaticProvider, diagnostic_registry
 
 # Far longer than a no-op strategy takes, however loaded the machine.

@@ -11,16 +11,16 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.codec import mailbox_decoder
-from coordinator.generation import GenerationGuard
 from coordinator.inline_runs import RUNS_JUDGED, InlineRuns
 from coordinator.mailbox import Mailbox
-from coordinator.records import Report, StrategyStatus
 from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.store import keys
+from coordinator.store.codec import mailbox_decoder
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Report, StrategyStatus
+from coordinator.store.scripts import Scripts
+from coordinator.store.work import WorkQueue
 from coordinator.strategy_actor import StrategyRunner
-from coordinator.work import WorkQueue
 from strategies.registry import Registry, StrategySpec
 from tests.support import StaticProvider
 

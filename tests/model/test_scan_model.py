@@ -36,21 +36,23 @@ from hypothesis.stateful import (
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.codec import (
+from coordinator.errors import LeaseLost
+from coordinator.fold import ScanView
+from coordinator.lease import Lease, LeaseStore
+from coordinator.mailbox import Entry, Mailbox
+from coordinator.publisher import Publisher
+from coordinator.scan_actor import ActorDeps, ScanActor
+from coordinator.scans import Scans
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.codec import (
     actor_state_decoder,
     results_decoder,
     snapshot_decoder,
     timeline_events,
 )
-from coordinator.errors import LeaseLost
-from coordinator.fold import ScanView
-from coordinator.generation import GenerationGuard
-from coordinator.lease import Lease, LeaseStore
-from coordinator.mailbox import Entry, Mailbox
-from coordinator.publisher import Publisher
-from coordinator.records import (
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import (
     TERMINAL_SCAN_STATUSES,
     TERMINAL_STRATEGY_STATUSES,
     Cancel,
@@ -60,10 +62,8 @@ from coordinator.records import (
     Started,
     StrategyStatus,
 )
-from coordinator.redis_client import connect
-from coordinator.scan_actor import ActorDeps, ScanActor
-from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.store.redis_client import connect
+from coordinator.store.scripts import Scripts
 from strategies.opportunity import Opportunity
 from tests.support import StaticProvider, diagnostic_registry, make_settings, sample_opportunity
 

@@ -48,14 +48,14 @@ class Mutation:
 MUTATIONS = (
     Mutation(
         name="token-check",
-        path="coordinator/keys.py",
+        path="coordinator/store/keys.py",
         search="if redis.call('HGET', KEYS[2], 'token') ~= ARGV[1] then return %(not_owner)d end",
         replace="-- mutated: the publish no longer checks the lease token",
         tests=(LEASE_SCRIPTS, MODEL),
     ),
     Mutation(
         name="epoch-check",
-        path="coordinator/keys.py",
+        path="coordinator/store/keys.py",
         search="if (tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 0) > epoch then",
         replace="if false then -- mutated: a lower epoch may overwrite a higher one",
         tests=(
@@ -65,7 +65,7 @@ MUTATIONS = (
     ),
     Mutation(
         name="cursor-bounded-trim",
-        path="coordinator/keys.py",
+        path="coordinator/store/keys.py",
         search="redis.call('XTRIM', KEYS[4], 'MINID', ARGV[8])",
         # Keep only the newest entry instead of everything after the cursor.
         replace="redis.call('XTRIM', KEYS[4], 'MAXLEN', 1)",
@@ -102,7 +102,7 @@ MUTATIONS = (
     ),
     Mutation(
         name="generation-marker-check",
-        path="coordinator/generation.py",
+        path="coordinator/store/generation.py",
         search="            self.lost = True\n",
         replace="            self.lost = False  # mutated: a missing marker goes unnoticed\n",
         tests=(
@@ -158,7 +158,7 @@ def scratch_env(scratch: Path) -> dict[str, str]:
 def check_imports_from(scratch: Path) -> None:
     """The venv has this checkout installed in editable mode: prove the scratch copy wins."""
     probe = subprocess.run(
-        [sys.executable, "-c", "import coordinator.keys as k; print(k.__file__)"],
+        [sys.executable, "-c", "import coordinator.store.keys as k; print(k.__file__)"],
         cwd=scratch,
         env=scratch_env(scratch),
         capture_output=True,

@@ -10,7 +10,7 @@ from aiohttp import web
 from click.testing import CliRunner, Result
 
 from config.settings import DEV_JWT_SECRET, Settings
-from coordinator.records import TERMINAL_SCAN_STATUSES
+from coordinator.store.records import TERMINAL_SCAN_STATUSES
 from tests.support import TEST_SECRET, StaticProvider, diagnostic_registry
 from web.app import create_app
 from web.auth import USER_ID_MAX_CHARS, mint_token

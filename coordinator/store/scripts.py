@@ -14,7 +14,7 @@ from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
 from redis.commands.core import AsyncScript
 
-from coordinator import keys
+from coordinator.store import keys
 
 T = TypeVar("T")
 

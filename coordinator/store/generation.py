@@ -13,8 +13,8 @@ import secrets
 import structlog
 from redis.asyncio import Redis
 
-from coordinator import keys
 from coordinator.errors import GenerationLost
+from coordinator.store import keys
 
 log = structlog.get_logger(__name__)
 # Markers written by the recovery command carry this prefix. A changed marker

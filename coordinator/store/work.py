@@ -16,11 +16,11 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline, each_reply
-from coordinator.codec import msgpack_encoder, work_item_decoder
-from coordinator.records import WorkItem
-from coordinator.scripts import Scripts, queue_script
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline, each_reply
+from coordinator.store.codec import msgpack_encoder, work_item_decoder
+from coordinator.store.records import WorkItem
+from coordinator.store.scripts import Scripts, queue_script
 
 # XCLAIM idle time given to tasks handed back on shutdown, so the next
 # reclaim pass of any worker takes them at once.

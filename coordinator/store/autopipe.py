@@ -29,8 +29,8 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from coordinator.redis_client import connections_can_be_held
-from coordinator.scripts import queue_script
+from coordinator.store.redis_client import connections_can_be_held
+from coordinator.store.scripts import queue_script
 
 Queue = Callable[[Pipeline], object]
 # Queues exactly one command for every item of a group: (pipe, group key, items).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from coordinator.records import (
+from coordinator.store.records import (
     ActorState,
     LifecycleEvent,
     MailboxMessage,

@@ -13,10 +13,10 @@ import msgspec
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.codec import snapshot_decoder
 from coordinator.process.clock import MS_PER_S, now_ms
-from coordinator.records import Progress
+from coordinator.store import keys
+from coordinator.store.codec import snapshot_decoder
+from coordinator.store.records import Progress
 
 # Scans whose details are fetched per round trip while filling a page.
 FETCH_BATCH = 200
