@@ -21,16 +21,17 @@ from redis.exceptions import RedisError
 
 from config.settings import Settings
 from coordinator import worker_registry
+from coordinator.actor.lease import Acquired, Lease, LeaseStore
+from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import ActorDeps, ScanActor
+from coordinator.actor.strategy_actor import StrategyRunner
 from coordinator.errors import CoordinatorError
-from coordinator.lease import Acquired, Lease, LeaseStore
-from coordinator.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.periodic import run_periodic
 from coordinator.process import metric_values
 from coordinator.process.clock import MS_PER_S, now_ms
 from coordinator.process.loop_lag import watch_loop_lag
 from coordinator.process.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
-from coordinator.publisher import Publisher
-from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scans import Claimed
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
@@ -38,7 +39,6 @@ from coordinator.store.generation import GenerationGuard
 from coordinator.store.redis_client import SOCKET_TIMEOUT_S, connect, dedicated
 from coordinator.store.scripts import Scripts, queue_batches, slot_batches
 from coordinator.store.work import Task, WorkQueue, by_scan
-from coordinator.strategy_actor import StrategyRunner
 from coordinator.sweeper import Sweeper
 from coordinator.worker_registry import WorkerBeat
 from strategies.market_data import MarketDataProvider

@@ -18,9 +18,9 @@ from redis.asyncio.client import Pipeline
 
 from config.errors import SettingsError
 from config.settings import Settings
+from coordinator.actor.fold import progress_of
+from coordinator.actor.mailbox import Mailbox
 from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound, TooManyScans
-from coordinator.fold import progress_of
-from coordinator.mailbox import Mailbox
 from coordinator.process.clock import MS_PER_S, iso, now_ms
 from coordinator.process.metrics import SCANS_STARTED
 from coordinator.store import keys

@@ -16,8 +16,8 @@ import msgspec
 import pytest
 from structlog.testing import capture_logs
 
+from coordinator.actor.mailbox import Entry
 from coordinator.coordinator import Coordinator
-from coordinator.mailbox import Entry
 from coordinator.process.embedded_redis import EmbeddedRedis
 from coordinator.scans import Scans
 from coordinator.store import keys

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from coordinator.mailbox import Mailbox, appended_ids
+from coordinator.actor.mailbox import Mailbox, appended_ids
 from coordinator.process.clock import now_ms
 from coordinator.store.records import Report, Started, StrategyStatus
 from coordinator.store.redis_client import connect

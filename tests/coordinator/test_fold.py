@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coordinator import fold
+from coordinator.actor import fold
 from coordinator.process.clock import iso
 from coordinator.store.records import (
     ActorState,

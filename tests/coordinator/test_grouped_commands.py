@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from coordinator.mailbox import Mailbox
+from coordinator.actor.mailbox import Mailbox
 from coordinator.process.embedded_redis import EmbeddedRedis
 from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder

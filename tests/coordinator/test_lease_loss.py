@@ -9,7 +9,7 @@ import structlog.testing
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from coordinator.lease import LeaseStore
+from coordinator.actor.lease import LeaseStore
 from coordinator.process.clock import now_ms
 from coordinator.store import keys
 from coordinator.store.records import ScanStatus, Started

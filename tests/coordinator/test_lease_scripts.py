@@ -6,13 +6,13 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import fold
+from coordinator.actor import fold
+from coordinator.actor.fold import ScanView
+from coordinator.actor.lease import Lease, LeaseStore
+from coordinator.actor.mailbox import Mailbox
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import view_from
 from coordinator.errors import LeaseLost
-from coordinator.fold import ScanView
-from coordinator.lease import Lease, LeaseStore
-from coordinator.mailbox import Mailbox
-from coordinator.publisher import Publisher
-from coordinator.scan_actor import view_from
 from coordinator.scans import Scans
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline

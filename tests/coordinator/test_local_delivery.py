@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from coordinator.lease import LeaseStore
-from coordinator.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.actor.lease import LeaseStore
+from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import ActorDeps, ScanActor
 from coordinator.process.clock import now_ms
-from coordinator.publisher import Publisher
-from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scans import Scans
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline

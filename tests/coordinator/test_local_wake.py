@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from coordinator.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.store import keys
 from coordinator.store.records import Cancel
 from coordinator.store.scripts import Scripts

@@ -8,10 +8,10 @@ import pytest
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
+from coordinator.actor.lease import LeaseStore
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import view_from
 from coordinator.errors import LeaseLost
-from coordinator.lease import LeaseStore
-from coordinator.publisher import Publisher
-from coordinator.scan_actor import view_from
 from coordinator.scans import Scans
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline

@@ -13,8 +13,9 @@ import structlog
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator.inline_runs import RUNS_BEFORE_INLINE
-from coordinator.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.actor.inline_runs import RUNS_BEFORE_INLINE
+from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.actor.strategy_actor import StrategyRunner
 from coordinator.process.clock import now_ms
 from coordinator.scans import Scans
 from coordinator.store import keys
@@ -23,7 +24,6 @@ from coordinator.store.generation import GenerationGuard
 from coordinator.store.records import Report, ScanStatus, StrategyStatus, WorkItem
 from coordinator.store.scripts import Scripts
 from coordinator.store.work import Task, WorkQueue, by_scan
-from coordinator.strategy_actor import StrategyRunner
 from strategies.market_data import MarketSnapshot
 from tests.support import StaticProvider, diagnostic_registry
 

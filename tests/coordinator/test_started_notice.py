@@ -10,7 +10,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.settings import Settings
-from coordinator.mailbox import Mailbox
+from coordinator.actor.mailbox import Mailbox
+from coordinator.actor.strategy_actor import StrategyRunner
 from coordinator.scans import Scans
 from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder
@@ -18,7 +19,6 @@ from coordinator.store.generation import GenerationGuard
 from coordinator.store.records import Report, Started
 from coordinator.store.scripts import Scripts
 from coordinator.store.work import Task, WorkQueue
-from coordinator.strategy_actor import StrategyRunner
 from tests.support import StaticProvider, diagnostic_registry
 
 # Far longer than a no-op strategy takes, however loaded the machine.

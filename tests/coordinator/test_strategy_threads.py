@@ -11,8 +11,9 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from coordinator.inline_runs import RUNS_JUDGED, InlineRuns
-from coordinator.mailbox import Mailbox
+from coordinator.actor.inline_runs import RUNS_JUDGED, InlineRuns
+from coordinator.actor.mailbox import Mailbox
+from coordinator.actor.strategy_actor import StrategyRunner
 from coordinator.scans import Scans
 from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder
@@ -20,7 +21,6 @@ from coordinator.store.generation import GenerationGuard
 from coordinator.store.records import Report, StrategyStatus
 from coordinator.store.scripts import Scripts
 from coordinator.store.work import WorkQueue
-from coordinator.strategy_actor import StrategyRunner
 from strategies.registry import Registry, StrategySpec
 from tests.support import StaticProvider
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import msgspec
 from redis.asyncio import Redis
 
+from coordinator.actor.strategy_actor import StrategyRunner
 from coordinator.store import keys
 from coordinator.store.codec import snapshot_decoder
 from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus, Started
 from coordinator.store.work import WorkQueue
-from coordinator.strategy_actor import StrategyRunner
 from tests.support import StaticProvider, diagnostic_registry, eventually, owned_scan
 
 

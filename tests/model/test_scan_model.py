@@ -36,12 +36,12 @@ from hypothesis.stateful import (
 from redis.asyncio import Redis
 
 from config.settings import Settings
+from coordinator.actor.fold import ScanView
+from coordinator.actor.lease import Lease, LeaseStore
+from coordinator.actor.mailbox import Entry, Mailbox
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import ActorDeps, ScanActor
 from coordinator.errors import LeaseLost
-from coordinator.fold import ScanView
-from coordinator.lease import Lease, LeaseStore
-from coordinator.mailbox import Entry, Mailbox
-from coordinator.publisher import Publisher
-from coordinator.scan_actor import ActorDeps, ScanActor
 from coordinator.scans import Scans
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline

@@ -73,7 +73,7 @@ MUTATIONS = (
     ),
     Mutation(
         name="report-dedup",
-        path="coordinator/fold.py",
+        path="coordinator/actor/fold.py",
         search=(
             "    if item is None or message.report_id in view.state.applied:\n"
             "        return\n"

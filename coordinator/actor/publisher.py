@@ -8,9 +8,9 @@ import structlog
 from redis.exceptions import RedisError
 
 from config.settings import Settings
+from coordinator.actor.fold import ScanView, progress_of
+from coordinator.actor.lease import Lease
 from coordinator.errors import LeaseLost
-from coordinator.fold import ScanView, progress_of
-from coordinator.lease import Lease
 from coordinator.process.clock import now_iso
 from coordinator.process.metrics import FENCED_WRITES
 from coordinator.store import keys

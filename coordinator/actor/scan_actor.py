@@ -21,13 +21,13 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import fold
+from coordinator.actor import fold
+from coordinator.actor.lease import Acquired, Lease
+from coordinator.actor.mailbox import READ_BATCH, Entry, Mailbox, entry_order
+from coordinator.actor.publisher import Publisher
 from coordinator.errors import LeaseLost
-from coordinator.lease import Acquired, Lease
-from coordinator.mailbox import READ_BATCH, Entry, Mailbox, entry_order
 from coordinator.process.clock import MS_PER_S, iso, now_ms
 from coordinator.process.metrics import SCAN_DURATION, SCANS_FINISHED
-from coordinator.publisher import Publisher
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.codec import actor_state_decoder, results_decoder, snapshot_decoder

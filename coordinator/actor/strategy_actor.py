@@ -19,8 +19,8 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator.inline_runs import InlineRuns
-from coordinator.mailbox import LocalOwner, Mailbox
+from coordinator.actor.inline_runs import InlineRuns
+from coordinator.actor.mailbox import LocalOwner, Mailbox
 from coordinator.process import metric_values
 from coordinator.process.clock import MS_PER_S, now_ms
 from coordinator.process.metrics import STRATEGY_DURATION
