@@ -13,8 +13,8 @@ import uvloop
 
 from config.logging import configure_logging
 from config.settings import Settings, load_settings
-from coordinator.coordinator import Coordinator
 from coordinator.process.gc_tuning import tune_gc
+from coordinator.service.coordinator import Coordinator
 from coordinator.store.redis_client import connect
 from strategies.providers import build_provider
 from strategies.registry import build_registry

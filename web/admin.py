@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
+from coordinator.service.worker_registry import live_workers
 from coordinator.store.lease_listing import LeaseFilter, lease_page
 from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus
-from coordinator.worker_registry import live_workers
 from web.auth import admin_middleware, principal_of
 from web.errors import ApiError
 from web.handlers import JSON, snapshot_response

@@ -12,9 +12,9 @@ from aiohttp import web
 from config.errors import SettingsError
 from config.logging import configure_logging
 from config.settings import Settings, load_settings
-from coordinator.coordinator import Coordinator
 from coordinator.process.gc_tuning import tune_gc
-from coordinator.scans import Scans
+from coordinator.service.coordinator import Coordinator
+from coordinator.service.scans import Scans
 from coordinator.store.redis_client import connect
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import msgspec
 from aiohttp import web
 
-from coordinator.scans import SnapshotRead
+from coordinator.service.scans import SnapshotRead
 from coordinator.store.codec import results_decoder, snapshot_decoder
 from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from web.auth import principal_of

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import msgspec
 
+from coordinator.service.worker_registry import WorkerView
 from coordinator.store.records import LifecycleEvent, Progress, ScanSnapshot, ScanStatus
-from coordinator.worker_registry import WorkerView
 from strategies.opportunity import Opportunity
 
 

@@ -17,9 +17,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from coordinator.actor.mailbox import Entry
-from coordinator.coordinator import Coordinator
 from coordinator.process.embedded_redis import EmbeddedRedis
-from coordinator.scans import Scans
+from coordinator.service.coordinator import Coordinator
+from coordinator.service.scans import Scans
 from coordinator.store import keys
 from coordinator.store.codec import timeline_events
 from coordinator.store.generation import GenerationGuard

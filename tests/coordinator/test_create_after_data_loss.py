@@ -8,7 +8,7 @@ import pytest
 from redis.asyncio import Redis
 
 from coordinator.errors import GenerationLost
-from coordinator.scans import Scans
+from coordinator.service.scans import Scans
 from coordinator.store import keys
 from coordinator.store.generation import GenerationGuard
 from tests.support import StaticProvider, diagnostic_registry, make_settings

@@ -13,7 +13,7 @@ from coordinator.actor.mailbox import Mailbox
 from coordinator.actor.publisher import Publisher
 from coordinator.actor.scan_actor import view_from
 from coordinator.errors import LeaseLost
-from coordinator.scans import Scans
+from coordinator.service.scans import Scans
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.generation import GenerationGuard

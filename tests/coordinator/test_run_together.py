@@ -17,7 +17,7 @@ from coordinator.actor.inline_runs import RUNS_BEFORE_INLINE
 from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.actor.strategy_actor import StrategyRunner
 from coordinator.process.clock import now_ms
-from coordinator.scans import Scans
+from coordinator.service.scans import Scans
 from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder
 from coordinator.store.generation import GenerationGuard

@@ -14,7 +14,7 @@ from coordinator.actor.mailbox import Mailbox
 from coordinator.actor.publisher import Publisher
 from coordinator.actor.scan_actor import ActorDeps, ScanActor
 from coordinator.process.clock import now_ms
-from coordinator.scans import Scans
+from coordinator.service.scans import Scans
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.codec import snapshot_decoder

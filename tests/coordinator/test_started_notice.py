@@ -12,7 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from config.settings import Settings
 from coordinator.actor.mailbox import Mailbox
 from coordinator.actor.strategy_actor import StrategyRunner
-from coordinator.scans import Scans
+from coordinator.service.scans import Scans
 from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder
 from coordinator.store.generation import GenerationGuard

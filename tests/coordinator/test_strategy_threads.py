@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from coordinator.actor.inline_runs import RUNS_JUDGED, InlineRuns
 from coordinator.actor.mailbox import Mailbox
 from coordinator.actor.strategy_actor import StrategyRunner
-from coordinator.scans import Scans
+from coordinator.service.scans import Scans
 from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder
 from coordinator.store.generation import GenerationGuard

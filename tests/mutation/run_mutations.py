@@ -91,7 +91,7 @@ MUTATIONS = (
     ),
     Mutation(
         name="release-on-shutdown",
-        path="coordinator/coordinator.py",
+        path="coordinator/service/coordinator.py",
         search="                await self.leases.release(actor.lease)\n",
         replace="                pass  # mutated: leases are not released on shutdown\n",
         tests=(

@@ -20,27 +20,27 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator import worker_registry
 from coordinator.actor.lease import Acquired, Lease, LeaseStore
 from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.actor.publisher import Publisher
 from coordinator.actor.scan_actor import ActorDeps, ScanActor
 from coordinator.actor.strategy_actor import StrategyRunner
 from coordinator.errors import CoordinatorError
-from coordinator.periodic import run_periodic
 from coordinator.process import metric_values
 from coordinator.process.clock import MS_PER_S, now_ms
 from coordinator.process.loop_lag import watch_loop_lag
 from coordinator.process.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
-from coordinator.scans import Claimed
+from coordinator.service import worker_registry
+from coordinator.service.periodic import run_periodic
+from coordinator.service.scans import Claimed
+from coordinator.service.sweeper import Sweeper
+from coordinator.service.worker_registry import WorkerBeat
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.generation import GenerationGuard
 from coordinator.store.redis_client import SOCKET_TIMEOUT_S, connect, dedicated
 from coordinator.store.scripts import Scripts, queue_batches, slot_batches
 from coordinator.store.work import Task, WorkQueue, by_scan
-from coordinator.sweeper import Sweeper
-from coordinator.worker_registry import WorkerBeat
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry
 
