@@ -25,7 +25,14 @@ from coordinator.process.clock import now_iso, now_ms
 from coordinator.process.metrics import TAKEOVERS
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
-from coordinator.store.scripts import Scripts, queue_batches, queue_script, slot_batches
+from coordinator.store.scripts import queue_call, slot_batches
+from coordinator.store.scripts.lease import (
+    AcquireLease,
+    Granted,
+    Refused,
+    ReleaseLease,
+    RenewLeases,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -61,7 +68,6 @@ class LeaseStore:
     def __init__(
         self,
         redis: Redis,
-        scripts: Scripts,
         settings: Settings,
         renewal_redis: Redis | None = None,
         autopipe: AutoPipeline | None = None,
@@ -69,7 +75,6 @@ class LeaseStore:
         self._redis = redis
         # Acquisitions share round trips with the rest of the process's commands.
         self._autopipe = autopipe or AutoPipeline(redis)
-        self._scripts = scripts
         self._settings = settings
         # Renewals on a connection of their own: under load, thousands of actors
         # and requests queue for the shared pool, and a renewal queued behind them
@@ -82,19 +87,15 @@ class LeaseStore:
 
     async def acquire(self, scan_id: str) -> Acquired | None:
         """Take the scan's lease at the next epoch, or None if it is held or over."""
-        token = secrets.token_hex(8)
+        call = self.acquire_call(scan_id)
         sent_at = time.monotonic()
-        reply = await self._autopipe.run_script(
-            self._scripts.acquire_lease, acquire_keys(scan_id), self.acquire_args(token)
-        )
-        acquired = self.acquired_of(scan_id, token, sent_at, reply)
-        if acquired is None:
-            reason = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
-            if reason in ("terminal", "missing"):
+        reply = await self._autopipe.call(call)
+        if isinstance(reply, Refused):
+            if reply.scan_is_over:
                 await self._redis.zrem(keys.lease_index(self.bucket(scan_id)), scan_id)
             return None
         await self._index(scan_id, now_ms() + self._settings.lease_ttl_ms)
-        return acquired
+        return self.acquired_of(call, sent_at, reply)
 
     def queue_acquire(
         self, pipe: Pipeline, scan_id: str
@@ -103,35 +104,43 @@ class LeaseStore:
         The function returned makes their replies what acquire() returns. For a scan
         being created in the same round trip (see Scans.write_new_scan): it is only
         refused if that create was, and then the sweepers drop its index entry."""
-        token = secrets.token_hex(8)
+        call = self.acquire_call(scan_id)
         sent_at = time.monotonic()
-        queue_script(
-            pipe, self._scripts.acquire_lease, acquire_keys(scan_id), self.acquire_args(token)
-        )
+        queue_call(pipe, call)
         index = keys.lease_index(self.bucket(scan_id))
         pipe.zadd(index, {scan_id: now_ms() + self._settings.lease_ttl_ms}, xx=True)
 
         def acquired_from(replies: Sequence[Any]) -> Acquired | None:
-            reply, _indexed = replies
-            return self.acquired_of(scan_id, token, sent_at, reply)
+            raw, _indexed = replies
+            reply = call.reply(raw)
+            return None if isinstance(reply, Refused) else self.acquired_of(call, sent_at, reply)
 
         return acquired_from
 
-    def acquire_args(self, token: str) -> list[object]:
+    def acquire_call(self, scan_id: str) -> AcquireLease:
         s = self._settings
-        return [token, s.worker_id, s.pid, s.lease_ttl_ms, now_ms(), now_iso()]
+        return AcquireLease(
+            scan_id=scan_id,
+            token=secrets.token_hex(8),
+            worker=s.worker_id,
+            pid=s.pid,
+            ttl_ms=s.lease_ttl_ms,
+            now_ms=now_ms(),
+            now_iso=now_iso(),
+        )
 
-    def acquired_of(
-        self, scan_id: str, token: str, sent_at: float, reply: Sequence[Any]
-    ) -> Acquired | None:
-        """The acquire script's reply as a lease held from ``sent_at``, or None if refused."""
-        if int(reply[0]) != 1:
-            return None
-        epoch = int(reply[1])
-        if epoch > 1:
+    def acquired_of(self, call: AcquireLease, sent_at: float, granted: Granted) -> Acquired:
+        """A granted acquisition as a lease held from ``sent_at``."""
+        if granted.epoch > 1:
             TAKEOVERS.inc()
-        lease = Lease(scan_id, token, epoch, self.deadline_from(sent_at))
-        return Acquired(lease, reply[2], reply[3], int(reply[4]), reply[5])
+        lease = Lease(call.scan_id, call.token, granted.epoch, self.deadline_from(sent_at))
+        return Acquired(
+            lease,
+            granted.snapshot_json,
+            granted.state_blob,
+            granted.version,
+            granted.results_json,
+        )
 
     async def renew_all(self, leases: Sequence[Lease]) -> list[Lease]:
         """Renew every lease in one round trip (a script call per batch of leases
@@ -145,22 +154,30 @@ class LeaseStore:
         by_bucket: dict[int, dict[str, int]] = {}
         for lease in leases:
             by_bucket.setdefault(self.bucket(lease.scan_id), {})[lease.scan_id] = expiry
-        async with self._renewal_redis.pipeline(transaction=False) as pipe:
-            queue_batches(
-                pipe,
-                self._scripts.renew_leases,
-                batches,
-                lease_key,
-                lambda batch: [s.lease_ttl_ms, *(lease.token for lease in batch)],
+        calls = [
+            RenewLeases(
+                ttl_ms=s.lease_ttl_ms,
+                scan_ids=[lease.scan_id for lease in batch],
+                tokens=[lease.token for lease in batch],
             )
+            for batch in batches
+        ]
+        async with self._renewal_redis.pipeline(transaction=False) as pipe:
+            for call in calls:
+                queue_call(pipe, call)
             for bucket, entries in by_bucket.items():
                 pipe.zadd(keys.lease_index(bucket), entries, xx=True)
             replies = await pipe.execute()
-        renewed_flags = [flag for reply in replies[: len(batches)] for flag in reply]
+        # The replies of the renewals come first, then those of the index updates.
+        renewed_flags = [
+            renewed
+            for call, raw in zip(calls, replies[: len(calls)], strict=True)
+            for renewed in call.reply(raw)
+        ]
         ordered = [lease for batch in batches for lease in batch]
         lost = []
         for lease, renewed in zip(ordered, renewed_flags, strict=True):
-            if int(renewed) == 1:
+            if renewed:
                 lease.local_deadline = self.deadline_from(sent_at)
             else:
                 lost.append(lease)
@@ -178,17 +195,18 @@ class LeaseStore:
 
     async def release(self, lease: Lease) -> bool:
         """Give the lease up now and mark the scan claimable, for an instant takeover."""
-        released = await self._scripts.release_lease(
-            keys=[
-                keys.lease(lease.scan_id),
-                keys.scan(lease.scan_id),
-                keys.lifecycle(lease.scan_id),
-            ],
-            args=[lease.token, now_iso(), self._settings.worker_id, lease.epoch],
+        released = await self._autopipe.call(
+            ReleaseLease(
+                scan_id=lease.scan_id,
+                token=lease.token,
+                now_iso=now_iso(),
+                worker=self._settings.worker_id,
+                epoch=lease.epoch,
+            )
         )
-        if int(released) == 1:
+        if released:
             await self._index(lease.scan_id, 0)
-        return int(released) == 1
+        return released
 
     async def _index(self, scan_id: str, expiry_ms: int) -> None:
         index = keys.lease_index(self.bucket(scan_id))
@@ -201,10 +219,6 @@ class LeaseStore:
 
     def bucket(self, scan_id: str) -> int:
         return keys.bucket_of(scan_id, self._settings.index_buckets)
-
-
-def acquire_keys(scan_id: str) -> list[str]:
-    return [keys.scan(scan_id), keys.lease(scan_id), keys.lifecycle(scan_id), keys.results(scan_id)]
 
 
 def lease_key(lease: Lease) -> str:

@@ -17,7 +17,8 @@ from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.codec import mailbox_decoder, msgpack_encoder
 from coordinator.store.records import MailboxMessage
-from coordinator.store.scripts import Scripts, queue_script
+from coordinator.store.scripts import queue_call
+from coordinator.store.scripts.scan import Appended, AppendMailbox, appended_of
 
 # Entries folded per read; a scan has ~2 per strategy, so this is rarely reached.
 READ_BATCH = 256
@@ -48,12 +49,10 @@ class Mailbox:
     def __init__(
         self,
         redis: Redis,
-        scripts: Scripts,
         autopipe: AutoPipeline | None = None,
         local_owner: LocalOwner | None = None,
     ) -> None:
         self._redis = redis
-        self._scripts = scripts
         self._autopipe = autopipe or AutoPipeline(redis)
         self._local_owner = local_owner
 
@@ -62,7 +61,7 @@ class Mailbox:
         ended. Appends to one scan that concurrent tasks make while a round trip is in
         flight go together, in one script call (see coordinator.autopipe)."""
         entry_id = await self._autopipe.run_grouped(
-            self.queue_appends, appended_ids, scan_id, message
+            self.queue_appends, split_appended, scan_id, message
         )
         if entry_id is not None and self._local_owner is not None:
             # The script rang no doorbell if this process owns the scan: wake it here.
@@ -74,34 +73,27 @@ class Mailbox:
     ) -> list[str | None]:
         """Append several messages in one script call; each one's entry id (None for
         each when the mailbox no longer exists or the scan ended)."""
-        (reply,) = await self._autopipe.run(
-            lambda pipe: self.queue_appends(pipe, scan_id, messages)
-        )
-        entry_ids = appended_ids(reply, len(messages))
-        if reply and self._local_owner is not None:
-            previous = reply[0].decode()
+        (raw,) = await self._autopipe.run(lambda pipe: self.queue_appends(pipe, scan_id, messages))
+        appended = appended_of(raw)
+        if appended is not None and self._local_owner is not None:
             entries = [
                 Entry(entry_id, message)
-                for entry_id, message in zip(entry_ids, messages, strict=True)
-                if entry_id is not None
+                for entry_id, message in zip(appended.entry_ids, messages, strict=True)
             ]
-            self._local_owner.deliver(scan_id, previous, entries)
-        return entry_ids
+            self._local_owner.deliver(scan_id, appended.previous, entries)
+        return entry_ids_of(appended, len(messages))
 
     def queue_appends(
         self, pipe: Pipeline, scan_id: str, messages: Sequence[MailboxMessage]
     ) -> None:
+        queue_call(pipe, self.append_call(scan_id, messages))
+
+    def append_call(self, scan_id: str, messages: Sequence[MailboxMessage]) -> AppendMailbox:
         local_worker = self._local_owner.worker_id if self._local_owner is not None else ""
-        queue_script(
-            pipe,
-            self._scripts.append_mailbox,
-            [keys.mailbox(scan_id), keys.lease(scan_id), keys.scan(scan_id)],
-            [
-                keys.DOORBELL_PREFIX,
-                scan_id,
-                local_worker,
-                *(msgpack_encoder.encode(message) for message in messages),
-            ],
+        return AppendMailbox(
+            scan_id=scan_id,
+            local_worker=local_worker,
+            messages=[msgpack_encoder.encode(message) for message in messages],
         )
 
     async def read_after(self, scan_id: str, cursor: str) -> list[Entry]:
@@ -113,12 +105,17 @@ class Mailbox:
         return [Entry(entry_id.decode(), decode_message(fields)) for entry_id, fields in raw]
 
 
-def appended_ids(reply: list[bytes] | None, count: int) -> list[str | None]:
-    """The entry id of each message of one append call (its reply is the id of the
-    entry before them, then theirs); None for each when refused."""
-    if not reply:
+def entry_ids_of(appended: Appended | None, count: int) -> list[str | None]:
+    """The entry id of each of ``count`` messages of one append; None for each when
+    it was refused."""
+    if appended is None:
         return [None] * count
-    return [entry_id.decode() for entry_id in reply[1:]]
+    return list(appended.entry_ids)
+
+
+def split_appended(raw: object, count: int) -> list[str | None]:
+    """A grouped append's reply (see Mailbox.append): each message's entry id."""
+    return entry_ids_of(appended_of(raw), count)
 
 
 def entry_order(entry_id: str) -> tuple[int, int]:

@@ -17,20 +17,13 @@ from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.codec import json_encoder, msgpack_encoder
 from coordinator.store.records import START_CURSOR, Tombstone
-from coordinator.store.scripts import Scripts
+from coordinator.store.scripts.scan import Fenced, PublishSnapshot
 
 log = structlog.get_logger(__name__)
 
-FENCE_REASONS = {
-    keys.FENCED_NOT_OWNER: "lease token no longer ours",
-    keys.FENCED_STALE_EPOCH: "a newer epoch has written",
-    keys.FENCED_VERSION_CONFLICT: "snapshot version moved under us",
-}
-
 
 class Publisher:
-    def __init__(self, scripts: Scripts, settings: Settings, autopipe: AutoPipeline) -> None:
-        self._scripts = scripts
+    def __init__(self, settings: Settings, autopipe: AutoPipeline) -> None:
         self._settings = settings
         # Owners' publishes share round trips with the process's other commands.
         self._autopipe = autopipe
@@ -56,27 +49,21 @@ class Publisher:
         snapshot.progress = progress_of(snapshot.strategies, len(view.results))
         sent_mono = time.monotonic()
         try:
-            reply = await self._autopipe.run_script(
-                self._scripts.publish_snapshot,
-                self.keys_of(lease.scan_id),
-                self.args_of(lease, view, expected_version),
-            )
+            reply = await self._autopipe.call(self.call_of(lease, view, expected_version))
         except RedisError:
             snapshot.version = expected_version
             self.audit(lease, view, "unknown", sent_mono=sent_mono)
             raise
-        code = int(reply)
-        if code < 0:
-            reason = FENCE_REASONS.get(code, str(code))
-            FENCED_WRITES.labels(reason).inc()
+        if isinstance(reply, Fenced):
+            FENCED_WRITES.labels(reply.reason).inc()
             snapshot.version = expected_version
-            self.audit(lease, view, "fenced", sent_mono=sent_mono, reason=reason)
-            raise LeaseLost(lease.scan_id, lease.epoch, reason)
-        self.audit(lease, view, "accepted", sent_mono=sent_mono, version=code)
+            self.audit(lease, view, "fenced", sent_mono=sent_mono, reason=reply.reason)
+            raise LeaseLost(lease.scan_id, lease.epoch, reply.reason)
+        self.audit(lease, view, "accepted", sent_mono=sent_mono, version=reply.version)
         view.events.clear()
         view.results_changed = False
         view.dirty = False
-        return code
+        return reply.version
 
     def audit(
         self, lease: Lease, view: ScanView, outcome: str, *, sent_mono: float, **extra: object
@@ -92,17 +79,7 @@ class Publisher:
             **extra,
         )
 
-    def keys_of(self, scan_id: str) -> list[str]:
-        return [
-            keys.scan(scan_id),
-            keys.lease(scan_id),
-            keys.results(scan_id),
-            keys.mailbox(scan_id),
-            keys.lifecycle(scan_id),
-            keys.tombstone(scan_id),
-        ]
-
-    def args_of(self, lease: Lease, view: ScanView, expected_version: int) -> list[object]:
+    def call_of(self, lease: Lease, view: ScanView, expected_version: int) -> PublishSnapshot:
         snapshot = view.snapshot
         tomb = Tombstone(
             scan_id=snapshot.scan_id,
@@ -110,19 +87,19 @@ class Publisher:
             status=snapshot.status.value,
             finished_at=snapshot.finished_at or snapshot.updated_at,
         )
-        return [
-            lease.token,
-            lease.epoch,
-            expected_version,
-            json_encoder.encode(snapshot),
-            msgpack_encoder.encode(view.state),
-            snapshot.status.value,
-            json_encoder.encode(view.results) if view.results_changed else b"",
-            view.state.cursor if view.state.cursor != START_CURSOR else "",
-            "1" if view.terminal else "0",
-            keys.retention_ttl_ms(self._settings),
-            json_encoder.encode(tomb),
-            keys.tombstone_ttl_ms(self._settings),
-            keys.events_channel(snapshot.scan_id),
-            json_encoder.encode(view.events) if view.events else b"",
-        ]
+        return PublishSnapshot(
+            scan_id=snapshot.scan_id,
+            token=lease.token,
+            epoch=lease.epoch,
+            expected_version=expected_version,
+            snap=json_encoder.encode(snapshot),
+            state=msgpack_encoder.encode(view.state),
+            status=snapshot.status.value,
+            results=json_encoder.encode(view.results) if view.results_changed else b"",
+            cursor=view.state.cursor if view.state.cursor != START_CURSOR else "",
+            terminal=view.terminal,
+            retention_ms=keys.retention_ttl_ms(self._settings),
+            tomb=json_encoder.encode(tomb),
+            tomb_ttl_ms=keys.tombstone_ttl_ms(self._settings),
+            events=json_encoder.encode(view.events) if view.events else b"",
+        )

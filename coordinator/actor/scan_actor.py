@@ -32,7 +32,8 @@ from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.codec import actor_state_decoder, results_decoder, snapshot_decoder
 from coordinator.store.records import START_CURSOR, ScanStatus
-from coordinator.store.scripts import Scripts, queue_script
+from coordinator.store.scripts import queue_call
+from coordinator.store.scripts.user import ClearUserActive
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +42,6 @@ log = structlog.get_logger(__name__)
 class ActorDeps:
     redis: Redis
     autopipe: AutoPipeline
-    scripts: Scripts
     mailbox: Mailbox
     publisher: Publisher
     settings: Settings
@@ -253,12 +253,7 @@ class ScanActor:
 
         def queue(pipe: Pipeline) -> None:
             pipe.zrem(index, self.scan_id)
-            queue_script(
-                pipe,
-                self._deps.scripts.clear_user_active,
-                [keys.user_active(snapshot.user_id)],
-                [self.scan_id],
-            )
+            queue_call(pipe, ClearUserActive(user_id=snapshot.user_id, scan_id=self.scan_id))
 
         await self._deps.autopipe.run(queue)
 

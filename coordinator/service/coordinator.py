@@ -39,7 +39,8 @@ from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.generation import GenerationGuard
 from coordinator.store.redis_client import SOCKET_TIMEOUT_S, connect, dedicated
-from coordinator.store.scripts import Scripts, queue_batches, slot_batches
+from coordinator.store.scripts import queue_call, slot_batches
+from coordinator.store.scripts.scan import RecheckMailboxes
 from coordinator.store.work import Task, WorkQueue, by_scan
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry
@@ -63,7 +64,6 @@ class Coordinator:
     ) -> None:
         self.redis = redis
         self.settings = settings
-        self.scripts = Scripts(redis)
         self.generation = GenerationGuard(redis)
         # Lease renewals get a client of their own (see LeaseStore): one renewal
         # pipeline at a time, so one connection.
@@ -78,21 +78,16 @@ class Coordinator:
         self.autopipe = autopipe = AutoPipeline(
             self._pipeline_redis or redis, round_trip_timeout_s=SOCKET_TIMEOUT_S
         )
-        self.leases = LeaseStore(redis, self.scripts, settings, self._renewal_redis, autopipe)
+        self.leases = LeaseStore(redis, settings, self._renewal_redis, autopipe)
         local = LocalOwner(settings.worker_id, self.poke, self.deliver, self.owned_epoch)
-        self.mailbox = Mailbox(redis, self.scripts, autopipe, local)
-        self.work = WorkQueue(redis, settings, autopipe, self.scripts)
+        self.mailbox = Mailbox(redis, autopipe, local)
+        self.work = WorkQueue(redis, settings, autopipe)
         self.runner = StrategyRunner(
             redis, self.mailbox, self.work, registry, provider, settings, autopipe, local
         )
         self.sweeper = Sweeper(redis, settings, self.adopt, self.room)
         self._deps = ActorDeps(
-            redis,
-            autopipe,
-            self.scripts,
-            self.mailbox,
-            Publisher(self.scripts, settings, autopipe),
-            settings,
+            redis, autopipe, self.mailbox, Publisher(settings, autopipe), settings
         )
         self._run_strategies = run_strategies
         self.actors: dict[str, ScanActor] = {}
@@ -319,18 +314,20 @@ class Coordinator:
             return keys.mailbox(actor.scan_id)
 
         batches = slot_batches(self.redis, actors, mailbox_of)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            queue_batches(
-                pipe,
-                self.scripts.recheck_mailboxes,
-                batches,
-                mailbox_of,
-                lambda batch: [actor.cursor for actor in batch],
+        calls = [
+            RecheckMailboxes(
+                scan_ids=[actor.scan_id for actor in batch],
+                cursors=[actor.cursor for actor in batch],
             )
+            for batch in batches
+        ]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for call in calls:
+                queue_call(pipe, call)
             replies = await pipe.execute()
-        for batch, news in zip(batches, replies, strict=True):
-            for position in news:
-                batch[int(position) - 1].wake()
+        for batch, call, raw in zip(batches, calls, replies, strict=True):
+            for index in call.reply(raw):
+                batch[index].wake()
 
     async def prune_consumers(self) -> None:
         if self._run_strategies and not self.generation.lost:

@@ -44,7 +44,10 @@ from coordinator.store.records import (
     WorkItem,
 )
 from coordinator.store.redis_client import runs_in_order
-from coordinator.store.scripts import Scripts, queue_script
+from coordinator.store.scripts import queue_call
+from coordinator.store.scripts.scan import CreateScan
+from coordinator.store.scripts.user import ClaimUserScan, TakeStartSlot
+from coordinator.store.scripts.work import EnqueueAndTakeWork, EnqueueWork
 from coordinator.store.work import Task, WorkQueue
 from strategies.errors import UnknownStrategy
 from strategies.registry import Registry
@@ -115,12 +118,11 @@ class Scans:
         if unknown:
             # Caught at startup, not blamed on every client as a 422 later.
             raise SettingsError("DEFAULT_STRATEGIES", f"unknown strategies: {', '.join(unknown)}")
-        self._scripts = Scripts(redis)
         # Concurrent requests' commands share round trips (with the process's
         # coordinator, when it passes its auto-pipeline).
         self._autopipe = autopipe or AutoPipeline(redis)
-        self._mailbox = Mailbox(redis, self._scripts, self._autopipe)
-        self._work = WorkQueue(redis, settings, self._autopipe, self._scripts)
+        self._mailbox = Mailbox(redis, self._autopipe)
+        self._work = WorkQueue(redis, settings, self._autopipe)
 
     # ---- validation ----
 
@@ -185,19 +187,17 @@ class Scans:
 
     async def take_start_slot(self, user_id: str) -> None:
         s = self._settings
-        window_ms = s.rate_window_s * MS_PER_S
-        retry_after_ms = await self._autopipe.run_script(
-            self._scripts.take_start_slot,
-            [keys.user_start_rate(user_id)],
-            [s.scan_starts_per_window, window_ms],
+        slot = await self._autopipe.call(
+            TakeStartSlot(
+                user_id=user_id,
+                limit=s.scan_starts_per_window,
+                window_ms=s.rate_window_s * MS_PER_S,
+            )
         )
-        if int(retry_after_ms) > 0:
-            raise TooManyScans(user_id, s.scan_starts_per_window, s.rate_window_s, retry_after_ms)
-
-    def user_keys(self, user_id: str, idempotency_key: str | None) -> list[str]:
-        active = keys.user_active(user_id)
-        idem = keys.user_idempotency(user_id, idempotency_key) if idempotency_key else active
-        return [active, keys.user_scans(user_id), idem]
+        if not slot.allowed:
+            raise TooManyScans(
+                user_id, s.scan_starts_per_window, s.rate_window_s, slot.retry_after_ms
+            )
 
     async def existing_scan(
         self, user_id: str, idempotency_key: str | None
@@ -259,22 +259,17 @@ class Scans:
             status="unknown",
             finished_at=snapshot.deadline_at,
         )
-        create_args = [
-            snapshot.user_id,
-            json_encoder.encode(snapshot),
-            msgpack_encoder.encode(state),
-            snapshot.status.value,
-            keys.active_ttl_ms(s),
-            json_encoder.encode(created),
-            json_encoder.encode(tomb),
-            keys.live_tombstone_ttl_ms(s),
-        ]
-        scan_keys = [
-            keys.scan(scan_id),
-            keys.mailbox(scan_id),
-            keys.lifecycle(scan_id),
-            keys.tombstone(scan_id),
-        ]
+        create = CreateScan(
+            scan_id=scan_id,
+            user=snapshot.user_id,
+            snap=json_encoder.encode(snapshot),
+            state=msgpack_encoder.encode(state),
+            status=snapshot.status.value,
+            active_ttl_ms=keys.active_ttl_ms(s),
+            created_event=json_encoder.encode(created),
+            tomb=json_encoder.encode(tomb),
+            tomb_ttl_ms=keys.live_tombstone_ttl_ms(s),
+        )
         items = [
             WorkItem(
                 scan_id=scan_id,
@@ -286,14 +281,15 @@ class Scans:
         ]
 
         def queue_create(pipe: Pipeline) -> None:
-            queue_script(pipe, self._scripts.create_scan, scan_keys, create_args)
+            queue_call(pipe, create)
 
         bucket = keys.bucket_of(scan_id, s.index_buckets)
         take = 0
+        enqueued: list[EnqueueWork | EnqueueAndTakeWork] = []
 
         def queue_work(pipe: Pipeline) -> None:
             pipe.zadd(keys.lease_index(bucket), {scan_id: 0})
-            self._work.enqueue_in(pipe, items, take)
+            enqueued.extend(self._work.enqueue_in(pipe, items, take))
             # Read after the create: if a retried create landed on a Redis that
             # restarted empty, the marker is gone and the id must not be handed out.
             pipe.get(keys.GENERATION_KEY)
@@ -328,7 +324,9 @@ class Scans:
                 claims.append(claim)
 
         replies = await self._autopipe.run(queue_all)
-        taken = self._work.taken(bucket, replies[written - 2]) if take else []
+        (enqueue_call,) = enqueued
+        taken_entries = enqueue_call.reply(replies[written - 2])
+        taken = self._work.taken(bucket, taken_entries) if isinstance(taken_entries, list) else []
         await self._generation.judge(replies[written - 1])
         self._generation.ensure_ok()
         return any(claim(replies[written:], taken) for claim in claims)
@@ -340,17 +338,17 @@ class Scans:
         written and the marker said Redis kept its data; the id of the scan holding
         the pointer: ours, or a concurrent request's."""
         s = self._settings
-        args = [
-            scan_id,
-            stale_active or "",
-            now_ms(),
-            s.user_history_limit,
-            keys.user_keys_ttl_ms(s),
-            "1" if idempotency_key else "0",
-        ]
-        user_keys = self.user_keys(user_id, idempotency_key)
-        winner = await self._autopipe.run_script(self._scripts.claim_user_scan, user_keys, args)
-        return str(winner.decode())
+        return await self._autopipe.call(
+            ClaimUserScan(
+                user_id=user_id,
+                scan_id=scan_id,
+                idempotency_key=idempotency_key,
+                stale_active=stale_active,
+                created_ms=now_ms(),
+                history_limit=s.user_history_limit,
+                ttl_ms=keys.user_keys_ttl_ms(s),
+            )
+        )
 
     async def owner_of(self, scan_id: str) -> str:
         """The user a scan belongs to (operators only); ScanNotFound when unknown."""

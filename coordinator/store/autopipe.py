@@ -19,34 +19,29 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection, ConnectionPool
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
-from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from coordinator.store.redis_client import connections_can_be_held
-from coordinator.store.scripts import queue_script
+from coordinator.store.scripts import ScriptCall, queue_call
 
 Queue = Callable[[Pipeline], object]
 # Queues exactly one command for every item of a group: (pipe, group key, items).
 GroupQueue = Callable[[Pipeline, Any, Sequence[Any]], object]
 # That command's reply -> one reply per item, in item order: (reply, item count).
 GroupSplit = Callable[[Any, int], Sequence[Any]]
+R = TypeVar("R")
 
 
 def same_reply(reply: Any, count: int) -> list[Any]:
     """Split of a read that answers every caller of the group alike."""
     return [reply] * count
-
-
-def each_reply(reply: Sequence[Any], count: int) -> list[Any]:
-    """Split of a script that answers item by item: one reply per item already."""
-    return list(reply)
 
 
 class Waiting:
@@ -137,13 +132,11 @@ class AutoPipeline:
         self.flush_soon()
         return await future
 
-    async def run_script(
-        self, script: AsyncScript, keys: Sequence[str], args: Sequence[object]
-    ) -> Any:
-        """One script call sent with the others waiting (as EVAL, see
-        coordinator.scripts.queue_script); its reply."""
-        (reply,) = await self.run(lambda pipe: queue_script(pipe, script, keys, args))
-        return reply
+    async def call(self, call: ScriptCall[R]) -> R:
+        """One script call sent with the others waiting (see coordinator.store.scripts);
+        its reply, as the call reads it."""
+        (reply,) = await self.run(lambda pipe: queue_call(pipe, call))
+        return call.reply(reply)
 
     async def run_grouped(
         self, queue: GroupQueue, split: GroupSplit, key: Hashable, item: Any

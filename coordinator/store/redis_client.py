@@ -97,7 +97,7 @@ def connect_cluster(seed_url: str, options: dict[str, Any]) -> Redis:
     cluster = RedisCluster.from_url(seed_url, **options)
     # RedisCluster serves every command the service sends (each touches one
     # slot); the one difference, scripts queued on a pipeline, is handled by
-    # coordinator.scripts.queue_script.
+    # coordinator.store.scripts.queue_call.
     return cast(Redis, cluster)
 
 

@@ -17,10 +17,18 @@ from redis.exceptions import ResponseError
 
 from config.settings import Settings
 from coordinator.store import keys
-from coordinator.store.autopipe import AutoPipeline, each_reply
+from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.codec import msgpack_encoder, work_item_decoder
 from coordinator.store.records import WorkItem
-from coordinator.store.scripts import Scripts, queue_script
+from coordinator.store.scripts import queue_call
+from coordinator.store.scripts.work import (
+    AckUnlessSuperseded,
+    EnqueueAndTakeWork,
+    EnqueueWork,
+    PruneConsumers,
+    StreamEntry,
+    acks_of,
+)
 
 # XCLAIM idle time given to tasks handed back on shutdown, so the next
 # reclaim pass of any worker takes them at once.
@@ -41,41 +49,39 @@ class WorkQueue:
         redis: Redis,
         settings: Settings,
         autopipe: AutoPipeline | None = None,
-        scripts: Scripts | None = None,
     ) -> None:
         self._redis = redis
         self._autopipe = autopipe or AutoPipeline(redis)
-        self._scripts = scripts or Scripts(redis)
         self._settings = settings
         self.consumer = settings.worker_id
 
     def buckets(self) -> range:
         return range(self._settings.index_buckets)
 
-    def enqueue_in(self, pipe: Pipeline, items: Sequence[WorkItem], take: int = 0) -> None:
+    def enqueue_in(
+        self, pipe: Pipeline, items: Sequence[WorkItem], take: int = 0
+    ) -> list[EnqueueWork | EnqueueAndTakeWork]:
         """Queue the items' addition: one script call per bucket they fall in; with
         ``take``, items of one scan (one bucket) whose call also takes up to that
-        many tasks for this consumer (see ENQUEUE_AND_TAKE_WORK and taken())."""
+        many tasks for this consumer (see enqueue_and_take_work.lua and taken()).
+        The calls queued, in order, to read their replies with."""
         by_bucket: dict[int, list[bytes]] = {}
         for item in items:
             bucket = keys.bucket_of(item.scan_id, self._settings.index_buckets)
             by_bucket.setdefault(bucket, []).append(msgpack_encoder.encode(item))
-        for bucket, encoded in by_bucket.items():
-            stream = keys.work_stream(bucket)
-            if take > 0:
-                args = [keys.WORK_GROUP, self.consumer, take, *encoded]
-                queue_script(pipe, self._scripts.enqueue_and_take_work, [stream], args)
-            else:
-                queue_script(pipe, self._scripts.enqueue_work, [stream], encoded)
+        calls: list[EnqueueWork | EnqueueAndTakeWork] = [
+            EnqueueAndTakeWork(bucket=bucket, consumer=self.consumer, count=take, items=encoded)
+            if take > 0
+            else EnqueueWork(bucket=bucket, items=encoded)
+            for bucket, encoded in by_bucket.items()
+        ]
+        for call in calls:
+            queue_call(pipe, call)
+        return calls
 
-    def taken(self, bucket: int, reply: Any) -> list[Task]:
-        """The tasks an enqueue-and-take call took (its raw XREADGROUP reply)."""
-        tasks = []
-        for _stream, entries in reply or []:
-            for entry_id, flat in entries:
-                fields = dict(zip(flat[::2], flat[1::2], strict=True))
-                tasks.append(Task(bucket, entry_id.decode(), decode_item(fields), 1))
-        return tasks
+    def taken(self, bucket: int, entries: Sequence[StreamEntry]) -> list[Task]:
+        """The tasks an enqueue-and-take call took."""
+        return [Task(bucket, entry.entry_id, decode_item(entry.fields), 1) for entry in entries]
 
     async def ensure_groups(self) -> None:
         for bucket in self.buckets():
@@ -92,9 +98,12 @@ class WorkQueue:
         would otherwise stay in the group); returns how many went."""
         removed = 0
         for bucket in self.buckets():
-            removed += await self._scripts.prune_consumers(
-                keys=[keys.work_stream(bucket)],
-                args=[keys.WORK_GROUP, keys.dead_consumer_idle_ms(self._settings), self.consumer],
+            removed += await self._autopipe.call(
+                PruneConsumers(
+                    bucket=bucket,
+                    dead_idle_ms=keys.dead_consumer_idle_ms(self._settings),
+                    own_consumer=self.consumer,
+                )
             )
         return removed
 
@@ -144,28 +153,15 @@ class WorkQueue:
         """Acknowledge a task whose report is in; False (and left pending) when it was
         delivered again (reclaimed) since this delivery. Concurrent tasks' of one
         stream go together, in one script call."""
-        acked = await self._autopipe.run_grouped(
-            self.queue_acks, each_reply, task.bucket, (task.entry_id, task.delivery)
+        acked: bool = await self._autopipe.run_grouped(
+            queue_acks, split_acks, task.bucket, (task.entry_id, task.delivery)
         )
-        return bool(acked)
-
-    def queue_acks(
-        self, pipe: Pipeline, bucket: int, deliveries: Sequence[tuple[str, int]]
-    ) -> None:
-        queue_script(
-            pipe,
-            self._scripts.ack_unless_superseded,
-            [keys.work_stream(bucket)],
-            [keys.WORK_GROUP, *(part for delivery in deliveries for part in delivery)],
-        )
+        return acked
 
     async def acks_unless_superseded(self, tasks: Sequence[Task]) -> list[bool]:
         """ack_unless_superseded for tasks of one stream, in one script call."""
         deliveries = [(task.entry_id, task.delivery) for task in tasks]
-        (acked,) = await self._autopipe.run(
-            lambda pipe: self.queue_acks(pipe, tasks[0].bucket, deliveries)
-        )
-        return [bool(one) for one in acked]
+        return await self._autopipe.call(AckUnlessSuperseded(tasks[0].bucket, deliveries))
 
     async def ack(self, tasks: Sequence[Task]) -> None:
         """Acknowledge and drop tasks not worth running (or no longer readable)."""
@@ -212,6 +208,15 @@ def by_scan(tasks: Sequence[Task]) -> list[list[Task]]:
         key = task.item.scan_id if task.item is not None else task.entry_id
         groups.setdefault(key, []).append(task)
     return list(groups.values())
+
+
+def queue_acks(pipe: Pipeline, bucket: int, deliveries: Sequence[tuple[str, int]]) -> None:
+    queue_call(pipe, AckUnlessSuperseded(bucket, deliveries))
+
+
+def split_acks(raw: Any, count: int) -> list[bool]:
+    """A grouped acknowledgement's reply: whether each task was acknowledged."""
+    return acks_of(raw)
 
 
 def decode_item(fields: dict[bytes, bytes]) -> WorkItem | None:

@@ -16,7 +16,6 @@ from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder
 from coordinator.store.records import Started, WorkItem
 from coordinator.store.redis_client import connect
-from coordinator.store.scripts import Scripts
 from coordinator.store.work import WorkQueue, decode_item
 from tests.support import make_settings
 
@@ -55,7 +54,7 @@ async def test_concurrent_appends_to_one_scan_are_one_script_call_in_order(
     client: Redis,
 ) -> None:
     await live_scan(client)
-    mailbox = Mailbox(client, Scripts(client))
+    mailbox = Mailbox(client)
     await client.config_resetstat()
 
     ids = await asyncio.gather(*(mailbox.append(SCAN, started(n)) for n in range(CALLERS)))
@@ -71,7 +70,7 @@ async def test_concurrent_appends_to_one_scan_are_one_script_call_in_order(
 
 async def test_appends_to_a_finished_scan_are_all_refused(client: Redis) -> None:
     await live_scan(client, status="completed")
-    mailbox = Mailbox(client, Scripts(client))
+    mailbox = Mailbox(client)
 
     ids = await asyncio.gather(*(mailbox.append(SCAN, started(n)) for n in range(3)))
 

@@ -13,7 +13,6 @@ from coordinator.actor.lease import LeaseStore
 from coordinator.process.clock import now_ms
 from coordinator.store import keys
 from coordinator.store.records import ScanStatus, Started
-from coordinator.store.scripts import Scripts
 from tests.support import eventually, make_settings, owned_scan
 
 # Well under the scan deadline (30 s in make_settings): only the lease loss explains an exit.
@@ -28,9 +27,7 @@ async def test_owner_drops_the_actor_when_its_lease_is_taken_with_no_mail(
     owner = await coordinator_factory(settings, run_strategies=False)
     scan_id = await owned_scan(owner, scans_for(settings, owner), ["sleep_2s"])
     await redis.delete(keys.lease(scan_id))  # stands in for a clock jump expiring the lease
-    thief = LeaseStore(
-        redis, Scripts(redis), make_settings(redis_url=settings.redis_url, worker_id="b:2")
-    )
+    thief = LeaseStore(redis, make_settings(redis_url=settings.redis_url, worker_id="b:2"))
     assert await thief.acquire(scan_id) is not None
 
     async def dropped() -> bool:

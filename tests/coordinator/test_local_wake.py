@@ -9,7 +9,6 @@ from redis.asyncio import Redis
 from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
 from coordinator.store import keys
 from coordinator.store.records import Cancel
-from coordinator.store.scripts import Scripts
 
 SCAN_ID = "localwake"
 HERE = "here:1"
@@ -38,7 +37,6 @@ async def test_doorbell_only_for_an_owner_elsewhere(
     woken: list[str] = []
     mailbox = Mailbox(
         redis,
-        Scripts(redis),
         local_owner=LocalOwner(HERE, woken.append, nothing_delivered, nothing_owned),
     )
     before = await publishes(redis)

@@ -22,7 +22,6 @@ from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder
 from coordinator.store.generation import GenerationGuard
 from coordinator.store.records import Report, ScanStatus, StrategyStatus, WorkItem
-from coordinator.store.scripts import Scripts
 from coordinator.store.work import Task, WorkQueue, by_scan
 from strategies.market_data import MarketSnapshot
 from tests.support import StaticProvider, diagnostic_registry
@@ -59,7 +58,7 @@ class Harness:
             settings, strategy_inline_budget_ms=INLINE_BUDGET_MS
         )
         self.work = WorkQueue(redis, self.settings)
-        self.mailbox = Mailbox(redis, Scripts(redis))
+        self.mailbox = Mailbox(redis)
         self.runner = StrategyRunner(
             redis,
             self.mailbox,

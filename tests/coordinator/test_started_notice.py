@@ -17,7 +17,6 @@ from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder
 from coordinator.store.generation import GenerationGuard
 from coordinator.store.records import Report, Started
-from coordinator.store.scripts import Scripts
 from coordinator.store.work import Task, WorkQueue
 from tests.support import StaticProvider, diagnostic_registry
 
@@ -37,7 +36,7 @@ async def run_first_task(redis: Redis, settings: Settings, *, delivery: int) -> 
     [task] = await work.take(bucket, 1, settings.work_block_ms)
     runner = StrategyRunner(
         redis,
-        Mailbox(redis, Scripts(redis)),
+        Mailbox(redis),
         work,
         diagnostic_registry(),
         StaticProvider(),

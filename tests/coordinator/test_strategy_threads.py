@@ -19,7 +19,6 @@ from coordinator.store import keys
 from coordinator.store.codec import mailbox_decoder
 from coordinator.store.generation import GenerationGuard
 from coordinator.store.records import Report, StrategyStatus
-from coordinator.store.scripts import Scripts
 from coordinator.store.work import WorkQueue
 from strategies.registry import Registry, StrategySpec
 from tests.support import StaticProvider
@@ -52,9 +51,7 @@ async def test_a_runs_budget_starts_when_a_thread_is_free_for_it(redis: Redis, s
     await work.ensure_groups()
     scan_id = (await scans.create("alice", ["blocker", "instant"], None, None)).snapshot.scan_id
     first, second = await work.take(keys.bucket_of(scan_id, settings.index_buckets), 2, 0)
-    runner = StrategyRunner(
-        redis, Mailbox(redis, Scripts(redis)), work, registry, StaticProvider(), settings
-    )
+    runner = StrategyRunner(redis, Mailbox(redis), work, registry, StaticProvider(), settings)
     try:
         blocking = asyncio.ensure_future(runner.run(first))
         waiting = asyncio.ensure_future(runner.run(second))

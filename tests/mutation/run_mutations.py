@@ -48,15 +48,17 @@ class Mutation:
 MUTATIONS = (
     Mutation(
         name="token-check",
-        path="coordinator/store/keys.py",
-        search="if redis.call('HGET', KEYS[2], 'token') ~= ARGV[1] then return %(not_owner)d end",
+        path="coordinator/store/scripts/publish_snapshot.lua",
+        search=(
+            "if redis.call('HGET', lease_key, 'token') ~= token then return FENCED_NOT_OWNER end"
+        ),
         replace="-- mutated: the publish no longer checks the lease token",
         tests=(LEASE_SCRIPTS, MODEL),
     ),
     Mutation(
         name="epoch-check",
-        path="coordinator/store/keys.py",
-        search="if (tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 0) > epoch then",
+        path="coordinator/store/scripts/publish_snapshot.lua",
+        search="if (tonumber(redis.call('HGET', scan_key, 'epoch')) or 0) > epoch then",
         replace="if false then -- mutated: a lower epoch may overwrite a higher one",
         tests=(
             f"{LEASE_SCRIPTS}::test_publish_at_a_lower_epoch_than_written_is_fenced",
@@ -65,10 +67,10 @@ MUTATIONS = (
     ),
     Mutation(
         name="cursor-bounded-trim",
-        path="coordinator/store/keys.py",
-        search="redis.call('XTRIM', KEYS[4], 'MINID', ARGV[8])",
+        path="coordinator/store/scripts/publish_snapshot.lua",
+        search="redis.call('XTRIM', mailbox_key, 'MINID', cursor)",
         # Keep only the newest entry instead of everything after the cursor.
-        replace="redis.call('XTRIM', KEYS[4], 'MAXLEN', 1)",
+        replace="redis.call('XTRIM', mailbox_key, 'MAXLEN', 1)",
         tests=(f"{LEASE_SCRIPTS}::test_trim_keeps_every_entry_after_the_cursor", MODEL),
     ),
     Mutation(

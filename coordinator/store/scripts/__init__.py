@@ -1,0 +1,116 @@
+"""The Lua scripts of the service: one ``.lua`` file each, next to the typed calls.
+
+Every multi-key step on a scan is one script (atomic, and on a Cluster all its
+keys share the scan's slot). A script's first lines name its KEYS and ARGV as
+locals; the Python side of each is a call class (in ``scan``, ``lease``,
+``work`` and ``user``) built from named arguments, whose ``keys()`` and
+``args()`` name the same locals in the same order (tests/coordinator/
+test_script_calls.py holds them to it) and whose ``reply()`` reads what the
+script returns into a typed result, so no caller reads a reply by position.
+
+A call is always sent as EVAL with the script's text, queued on a pipeline
+(``queue_call``) or through the process's auto-pipeline: redis-py's EVALSHA in a
+pipeline first asks SCRIPT EXISTS, a round trip of its own before every
+pipeline (and a Cluster pipeline refuses EVALSHA outright). Redis caches an
+EVAL'd script by its digest, so the text costs only bytes on the wire, and a
+Redis that restarted without its script cache needs no reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.client import Pipeline
+
+from coordinator.store import keys
+from coordinator.store.records import TERMINAL_SCAN_STATUSES
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+SCRIPTS_DIR = Path(__file__).parent
+# Keys one batched script call (renew_leases, recheck_mailboxes) touches: Redis runs
+# nothing else meanwhile, so a call stays around a millisecond.
+SCRIPT_BATCH = 500
+
+# What the fenced publish returns instead of a version (see publish_snapshot.lua).
+FENCED_NOT_OWNER = -1
+FENCED_STALE_EPOCH = -2
+FENCED_VERSION_CONFLICT = -3
+
+
+def constants_preamble() -> str:
+    """The constants every script may use, defined once here (and in keys): Lua
+    locals put before the script's own text."""
+    terminal = ", ".join(f"{status.value}=true" for status in sorted(TERMINAL_SCAN_STATUSES))
+    return "\n".join(
+        [
+            f"local LIFECYCLE_MAXLEN = {keys.LIFECYCLE_MAXLEN}",
+            f"local TERMINAL = {{{terminal}}}",
+            f"local FENCED_NOT_OWNER = {FENCED_NOT_OWNER}",
+            f"local FENCED_STALE_EPOCH = {FENCED_STALE_EPOCH}",
+            f"local FENCED_VERSION_CONFLICT = {FENCED_VERSION_CONFLICT}",
+            "",
+        ]
+    )
+
+
+@cache
+def lua(name: str) -> str:
+    """The text sent for script ``name`` (``<name>.lua`` here), read once."""
+    return constants_preamble() + (SCRIPTS_DIR / f"{name}.lua").read_text()
+
+
+class ScriptCall(Generic[R]):
+    """One call of a script: its named KEYS and ARGV, and its reply read as ``R``.
+
+    ``keys()`` and ``args()`` name the script's KEYS and ARGV locals in order;
+    ``more_keys()`` and ``more_args()`` are what follows them in a script that
+    takes a list (the leases of a batch, the messages of an append)."""
+
+    __slots__ = ()
+    script: ClassVar[str]  # the name of its .lua file
+
+    def keys(self) -> dict[str, str]:
+        return {}
+
+    def args(self) -> dict[str, object]:
+        return {}
+
+    def more_keys(self) -> Sequence[str]:
+        return ()
+
+    def more_args(self) -> Sequence[object]:
+        return ()
+
+    def reply(self, raw: Any) -> R:
+        raise NotImplementedError
+
+
+def queue_call(pipe: Pipeline, call: ScriptCall[Any]) -> None:
+    """Queue a script call on a pipeline (as EVAL); its reply is ``call.reply(raw)``
+    of the pipeline reply at this position."""
+    script_keys = [*call.keys().values(), *call.more_keys()]
+    pipe.eval(
+        lua(call.script), len(script_keys), *script_keys, *call.args().values(), *call.more_args()
+    )
+
+
+def slot_batches(redis: Redis, items: Sequence[T], key_of: Callable[[T], str]) -> list[list[T]]:
+    """Items grouped so one script call may take all their keys: by slot on a
+    Cluster (a script's keys must share one), then at most SCRIPT_BATCH each."""
+    groups: dict[int, list[T]] = {}
+    if isinstance(redis, RedisCluster):
+        for item in items:
+            groups.setdefault(redis.keyslot(key_of(item)), []).append(item)
+    else:
+        groups[0] = list(items)
+    return [
+        group[start : start + SCRIPT_BATCH]
+        for group in groups.values()
+        for start in range(0, len(group), SCRIPT_BATCH)
+    ]
