@@ -31,8 +31,8 @@ from coordinator.process.clock import MS_PER_S, now_ms
 from coordinator.process.loop_lag import watch_loop_lag
 from coordinator.process.metrics import ACTIVE_SCANS, RECLAIMED_TASKS
 from coordinator.service import worker_registry
+from coordinator.service.new_scan import Claimed
 from coordinator.service.periodic import run_periodic
-from coordinator.service.scans import Claimed
 from coordinator.service.sweeper import Sweeper
 from coordinator.service.worker_registry import WorkerBeat
 from coordinator.store import keys

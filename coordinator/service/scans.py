@@ -9,9 +9,8 @@ appends to the mailbox).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -23,11 +22,11 @@ from coordinator.actor.mailbox import Mailbox
 from coordinator.errors import InvalidScanRequest, ScanExpired, ScanNotFound, TooManyScans
 from coordinator.process.clock import MS_PER_S, iso, now_ms
 from coordinator.process.metrics import SCANS_STARTED
+from coordinator.service.new_scan import NewScanClaimer, plan_new_scan
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline, same_reply
 from coordinator.store.codec import (
     json_encoder,
-    msgpack_encoder,
     timeline_events,
     tombstone_decoder,
 )
@@ -40,15 +39,10 @@ from coordinator.store.records import (
     ScanSnapshot,
     ScanStatus,
     StrategyState,
-    Tombstone,
-    WorkItem,
 )
 from coordinator.store.redis_client import runs_in_order
-from coordinator.store.scripts import queue_call
-from coordinator.store.scripts.scan import CreateScan
 from coordinator.store.scripts.user import ClaimUserScan, TakeStartSlot
-from coordinator.store.scripts.work import EnqueueAndTakeWork, EnqueueWork
-from coordinator.store.work import Task, WorkQueue
+from coordinator.store.work import WorkQueue
 from strategies.errors import UnknownStrategy
 from strategies.registry import Registry
 
@@ -70,19 +64,6 @@ class Created:
     snapshot: SnapshotRead
     created: bool  # False: the user's active scan or an idempotent retry came back
     claimed: bool = False  # this process took the new scan's lease as it created it
-
-
-# Told what was queued for a claim: its replies, and the new scan's tasks taken with it.
-Claimed = Callable[[Sequence[Any], list[Task]], bool]
-
-
-class NewScanClaimer(Protocol):
-    """The creating process's coordinator, which may claim a scan in the round trip
-    that creates it, and take its work (see Coordinator.queue_claim)."""
-
-    def tasks_to_take(self) -> int: ...
-
-    def queue_claim(self, pipe: Pipeline, scan_id: str) -> Claimed | None: ...
 
 
 SNAPSHOT_FIELDS = ("snap", "user", "version", "status")
@@ -249,87 +230,35 @@ class Scans:
 
     async def write_new_scan(self, snapshot: ScanSnapshot, state: ActorState) -> bool:
         """Write the queued snapshot, timeline, tombstone, index entry and work: all before
-        the id is returned. Whether this process's coordinator claimed the scan too."""
-        s = self._settings
-        scan_id = snapshot.scan_id
-        created = LifecycleEvent(at=snapshot.created_at, event="created", detail=snapshot.user_id)
-        tomb = Tombstone(
-            scan_id=scan_id,
-            user_id=snapshot.user_id,
-            status="unknown",
-            finished_at=snapshot.deadline_at,
-        )
-        create = CreateScan(
-            scan_id=scan_id,
-            user=snapshot.user_id,
-            snap=json_encoder.encode(snapshot),
-            state=msgpack_encoder.encode(state),
-            status=snapshot.status.value,
-            active_ttl_ms=keys.active_ttl_ms(s),
-            created_event=json_encoder.encode(created),
-            tomb=json_encoder.encode(tomb),
-            tomb_ttl_ms=keys.live_tombstone_ttl_ms(s),
-        )
-        items = [
-            WorkItem(
-                scan_id=scan_id,
-                strategy=item.name,
-                symbols=snapshot.symbols,
-                deadline_ms=state.deadline_ms,
-            )
-            for item in snapshot.strategies
-        ]
+        the id is returned. Whether this process's coordinator claimed the scan too.
 
-        def queue_create(pipe: Pipeline) -> None:
-            queue_call(pipe, create)
-
-        bucket = keys.bucket_of(scan_id, s.index_buckets)
-        take = 0
-        enqueued: list[EnqueueWork | EnqueueAndTakeWork] = []
-
-        def queue_work(pipe: Pipeline) -> None:
-            pipe.zadd(keys.lease_index(bucket), {scan_id: 0})
-            enqueued.extend(self._work.enqueue_in(pipe, items, take))
-            # Read after the create: if a retried create landed on a Redis that
-            # restarted empty, the marker is gone and the id must not be handed out.
-            pipe.get(keys.GENERATION_KEY)
-
-        # The snapshot must exist before any worker can take its work. One Redis runs
-        # a pipeline in order, so both go in one round trip (were the create refused,
-        # the work would find no scan and be dropped unrun), and this process claims
-        # the scan in it too; a Cluster pipeline's commands to different nodes run in
-        # any order, so there it takes two, and the claim comes after (adopt_soon).
+        The snapshot must exist before any worker can take its work. One Redis runs a
+        pipeline in order, so both go in one round trip (were the create refused, the
+        work would find no scan and be dropped unrun), and this process claims the scan
+        in it too, taking the scan's work as it adds it, as far as it has free slots
+        (the work stays in the shared stream and pending list, so anyone reclaims it if
+        this process dies): its reports then stay here. A Cluster pipeline's commands
+        to different nodes run in any order, so there it takes two round trips, and the
+        claim comes after (adopt_soon)."""
+        plan = plan_new_scan(snapshot, state, self._settings)
         if not runs_in_order(self._redis):
-            await self._autopipe.run(queue_create)
-            replies = await self._autopipe.run(queue_work)
-            await self._generation.judge(replies[-1])
-            self._generation.ensure_ok()
+            await self._autopipe.call(plan.create)
+            _indexed, _enqueued, marker = await self._autopipe.run(
+                lambda pipe: plan.queue_work(pipe, self._work)
+            )
+            await self.judge_generation(marker)
             return False
-        # The creating process also takes the scan's work as it adds it, as far as it
-        # has free slots (the work stays in the shared stream and pending list, so
-        # anyone reclaims it if this process dies): its reports then stay here.
-        claims: list[Claimed] = []
-        written = 0
+        replies = await self._autopipe.run(
+            lambda pipe: plan.queue_all(pipe, self._work, self._claimer)
+        )
+        written = plan.written(replies, self._work)
+        await self.judge_generation(written.marker)
+        return plan.claim is not None and plan.claim(written.claim_replies, written.taken)
 
-        def queue_all(pipe: Pipeline) -> None:
-            nonlocal written, take
-            start = len(pipe)
-            # Both asked with nothing awaited in between: they agree on the room.
-            take = self._claimer.tasks_to_take() if self._claimer else 0
-            queue_create(pipe)
-            queue_work(pipe)
-            written = len(pipe) - start
-            claim = self._claimer.queue_claim(pipe, scan_id) if self._claimer else None
-            if claim is not None:
-                claims.append(claim)
-
-        replies = await self._autopipe.run(queue_all)
-        (enqueue_call,) = enqueued
-        taken_entries = enqueue_call.reply(replies[written - 2])
-        taken = self._work.taken(bucket, taken_entries) if isinstance(taken_entries, list) else []
-        await self._generation.judge(replies[written - 1])
+    async def judge_generation(self, marker: bytes | None) -> None:
+        """Refuse to go on (GenerationLost) if the marker read says Redis lost its data."""
+        await self._generation.judge(marker)
         self._generation.ensure_ok()
-        return any(claim(replies[written:], taken) for claim in claims)
 
     async def claim_user_scan(
         self, user_id: str, scan_id: str, idempotency_key: str | None, stale_active: str | None
