@@ -2,7 +2,7 @@
 
 Strategies are pure and synchronous; they run in a thread so a slow one never
 stalls the event loop that renews this process's leases, except those whose
-recent runs were cheaper than the thread hop (see coordinator.inline_runs).
+recent runs were cheaper than the thread hop (see coordinator.actor.inline_runs).
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ from strategies.opportunity import Opportunity
 from strategies.registry import Registry, StrategySpec
 
 log = structlog.get_logger(__name__)
+
+
+def ignore(task: Task) -> None:
+    """No one to tell that a task's strategy is done (see StrategyRunner.run)."""
+
+
 # What a run computed: the market data it ran over and the opportunities it found.
 Computed = tuple[MarketSnapshot, list[Opportunity]]
 
@@ -86,45 +92,37 @@ class StrategyRunner:
         """On shutdown: runs still in threads are abandoned (their tasks handed back)."""
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    async def run(self, task: Task, ran: Callable[[], None] = lambda: None) -> None:
-        """Run a task to its acknowledgement; ``ran()`` is called once the strategy
-        itself is done (its report and acknowledgement still to write)."""
-        item = task.item
+    async def run(self, tasks: Sequence[Task], ran: Callable[[Task], None] = ignore) -> None:
+        """Run tasks of one scan taken together (see coordinator.store.work.by_scan; one
+        task is a batch of one), each to its acknowledgement; ``ran(task)`` once that
+        task's strategy is done (its report and acknowledgement still to write).
+
+        The one way a strategy runs. Work of a scan that ended, or passed its deadline,
+        is acknowledged unrun. The rest runs in batches, each over one market-data
+        fetch, with one append of its reports and one acknowledgement call: the first
+        attempts of strategies quick enough for the event loop (InlineRuns) are one
+        batch, run on the loop one after another, with no thread hop, started-notice
+        timer or round trips of their own, which for quick strategies was most of what
+        a run cost; every other task is a batch of its own, run in a thread,
+        concurrently with the others."""
+        item = tasks[0].item
         epoch = None if item is None else await self.epoch_if_worth_running(item)
         if item is None or epoch is None:
-            await self._work.ack([task])
-            return
-        await self.attempt(task, epoch, ran)
-
-    async def run_together(self, tasks: Sequence[Task], ran: Callable[[Task], None]) -> None:
-        """Run tasks of one scan taken together (see coordinator.work.by_scan), each to
-        its acknowledgement; ``ran(task)`` once that task's strategy is done.
-
-        The first attempts of strategies quick enough for the loop (InlineRuns) run
-        here one after another over one market-data fetch, and their reports go in
-        one append and their acknowledgements in one call: no task, started-notice
-        timer or share of three grouped round trips each, which for quick strategies
-        was most of what a run cost. The others run concurrently, each as run() does."""
-        item = tasks[0].item
-        if item is None or len(tasks) == 1:
-            await self.run(tasks[0], functools.partial(ran, tasks[0]))
-            return
-        epoch = await self.epoch_if_worth_running(item)
-        if epoch is None:
             await self._work.ack(tasks)
             return
         structlog.contextvars.bind_contextvars(scan_id=item.scan_id, epoch=epoch)
-        quick: list[Task] = []
-        others: list[Task] = []
-        for task in tasks:
-            (quick if self.runs_quick(task) else others).append(task)
-        if not others:
-            await self.run_quick(quick, ran)
-            return
-        attempts = [self.attempt(task, epoch, functools.partial(ran, task)) for task in others]
+        quick = [task for task in tasks if self.runs_quick(task)]
+        batches = [[task] for task in tasks if task not in quick]
         if quick:
-            attempts.append(self.run_quick(quick, ran))
-        for outcome in await asyncio.gather(*attempts, return_exceptions=True):
+            batches.append(quick)
+        if len(batches) == 1:
+            await self.run_batch(item.scan_id, batches[0], ran)
+            return
+        outcomes = await asyncio.gather(
+            *(self.run_batch(item.scan_id, batch, ran) for batch in batches),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
             if isinstance(outcome, RedisError):
                 log.warning("strategy_task_redis_error", error=repr(outcome))
             elif isinstance(outcome, BaseException):
@@ -139,10 +137,28 @@ class StrategyRunner:
             and self._inline.inline(item.strategy, len(item.symbols))
         )
 
-    async def run_quick(self, tasks: Sequence[Task], ran: Callable[[Task], None]) -> None:
+    async def run_batch(
+        self, scan_id: str, tasks: Sequence[Task], ran: Callable[[Task], None]
+    ) -> None:
+        """One batch of run(): its runs, one append of their reports, one acknowledgement
+        call (a report superseded by a newer attempt leaves its task pending: see
+        acks_unless_superseded)."""
+        if self.runs_quick(tasks[0]):
+            reports = await self.run_on_loop(tasks, ran)
+        else:
+            (task,) = tasks
+            reports = [await self.run_in_thread(task, functools.partial(ran, task))]
+        await self.append_reports(scan_id, reports)
+        acked = await self._work.acks_unless_superseded(tasks)
+        for task, was_acked in zip(tasks, acked, strict=True):
+            if not was_acked:
+                # Our report is dropped as superseded; acknowledging would leave the
+                # strategy to the newer attempt alone, with no task left to retry it.
+                log.info("strategy_task_superseded", entry=task.entry_id, attempt=task.delivery)
+
+    async def run_on_loop(self, tasks: Sequence[Task], ran: Callable[[Task], None]) -> list[Report]:
         """First attempts of quick strategies of one scan, one after another on the
-        loop over one fetch of the scan's market data; one append of their reports,
-        then one acknowledgement call."""
+        loop over one fetch of the scan's market data: their reports."""
         first = tasks[0].item
         assert first is not None
         reports = []
@@ -165,31 +181,33 @@ class StrategyRunner:
             finally:
                 ran(task)
             reports.append(self.report_of(item, 1, started, outcome))
-        await self.append_reports(first.scan_id, reports)
-        for task, acked in zip(tasks, await self._work.acks_unless_superseded(tasks), strict=True):
-            if not acked:
-                log.info("strategy_task_superseded", entry=task.entry_id, attempt=task.delivery)
+        return reports
 
-    async def attempt(self, task: Task, epoch: int, ran: Callable[[], None]) -> None:
-        """One delivery of a task whose scan is worth running, to its acknowledgement."""
+    async def run_in_thread(self, task: Task, ran: Callable[[], None]) -> Report:
+        """One delivery of a task (a retry, or a strategy not known to be quick): its
+        report. A task delivered too often without a report is given up as failed."""
         item = task.item
         assert item is not None
-        # The scan's current epoch, so a strategy's lines sort into the owner's timeline.
-        structlog.contextvars.bind_contextvars(
-            scan_id=item.scan_id, epoch=epoch, strategy=item.strategy
-        )
+        structlog.contextvars.bind_contextvars(strategy=item.strategy)
         if task.delivery > self._settings.max_strategy_deliveries:
+            ran()
             error = f"gave up after {task.delivery - 1} deliveries without a report"
-            message = self.report_message(
-                item, task.delivery, StrategyStatus.FAILED, 0.0, error=error
-            )
-            await self.append_reports(item.scan_id, [message])
-        else:
-            await self.execute(item, task.delivery, ran)
-        if not await self._work.ack_unless_superseded(task):
-            # Our report is dropped as superseded; acknowledging would leave the
-            # strategy to the newer attempt alone, with no task left to retry it.
-            log.info("strategy_task_superseded", entry=task.entry_id, attempt=task.delivery)
+            return self.report_message(item, task.delivery, StrategyStatus.FAILED, 0.0, error=error)
+        log.info("strategy_run", attempt=task.delivery)
+        started = time.perf_counter()
+        outcome: Computed | Exception
+        try:
+            try:
+                outcome = await self.compute_announced(item, task.delivery, now_ms())
+            finally:
+                ran()
+        except RedisError:
+            # Redis failed us (a started notice during a failover), not the strategy:
+            # the task stays unacknowledged and runs again, instead of ending as failed.
+            raise
+        except Exception as exc:
+            outcome = exc
+        return self.report_of(item, task.delivery, started, outcome)
 
     async def epoch_if_worth_running(self, item: WorkItem) -> int | None:
         """The scan's epoch, or None for work of a scan that ended (cancelled,
@@ -208,24 +226,6 @@ class StrategyRunner:
         if status is None or ScanStatus(status.decode()) in TERMINAL_SCAN_STATUSES:
             return None
         return int(epoch or 0)
-
-    async def execute(self, item: WorkItem, attempt: int, ran: Callable[[], None]) -> None:
-        log.info("strategy_run", attempt=attempt)
-        started = time.perf_counter()
-        started_ms = now_ms()
-        outcome: Computed | Exception
-        try:
-            try:
-                outcome = await self.compute_announced(item, attempt, started_ms)
-            finally:
-                ran()
-        except RedisError:
-            # Redis failed us (a started notice during a failover), not the strategy:
-            # the task stays unacknowledged and runs again, instead of ending as failed.
-            raise
-        except Exception as exc:
-            outcome = exc
-        await self.append_reports(item.scan_id, [self.report_of(item, attempt, started, outcome)])
 
     def report_of(
         self, item: WorkItem, attempt: int, started: float, outcome: Computed | Exception

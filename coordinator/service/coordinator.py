@@ -438,7 +438,7 @@ class Coordinator:
             await self._slot_freed.wait()
 
     async def start_tasks(self, tasks: list[Task]) -> None:
-        """Run tasks of one scan taken together as one job (see StrategyRunner.run_together)."""
+        """Run tasks of one scan taken together as one job (see StrategyRunner.run)."""
         assert self._scheduler is not None
         self._free_slots -= len(tasks)
         for task in tasks:
@@ -458,7 +458,7 @@ class Coordinator:
                 self._slot_freed.set()
 
         try:
-            await self.runner.run_together(tasks, free_slot)
+            await self.runner.run(tasks, free_slot)
         except RedisError as exc:
             log.warning("strategy_task_redis_error", entries=len(tasks), error=repr(exc))
         finally:

@@ -144,15 +144,23 @@ class AutoPipeline:
         """Send ``item`` with the other items of group ``key`` waiting for the same
         round trip, in one command ``queue(pipe, key, items)``; return this item's
         share of its reply, ``split(reply, len(items))[position]``."""
+        (share,) = await self.run_grouped_all(queue, split, key, [item])
+        return share
+
+    async def run_grouped_all(
+        self, queue: GroupQueue, split: GroupSplit, key: Hashable, items: Sequence[Any]
+    ) -> list[Any]:
+        """run_grouped for several items of one caller: each one's share, in order."""
         group = self._groups.get((queue, key))
         if group is None:
             group = self._groups[(queue, key)] = Group(queue, split, key)
             self._waiting.append(group)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        group.items.append(item)
-        group.futures.append(future)
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Any]] = [loop.create_future() for _ in items]
+        group.items.extend(items)
+        group.futures.extend(futures)
         self.flush_soon()
-        return await future
+        return [await future for future in futures]
 
     def flush_soon(self) -> None:
         if self._flusher is None or self._flusher.done():

@@ -149,19 +149,16 @@ class WorkQueue:
             tasks.append(Task(bucket, entry_id.decode(), decode_item(fields), delivery))
         return tasks
 
-    async def ack_unless_superseded(self, task: Task) -> bool:
-        """Acknowledge a task whose report is in; False (and left pending) when it was
-        delivered again (reclaimed) since this delivery. Concurrent tasks' of one
-        stream go together, in one script call."""
-        acked: bool = await self._autopipe.run_grouped(
-            queue_acks, split_acks, task.bucket, (task.entry_id, task.delivery)
-        )
-        return acked
-
     async def acks_unless_superseded(self, tasks: Sequence[Task]) -> list[bool]:
-        """ack_unless_superseded for tasks of one stream, in one script call."""
-        deliveries = [(task.entry_id, task.delivery) for task in tasks]
-        return await self._autopipe.call(AckUnlessSuperseded(tasks[0].bucket, deliveries))
+        """Acknowledge tasks of one stream whose reports are in; False for each (left
+        pending) that was delivered again (reclaimed) since this delivery. Those of
+        concurrent callers on one stream go together, in one script call."""
+        return await self._autopipe.run_grouped_all(
+            queue_acks,
+            split_acks,
+            tasks[0].bucket,
+            [(task.entry_id, task.delivery) for task in tasks],
+        )
 
     async def ack(self, tasks: Sequence[Task]) -> None:
         """Acknowledge and drop tasks not worth running (or no longer readable)."""

@@ -90,9 +90,9 @@ async def test_concurrent_acks_on_one_stream_are_one_script_call_each_judged_alo
     await client.xclaim(stream, keys.WORK_GROUP, "other:2", 0, [tasks[2].entry_id])
     await client.config_resetstat()
 
-    acked = await asyncio.gather(*(work.ack_unless_superseded(task) for task in tasks))
+    acked = await asyncio.gather(*(work.acks_unless_superseded([task]) for task in tasks))
 
-    assert acked == [True, True, False, True]
+    assert acked == [[True], [True], [False], [True]]
     assert await command_calls(client, "eval") == 1
     pending = await client.xpending_range(stream, keys.WORK_GROUP, "-", "+", 10)
     assert [p["message_id"].decode() for p in pending] == [tasks[2].entry_id]

@@ -1,4 +1,4 @@
-"""Tasks of one scan taken together run as one job (StrategyRunner.run_together):
+"""Tasks of one scan taken together run as one job (StrategyRunner.run):
 first attempts of strategies quick enough for the loop run one after another over
 one market-data fetch, report in one append and are acknowledged in one call; the
 others still run on their own; a scan that ended has its tasks dropped unrun."""
@@ -92,7 +92,7 @@ class Harness:
 
     async def run_together(self, tasks: list[Task]) -> None:
         [together] = by_scan(tasks)
-        await self.runner.run_together(together, lambda task: self.freed.append(task.entry_id))
+        await self.runner.run(together, lambda task: self.freed.append(task.entry_id))
 
     async def reports(self, scan_id: str) -> list[Report]:
         entries = await self.redis.xrange(keys.mailbox(scan_id))

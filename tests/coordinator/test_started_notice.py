@@ -43,7 +43,7 @@ async def run_first_task(redis: Redis, settings: Settings, *, delivery: int) -> 
         settings,
     )
     try:
-        await runner.run(Task(task.bucket, task.entry_id, task.item, delivery))
+        await runner.run([Task(task.bucket, task.entry_id, task.item, delivery)])
     finally:
         runner.close()  # its strategy threads
     entries = await redis.xrange(keys.mailbox(scan_id))

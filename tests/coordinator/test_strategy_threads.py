@@ -53,8 +53,8 @@ async def test_a_runs_budget_starts_when_a_thread_is_free_for_it(redis: Redis, s
     first, second = await work.take(keys.bucket_of(scan_id, settings.index_buckets), 2, 0)
     runner = StrategyRunner(redis, Mailbox(redis), work, registry, StaticProvider(), settings)
     try:
-        blocking = asyncio.ensure_future(runner.run(first))
-        waiting = asyncio.ensure_future(runner.run(second))
+        blocking = asyncio.ensure_future(runner.run([first]))
+        waiting = asyncio.ensure_future(runner.run([second]))
         await blocking  # timed out, its thread still held: the instant one has waited a budget
         released.set()
         await waiting

@@ -41,7 +41,7 @@ async def test_superseded_attempt_leaves_the_task_for_a_retry_when_the_newer_one
         redis, owner.mailbox, first, diagnostic_registry(), StaticProvider(), first_settings
     )
     try:
-        await runner.run(task)  # the first attempt finishes late: its report is superseded
+        await runner.run([task])  # the first attempt finishes late: its report is superseded
     finally:
         runner.close()  # its strategy threads
     await coordinator_factory(
