@@ -120,7 +120,7 @@ async def owned_scan(owner: Any, scans: Any, strategies: list[str], user: str = 
     scan_id: str = created.snapshot.scan_id
 
     async def owned() -> bool:
-        return scan_id in owner.actors or bool(await owner.adopt(scan_id))
+        return scan_id in owner.owned.actors or bool(await owner.owned.adopt(scan_id))
 
     await eventually(owned, what=f"an owner of scan {scan_id}")
     return scan_id

@@ -94,8 +94,9 @@ async def test_a_process_takes_beyond_its_threads_only_while_runs_are_quick(
     )
     worker = await coordinator_factory(settings, start=False)
     try:
-        assert worker.take_count() == 2  # nothing judged yet: no more than its threads
+        # Nothing judged yet: no more than its threads.
+        assert worker.strategy_tasks.take_count() == 2
         monkeypatch.setattr(worker.runner, "quick_lately", lambda: True)
-        assert worker.take_count() == 10
+        assert worker.strategy_tasks.take_count() == 10
     finally:
         worker.runner.close()

@@ -113,7 +113,8 @@ async def test_graceful_stop_hands_scans_over_at_once(
     created = await scans.create("alice", ["sleep_2s"], None, None)
     scan_id = created.snapshot.scan_id
     await eventually(
-        lambda: first.adopt(scan_id) if scan_id not in first.actors else _true(), what="first owner"
+        lambda: first.owned.adopt(scan_id) if scan_id not in first.owned.actors else _true(),
+        what="first owner",
     )
     await first.stop()
     second = await coordinator_factory(
@@ -130,7 +131,7 @@ async def _true() -> bool:
 
 
 async def _owned(coordinator, scan_id: str) -> bool:  # type: ignore[no-untyped-def]
-    return scan_id in coordinator.actors
+    return scan_id in coordinator.owned.actors
 
 
 async def test_dead_consumers_are_forgotten_but_never_one_holding_a_task(redis) -> None:  # type: ignore[no-untyped-def]

@@ -93,8 +93,8 @@ MUTATIONS = (
     ),
     Mutation(
         name="release-on-shutdown",
-        path="coordinator/service/coordinator.py",
-        search="                await self.leases.release(actor.lease)\n",
+        path="coordinator/service/owned_scans.py",
+        search="                await self._leases.release(actor.lease)\n",
         replace="                pass  # mutated: leases are not released on shutdown\n",
         tests=(
             "tests/coordinator/test_work.py::test_graceful_stop_hands_scans_over_at_once",
