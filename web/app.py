@@ -15,6 +15,7 @@ from config.settings import Settings, load_settings
 from coordinator.process.gc_tuning import tune_gc
 from coordinator.service.coordinator import Coordinator
 from coordinator.service.scans import Scans
+from coordinator.store.codec import json_encoder
 from coordinator.store.redis_client import connect
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
@@ -25,7 +26,6 @@ from web.errors import error_middleware
 from web.feed import FeedHub
 from web.keys import COORDINATOR, FEED, REDIS, SCANS, SETTINGS
 from web.metrics import metrics_endpoint, metrics_middleware
-from web.schemas import encoder as json_encoder
 
 ROUTES = [
     web.post("/api/v1/scans", handlers.create_scan),

@@ -10,15 +10,13 @@ import msgspec
 from aiohttp import web
 
 from coordinator.errors import ScanNotFound
-from coordinator.store.codec import results_decoder, snapshot_decoder
+from coordinator.store.codec import json_encoder, results_decoder, snapshot_decoder
 from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanSnapshot, ScanStatus
 from web.auth import principal_of
 from web.handlers import JSON
 from web.keys import COORDINATOR, SCANS
 from web.requests import read_scan_request
 from web.schemas import OldResults, OldStatus
-
-encoder = msgspec.json.Encoder()
 
 
 def old_status_of(snapshot: ScanSnapshot) -> OldStatus:
@@ -33,7 +31,7 @@ def old_status_of(snapshot: ScanSnapshot) -> OldStatus:
 
 
 def respond(body: msgspec.Struct, status: int = 200) -> web.Response:
-    return web.Response(body=encoder.encode(body), status=status, content_type=JSON)
+    return web.Response(body=json_encoder.encode(body), status=status, content_type=JSON)
 
 
 async def discover(request: web.Request) -> web.Response:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import msgspec
 from aiohttp import web
 
 from coordinator.service.scans import SnapshotRead
-from coordinator.store.codec import results_decoder, snapshot_decoder
+from coordinator.store.codec import json_encoder, results_decoder, snapshot_decoder
 from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from web.auth import principal_of
 from web.feed import Frame
@@ -26,7 +25,6 @@ from web.schemas import Lifecycle, ResultsEnvelope, ScanList
 
 JSON = "application/json"
 LIST_LIMIT_MAX = 100
-json_encoder = msgspec.json.Encoder()
 
 
 def etag_of(version: int) -> str:

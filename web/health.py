@@ -5,9 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from coordinator.store.codec import json_encoder
 from web.handlers import JSON
 from web.keys import COORDINATOR, REDIS
-from web.schemas import Health, Readiness, encoder
+from web.schemas import Health, Readiness
 
 RECOVERY_HINT = (
     "Redis lost its data (generation marker missing); run `python -m coordinator.recover`"
@@ -15,7 +16,7 @@ RECOVERY_HINT = (
 
 
 def respond(body: Health | Readiness, status: int = 200) -> web.Response:
-    return web.Response(body=encoder.encode(body), status=status, content_type=JSON)
+    return web.Response(body=json_encoder.encode(body), status=status, content_type=JSON)
 
 
 async def healthz(request: web.Request) -> web.Response:

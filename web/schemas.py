@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from coordinator.service.worker_registry import WorkerView
-from coordinator.store.records import LifecycleEvent, Progress, ScanSnapshot, ScanStatus
+from coordinator.store.records import LifecycleEvent, Progress, ScanSnapshot, ScanStatus, WorkerView
 from strategies.opportunity import Opportunity
 
 
@@ -70,6 +69,3 @@ class OldResults(msgspec.Struct):
     progress: Progress
     market_data_as_of: str | None
     opportunities: list[Opportunity]
-
-
-encoder = msgspec.json.Encoder()

@@ -33,10 +33,10 @@ from coordinator.service.owned_scans import OwnedScans
 from coordinator.service.periodic import run_periodic
 from coordinator.service.strategy_tasks import StrategyTasks
 from coordinator.service.sweeper import Sweeper
-from coordinator.service.worker_registry import WorkerBeat
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import WorkerBeat
 from coordinator.store.redis_client import SOCKET_TIMEOUT_S, connect
 from coordinator.store.work import Task, WorkQueue, by_scan
 from strategies.market_data import MarketDataProvider

@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import msgspec
 from redis.asyncio import Redis
 
 from config.settings import Settings
 from coordinator.process.clock import MS_PER_S, now_ms
 from coordinator.store import keys
-
-worker_encoder = msgspec.json.Encoder()
-
-
-class WorkerBeat(msgspec.Struct):
-    worker_id: str
-    pid: int
-    started_at_ms: int
-    heartbeat_ms: int
-    scans: int
-    strategy_tasks: int
-    generation: str | None
-
-
-class WorkerView(msgspec.Struct):
-    worker_id: str
-    pid: int
-    heartbeat_age_ms: int
-    uptime_s: float
-    scans: int
-    strategy_tasks: int
-
-
-worker_decoder = msgspec.json.Decoder(WorkerBeat)
+from coordinator.store.codec import json_encoder, worker_beat_decoder
+from coordinator.store.records import WorkerBeat, WorkerView
 
 
 async def heartbeat(redis: Redis, settings: Settings, beat: WorkerBeat) -> None:
@@ -39,7 +16,7 @@ async def heartbeat(redis: Redis, settings: Settings, beat: WorkerBeat) -> None:
     async with redis.pipeline(transaction=False) as pipe:
         pipe.set(
             keys.worker_info(beat.worker_id),
-            worker_encoder.encode(beat),
+            json_encoder.encode(beat),
             px=keys.worker_info_ttl_ms(settings),
         )
         pipe.zadd(keys.workers_index(), {beat.worker_id: beat.heartbeat_ms})
@@ -67,7 +44,7 @@ async def live_workers(redis: Redis) -> list[WorkerView]:
     for body in bodies:
         if body is None:
             continue
-        beat = worker_decoder.decode(body)
+        beat = worker_beat_decoder.decode(body)
         views.append(
             WorkerView(
                 worker_id=beat.worker_id,

@@ -1,4 +1,10 @@
-"""Encoders and decoders, each built once per process."""
+"""Every msgspec encoder and decoder of the service, each built once per process.
+
+One JSON encoder (for what clients read, and every HTTP body) and one MessagePack
+encoder (for what only the service reads); a decoder per stored record type.
+The web layer's decoders of its own request bodies live with those bodies in
+web/requests.py.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,9 @@ from coordinator.store.records import (
     MailboxMessage,
     ScanResults,
     ScanSnapshot,
+    SnapshotVersion,
     Tombstone,
+    WorkerBeat,
     WorkItem,
 )
 from strategies.opportunity import Opportunity
@@ -27,6 +35,8 @@ tombstone_decoder = msgspec.json.Decoder(Tombstone)
 actor_state_decoder = msgspec.msgpack.Decoder(ActorState)
 mailbox_decoder = msgspec.msgpack.Decoder(MailboxMessage)
 work_item_decoder = msgspec.msgpack.Decoder(WorkItem)
+snapshot_version_decoder = msgspec.json.Decoder(SnapshotVersion)
+worker_beat_decoder = msgspec.json.Decoder(WorkerBeat)
 
 
 def timeline_events(fields: dict[bytes, bytes]) -> list[LifecycleEvent]:

@@ -168,6 +168,36 @@ class WorkItem(Base):
     deadline_ms: int
 
 
+class SnapshotVersion(msgspec.Struct):
+    """The two fields of a published snapshot a reader may need, decoded without the rest."""
+
+    version: int
+    status: ScanStatus
+
+
+class WorkerBeat(msgspec.Struct):
+    """A coordinator's heartbeat: who it is and its load (see worker_registry)."""
+
+    worker_id: str
+    pid: int
+    started_at_ms: int
+    heartbeat_ms: int
+    scans: int
+    strategy_tasks: int
+    generation: str | None
+
+
+class WorkerView(msgspec.Struct):
+    """A live worker as the admin listing shows it."""
+
+    worker_id: str
+    pid: int
+    heartbeat_age_ms: int
+    uptime_s: float
+    scans: int
+    strategy_tasks: int
+
+
 class Tombstone(Base):
     """What remains of a scan after its retention: who owned it and how it ended."""
 
