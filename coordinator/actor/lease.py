@@ -25,7 +25,7 @@ from coordinator.process.clock import now_iso, now_ms
 from coordinator.process.metrics import TAKEOVERS
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
-from coordinator.store.scripts import queue_call, slot_batches
+from coordinator.store.scripts import queue_call, run_batched
 from coordinator.store.scripts.lease import (
     AcquireLease,
     Granted,
@@ -150,33 +150,23 @@ class LeaseStore:
         s = self._settings
         sent_at = time.monotonic()
         expiry = now_ms() + s.lease_ttl_ms
-        batches = slot_batches(self._renewal_redis, leases, lease_key)
         by_bucket: dict[int, dict[str, int]] = {}
         for lease in leases:
             by_bucket.setdefault(self.bucket(lease.scan_id), {})[lease.scan_id] = expiry
-        calls = [
-            RenewLeases(
-                ttl_ms=s.lease_ttl_ms,
-                scan_ids=[lease.scan_id for lease in batch],
-                tokens=[lease.token for lease in batch],
-            )
-            for batch in batches
-        ]
-        async with self._renewal_redis.pipeline(transaction=False) as pipe:
-            for call in calls:
-                queue_call(pipe, call)
+
+        def renewal(batch: Sequence[Lease]) -> RenewLeases:
+            scan_ids = [lease.scan_id for lease in batch]
+            return RenewLeases(s.lease_ttl_ms, scan_ids, [lease.token for lease in batch])
+
+        def index_updates(pipe: Pipeline) -> None:
             for bucket, entries in by_bucket.items():
                 pipe.zadd(keys.lease_index(bucket), entries, xx=True)
-            replies = await pipe.execute()
-        # The replies of the renewals come first, then those of the index updates.
-        renewed_flags = [
-            renewed
-            for call, raw in zip(calls, replies[: len(calls)], strict=True)
-            for renewed in call.reply(raw)
-        ]
-        ordered = [lease for batch in batches for lease in batch]
+
+        renewals = await run_batched(
+            self._renewal_redis, leases, lease_key, renewal, also=index_updates
+        )
         lost = []
-        for lease, renewed in zip(ordered, renewed_flags, strict=True):
+        for lease, renewed in renewals:
             if renewed:
                 lease.local_deadline = self.deadline_from(sent_at)
             else:

@@ -26,7 +26,7 @@ from coordinator.service.jobs import Jobs
 from coordinator.store import keys
 from coordinator.store.autopipe import AutoPipeline
 from coordinator.store.generation import GenerationGuard
-from coordinator.store.scripts import queue_call, slot_batches
+from coordinator.store.scripts import run_batched
 from coordinator.store.scripts.scan import RecheckMailboxes
 
 log = structlog.get_logger(__name__)
@@ -159,18 +159,10 @@ class OwnedScans:
         def mailbox_of(actor: ScanActor) -> str:
             return keys.mailbox(actor.scan_id)
 
-        batches = slot_batches(self._redis, actors, mailbox_of)
-        calls = [
-            RecheckMailboxes(
-                scan_ids=[actor.scan_id for actor in batch],
-                cursors=[actor.cursor for actor in batch],
-            )
-            for batch in batches
-        ]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for call in calls:
-                queue_call(pipe, call)
-            replies = await pipe.execute()
-        for batch, call, raw in zip(batches, calls, replies, strict=True):
-            for index in call.reply(raw):
-                batch[index].wake()
+        def recheck(batch: Sequence[ScanActor]) -> RecheckMailboxes:
+            scan_ids = [actor.scan_id for actor in batch]
+            return RecheckMailboxes(scan_ids, [actor.cursor for actor in batch])
+
+        for actor, has_news in await run_batched(self._redis, actors, mailbox_of, recheck):
+            if has_news:
+                actor.wake()

@@ -100,6 +100,30 @@ def queue_call(pipe: Pipeline, call: ScriptCall[Any]) -> None:
     )
 
 
+async def run_batched(
+    redis: Redis,
+    items: Sequence[T],
+    key_of: Callable[[T], str],
+    call_of: Callable[[Sequence[T]], ScriptCall[list[R]]],
+    also: Callable[[Pipeline], object] = lambda pipe: None,
+) -> list[tuple[T, R]]:
+    """One round trip: a call of a batched script per batch of items (see
+    slot_batches), ``call_of(batch)``, then whatever ``also`` queues; each item with
+    its share of its batch's reply (a batched call answers item by item)."""
+    batches = slot_batches(redis, items, key_of)
+    calls = [call_of(batch) for batch in batches]
+    async with redis.pipeline(transaction=False) as pipe:
+        for call in calls:
+            queue_call(pipe, call)
+        also(pipe)
+        replies = await pipe.execute()
+    return [
+        (item, share)
+        for batch, call, raw in zip(batches, calls, replies, strict=False)
+        for item, share in zip(batch, call.reply(raw), strict=True)
+    ]
+
+
 def slot_batches(redis: Redis, items: Sequence[T], key_of: Callable[[T], str]) -> list[list[T]]:
     """Items grouped so one script call may take all their keys: by slot on a
     Cluster (a script's keys must share one), then at most SCRIPT_BATCH each."""

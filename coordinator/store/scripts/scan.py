@@ -177,9 +177,9 @@ def appended_of(raw: Any) -> Appended | None:
 
 
 @dataclass(frozen=True, slots=True)
-class RecheckMailboxes(ScriptCall[list[int]]):
-    """Which of these mailbox (one slot's) hold an entry after their owner's cursor:
-    their indexes in ``scan_ids``."""
+class RecheckMailboxes(ScriptCall[list[bool]]):
+    """Whether each of these mailboxes (one slot's) holds an entry after its owner's
+    cursor, in order."""
 
     script = "recheck_mailboxes"
     scan_ids: Sequence[str]
@@ -191,5 +191,7 @@ class RecheckMailboxes(ScriptCall[list[int]]):
     def more_args(self) -> Sequence[object]:
         return self.cursors
 
-    def reply(self, raw: Any) -> list[int]:
-        return [int(position) - 1 for position in raw]
+    def reply(self, raw: Any) -> list[bool]:
+        # The script answers with the 1-based positions of the mailboxes with news.
+        news = {int(position) - 1 for position in raw}
+        return [index in news for index in range(len(self.scan_ids))]
