@@ -59,7 +59,7 @@ class Mailbox:
     async def append(self, scan_id: str, message: MailboxMessage) -> str | None:
         """Append a message; None when the scan's mailbox no longer exists or the scan
         ended. Appends to one scan that concurrent tasks make while a round trip is in
-        flight go together, in one script call (see coordinator.autopipe)."""
+        flight go together, in one script call (see coordinator.store.autopipe)."""
         entry_id = await self._autopipe.run_grouped(
             self.queue_appends, split_appended, scan_id, message
         )

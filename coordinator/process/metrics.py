@@ -44,6 +44,6 @@ ACTIVE_SCANS = Gauge(
 )
 LOOP_LAG = Histogram(
     "oppscan_event_loop_lag_seconds",
-    "How late the event loop ran a probe that was due (see coordinator.loop_lag)",
+    "How late the event loop ran a probe that was due (see coordinator.process.loop_lag)",
     buckets=LOOP_LAG_SECONDS_BUCKETS,
 )

@@ -115,7 +115,7 @@ class Group(Waiting):
 class AutoPipeline:
     def __init__(self, redis: Redis, round_trip_timeout_s: float | None = None) -> None:
         """``round_trip_timeout_s``: a bound on each whole round trip, for a client made
-        without a socket timeout (see coordinator.redis_client.connect): one timer per
+        without a socket timeout (see coordinator.store.redis_client.connect): one timer per
         round trip instead of one per reply."""
         self._redis = redis
         self._round_trip_timeout_s = round_trip_timeout_s

@@ -76,7 +76,7 @@ def connection_options(socket_timeout_s: float | None = SOCKET_TIMEOUT_S) -> dic
 
 def connect(url: str, *, socket_timeout_s: float | None = SOCKET_TIMEOUT_S) -> Redis:
     """A client for ``url``. ``socket_timeout_s=None`` is for a caller that bounds
-    each round trip itself (coordinator.autopipe): redis-py arms a timer per reply
+    each round trip itself (coordinator.store.autopipe): redis-py arms a timer per reply
     read, which in a long pipeline costs more than the commands."""
     scheme, _, rest = url.partition("://")
     options = connection_options(socket_timeout_s)

@@ -111,7 +111,7 @@ class WorkQueue:
         self, bucket: int, count: int, block_ms: int, client: Redis | None = None
     ) -> list[Task]:
         """Up to ``count`` new tasks of the bucket, waiting up to ``block_ms`` for one;
-        ``client``: the caller's own (see coordinator.redis_client.dedicated)."""
+        ``client``: the caller's own (see coordinator.store.redis_client.dedicated)."""
         reply = await (client or self._redis).xreadgroup(
             keys.WORK_GROUP,
             self.consumer,

@@ -1,4 +1,4 @@
-"""Worker processes run the cyclic garbage collector rarely (coordinator.gc_tuning)."""
+"""Worker processes run the cyclic garbage collector rarely (coordinator.process.gc_tuning)."""
 
 from __future__ import annotations
 

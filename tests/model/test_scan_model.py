@@ -5,7 +5,7 @@ through LeaseStore, Publisher and Mailbox; ScanActor and its fold) against a
 real redis-server, with several would-be owners that acquire, renew, pause,
 lose their lease, crash and restart, hand over, while strategy attempts report,
 retry their reports, and report late as zombies. After every rule the
-invariants of ARCHITECTURE.md are checked against what Redis holds and against
+invariants of docs/architecture.md are checked against what Redis holds and against
 a small reference model of the fold written independently here.
 
 Leases never lapse by wall-clock time in this test (their TTL outlasts any
