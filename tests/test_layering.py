@@ -13,7 +13,8 @@ never executed by a test. The layers, lowest first:
   ``strategies`` and ``coordinator.errors``;
 - ``web``: anything above, never ``bench`` or ``tests``;
 - ``config.gunicorn`` is gunicorn's own entry point (the master starts the
-  embedded redis-server): ``config`` and ``coordinator.process`` only.
+  embedded redis-server, and names the web worker class): ``config``,
+  ``coordinator.process`` and ``web``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ COORDINATOR_LAYERS = (PROCESS, STORE, ACTOR, SERVICE)
 # The most specific layer a module falls in decides.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "config": (),
-    "config.gunicorn": ("config", PROCESS),
+    "config.gunicorn": ("config", PROCESS, "web"),
     "coordinator.errors": (),
     "strategies": ("config",),
     PROCESS: ("config", "coordinator.errors"),

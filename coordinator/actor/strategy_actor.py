@@ -35,8 +35,8 @@ from coordinator.store.records import (
     WorkItem,
 )
 from coordinator.store.work import Task, WorkQueue
+from strategies.findings import Findings, summarise, with_excluded
 from strategies.market_data import MarketDataProvider, MarketSnapshot
-from strategies.opportunity import Opportunity
 from strategies.registry import Registry, StrategySpec
 
 log = structlog.get_logger(__name__)
@@ -46,8 +46,10 @@ def ignore(task: Task) -> None:
     """No one to tell that a task's strategy is done (see StrategyRunner.run)."""
 
 
-# What a run computed: the market data it ran over and the opportunities it found.
-Computed = tuple[MarketSnapshot, list[Opportunity]]
+# What a run that failed, timed out or gave up found.
+NO_FINDINGS = Findings(opportunities=[], evaluated=0)
+# What a run computed: the market data it ran over and what the strategy found.
+Computed = tuple[MarketSnapshot, Findings]
 
 
 class StrategyRunner:
@@ -253,12 +255,14 @@ class StrategyRunner:
                 error=f"{type(outcome).__name__}: {outcome}",
             )
         snapshot, found = outcome
+        # The source's exclusions are every strategy's skips (for the symbols asked).
+        found = with_excluded(found, snapshot.excluded, item.symbols)
         return self.report_message(
             item,
             attempt,
             StrategyStatus.COMPLETED,
             elapsed,
-            opportunities=found,
+            findings=found,
             as_of_ms=snapshot.as_of_ms,
             source=snapshot.source,
         )
@@ -287,7 +291,7 @@ class StrategyRunner:
         self._inline.record(spec.name, symbols, elapsed_s)
         return snapshot, found
 
-    def run_inline(self, item: WorkItem, snapshot: MarketSnapshot) -> list[Opportunity]:
+    def run_inline(self, item: WorkItem, snapshot: MarketSnapshot) -> Findings:
         """Run the strategy on the loop; TimeoutError when it ran past its budget."""
         spec = self._registry.get(item.strategy)
         budget_s = run_budget_s(spec, item)
@@ -332,11 +336,13 @@ class StrategyRunner:
         duration_ms: float,
         *,
         error: str | None = None,
-        opportunities: list | None = None,  # type: ignore[type-arg]
+        findings: Findings | None = None,
         as_of_ms: int | None = None,
         source: str | None = None,
     ) -> Report:
         metric_values.child(STRATEGY_DURATION, item.strategy).observe(duration_ms / MS_PER_S)
+        found = findings or NO_FINDINGS
+        summary = summarise(found.skipped)
         return Report(
             report_id=f"{item.strategy}:{attempt}",
             strategy=item.strategy,
@@ -345,10 +351,13 @@ class StrategyRunner:
             worker=self._settings.worker_id,
             at_ms=now_ms(),
             duration_ms=round(duration_ms, 3),
-            opportunities=opportunities or [],
+            opportunities=found.opportunities,
             error=error,
             market_data_as_of_ms=as_of_ms,
             data_source=source,
+            evaluated=found.evaluated,
+            skipped=summary.examples,
+            skipped_counts=summary.counts,
         )
 
     async def append_reports(self, scan_id: str, reports: Sequence[Report]) -> None:
@@ -373,7 +382,7 @@ def run_budget_s(spec: StrategySpec, item: WorkItem) -> float:
     return min(spec.timeout_s, (item.deadline_ms - now_ms()) / MS_PER_S)
 
 
-def timed_run(spec: StrategySpec, snapshot: MarketSnapshot) -> tuple[list[Opportunity], float]:
+def timed_run(spec: StrategySpec, snapshot: MarketSnapshot) -> tuple[Findings, float]:
     """Run a strategy; its result and how long it took (wall clock, in seconds)."""
     started = time.perf_counter()
     found = spec.run(snapshot)

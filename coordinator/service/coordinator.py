@@ -24,6 +24,7 @@ from coordinator.actor.lease import LeaseStore
 from coordinator.actor.strategy_actor import StrategyRunner
 from coordinator.process import metric_values
 from coordinator.process.clock import MS_PER_S, now_ms
+from coordinator.process.failure_streak import FailureStreak
 from coordinator.process.loop_lag import watch_loop_lag
 from coordinator.service import worker_registry
 from coordinator.service.doorbell import listen_doorbell
@@ -132,13 +133,15 @@ class Coordinator:
         is away: a gunicorn worker that exits at boot makes the master shut the
         whole service down, so a Redis blip during a worker restart must not."""
         delay_s = START_RETRY_FIRST_S
+        streak = FailureStreak("redis_unavailable_at_start", "redis_reached_at_start")
         while True:
             try:
                 await self.generation.establish()
                 await self.work.ensure_groups()
+                streak.succeeded()
                 return
             except RedisError as exc:
-                log.warning("redis_unavailable_at_start", error=repr(exc), retry_in_s=delay_s)
+                streak.failed(exc, retry_in_s=delay_s)
                 await asyncio.sleep(delay_s)
                 delay_s = min(2 * delay_s, START_RETRY_CAP_S)
 
@@ -148,12 +151,17 @@ class Coordinator:
         actors = list(self.owned.actors.values())
         tasks = list(self.strategy_tasks.running.values())
         log.info("coordinator_stopping", owned=len(actors), running=len(tasks))
+        # Stopped before it started (still waiting for Redis): it owns nothing and
+        # joined nothing, and each round trip to a Redis that is away costs seconds.
+        started = self.jobs.started
         await self.jobs.close()
         await self.owned.release(actors)
-        await self.strategy_tasks.hand_back(tasks)
+        if started:
+            await self.strategy_tasks.hand_back(tasks)
         self.runner.close()
-        with contextlib.suppress(RedisError):
-            await worker_registry.leave(self.redis, self.settings.worker_id)
+        if started:
+            with contextlib.suppress(RedisError):
+                await worker_registry.leave(self.redis, self.settings.worker_id)
         for own_client in (self._renewal_redis, self._pipeline_redis):
             if own_client is not None:
                 with contextlib.suppress(RedisError):

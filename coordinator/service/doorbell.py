@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 
-import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from coordinator.process.failure_streak import FailureStreak
 from coordinator.service.owned_scans import OwnedScans
 from coordinator.store import keys
 
-log = structlog.get_logger(__name__)
 # Pause after the subscription failed (Redis down) before the next try.
 RECONNECT_BACKOFF_S = 0.2
 
@@ -26,10 +25,12 @@ async def listen_doorbell(
     redis: Redis, worker_id: str, owned: OwnedScans, stop: asyncio.Event
 ) -> None:
     channel = keys.doorbell_channel(worker_id)
+    streak = FailureStreak("doorbell_reconnect", "doorbell_reconnected")
     while not stop.is_set():
         try:
             async with redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                 await pubsub.subscribe(channel)
+                streak.succeeded()
                 await owned.wake_all()  # bells rung while we were away are lost
                 # redis-py also reconnects by itself, raising nothing: hear of it.
                 connection = pubsub.connection
@@ -42,5 +43,5 @@ async def listen_doorbell(
                     if connection is not None:
                         connection.deregister_connect_callback(owned.wake_all)
         except RedisError as exc:
-            log.warning("doorbell_reconnect", error=repr(exc))
+            streak.failed(exc)
             await asyncio.sleep(RECONNECT_BACKOFF_S)

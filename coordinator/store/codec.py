@@ -3,7 +3,7 @@
 One JSON encoder (for what clients read, and every HTTP body) and one MessagePack
 encoder (for what only the service reads); a decoder per stored record type.
 The web layer's decoders of its own request bodies live with those bodies in
-web/requests.py.
+web/requests.py, and the old API's view of stored opportunities in web/compat.py.
 """
 
 from __future__ import annotations

@@ -97,6 +97,18 @@ def user_start_rate(user_id: str) -> str:
     return f"{PREFIX}:{{user:{user_id}}}:starts"
 
 
+def user_connections(user_id: str, kind: str) -> str:
+    """Sorted set of the long-lived connections of one kind (`ws`, `wait`) a user holds
+    across the service: members `<worker_id>#<n>`, scored by when they lapse (ms,
+    Redis's clock) unless their worker refreshes them."""
+    return f"{PREFIX}:{{user:{user_id}}}:held:{kind}"
+
+
+def auth_failures(address: str) -> str:
+    """Counter of the 401s answered to one client address in the current window."""
+    return f"{PREFIX}:authfail:{address}"
+
+
 def lease_index(bucket: int) -> str:
     """Sorted set of live scan ids scored by lease expiry (ms); 0 = claimable now."""
     return f"{PREFIX}:{{idx:{bucket}}}:leases"
@@ -152,6 +164,16 @@ def worker_info_ttl_ms(settings: Settings) -> int:
 
 
 WORKER_MISSED_BEATS = 5
+
+
+def connection_slot_ttl_ms(settings: Settings) -> int:
+    """A held connection's slot lapses this long after its worker last refreshed it (on
+    every heartbeat): a dead worker's slots free as its registry entry does."""
+    return worker_info_ttl_ms(settings)
+
+
+def connection_slot_refresh_interval_s(settings: Settings) -> float:
+    return settings.worker_heartbeat_interval_ms / MS_PER_S
 
 
 def user_keys_ttl_ms(settings: Settings) -> int:

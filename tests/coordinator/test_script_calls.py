@@ -12,6 +12,11 @@ import re
 import pytest
 
 from coordinator.store.scripts import SCRIPTS_DIR, ScriptCall, lua
+from coordinator.store.scripts.edge import (
+    CountAuthFailure,
+    RefreshConnectionSlots,
+    TakeConnectionSlot,
+)
 from coordinator.store.scripts.lease import AcquireLease, ReleaseLease, RenewLeases
 from coordinator.store.scripts.scan import (
     AppendMailbox,
@@ -79,6 +84,9 @@ CALLS: list[ScriptCall[object]] = [
     EnqueueAndTakeWork(bucket=0, consumer="w:1", count=1, items=[b"w"]),
     AckUnlessSuperseded(bucket=0, deliveries=[("1-0", 1)]),
     PruneConsumers(bucket=0, dead_idle_ms=1, own_consumer="w:1"),
+    TakeConnectionSlot(connections_key="k", member="w:1#1", limit=1, ttl_ms=1),
+    RefreshConnectionSlots(connections_key="k", ttl_ms=1, members=["w:1#1"]),
+    CountAuthFailure(address="127.0.0.1", window_ms=1),
 ]
 NAMED = re.compile(r"^local (\w+) = (KEYS|ARGV)\[(\d+)\]", re.MULTILINE)
 

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 from playwright.async_api import Page, expect
 
+from strategies.findings import top_reason
 from tests.integration.client import token_for
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -136,9 +137,16 @@ async def assert_page_matches_api(page: Page, base_url: str, snapshot: dict[str,
         row = page.locator(f'#strategy-list [data-strategy="{strategy["name"]}"]')
         await expect(row).to_have_attribute("data-status", strategy["status"])
         await expect(row.locator(".strategy-status")).to_have_text(STATUS_TEXT[strategy["status"]])
+        skipped = sum(strategy["skipped_counts"].values())
         await expect(row.locator(".strategy-found")).to_have_text(
-            f"{strategy['opportunities']} found"
+            f"{strategy['opportunities']} fired / {strategy['evaluated']} evaluated / "
+            f"{skipped} skipped"
         )
+        reason = top_reason(strategy["skipped_counts"])
+        if reason is not None:
+            await expect(row.locator(".strategy-reason")).to_contain_text(
+                f"{reason} ({strategy['skipped_counts'][reason]})"
+            )
         await expect(row.locator(".strategy-error")).to_have_text(strategy["error"] or "")
     await expect(page.locator("#strategy-list > li")).to_have_count(len(snapshot["strategies"]))
     await assert_table_matches_api(page, base_url, snapshot)
@@ -162,6 +170,10 @@ async def assert_table_matches_api(page: Page, base_url: str, snapshot: dict[str
         # The raw numbers behind the formatted cells are the API's, exactly.
         for column, name in NUMBER_COLUMNS.items():
             raw = await cells.nth(column).get_attribute("data-value")
+            if expected[name] is None:  # no such level: a dash, the reason on hover
+                assert raw is None, (index, name, raw)
+                await expect(cells.nth(column)).to_have_attribute("title", expected["levels_note"])
+                continue
             assert raw is not None and float(raw) == expected[name], (index, name, raw)
 
 

@@ -3,7 +3,7 @@
 Every multi-key step on a scan is one script (atomic, and on a Cluster all its
 keys share the scan's slot). A script's first lines name its KEYS and ARGV as
 locals; the Python side of each is a call class (in ``scan``, ``lease``,
-``work`` and ``user``) built from named arguments, whose ``keys()`` and
+``work``, ``user`` and ``edge``) built from named arguments, whose ``keys()`` and
 ``args()`` name the same locals in the same order (tests/coordinator/
 test_script_calls.py holds them to it) and whose ``reply()`` reads what the
 script returns into a typed result, so no caller reads a reply by position.
@@ -43,9 +43,20 @@ FENCED_STALE_EPOCH = -2
 FENCED_VERSION_CONFLICT = -3
 
 
+# Redis's own clock in ms, for scripts whose expiries several hosts compare: no host's
+# clock skew moves them. A script reading TIME before a write needs effects replication
+# (the default from Redis 7; Redis 6.2, the embedded fallback, must be asked), so a
+# script calls this before its first write.
+REDIS_NOW_MS_LUA = """local function redis_now_ms()
+  redis.replicate_commands()
+  local clock = redis.call('TIME')
+  return tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+end"""
+
+
 def constants_preamble() -> str:
-    """The constants every script may use, defined once here (and in keys): Lua
-    locals put before the script's own text."""
+    """The constants (and the one function) every script may use, defined once here
+    (and in keys): Lua locals put before the script's own text."""
     terminal = ", ".join(f"{status.value}=true" for status in sorted(TERMINAL_SCAN_STATUSES))
     return "\n".join(
         [
@@ -54,6 +65,7 @@ def constants_preamble() -> str:
             f"local FENCED_NOT_OWNER = {FENCED_NOT_OWNER}",
             f"local FENCED_STALE_EPOCH = {FENCED_STALE_EPOCH}",
             f"local FENCED_VERSION_CONFLICT = {FENCED_VERSION_CONFLICT}",
+            REDIS_NOW_MS_LUA,
             "",
         ]
     )
@@ -94,10 +106,26 @@ class ScriptCall(Generic[R]):
 def queue_call(pipe: Pipeline, call: ScriptCall[Any]) -> None:
     """Queue a script call on a pipeline (as EVAL); its reply is ``call.reply(raw)``
     of the pipeline reply at this position."""
+    pipe.eval(*eval_arguments(call))
+
+
+async def run_call(redis: Redis, call: ScriptCall[R]) -> R:
+    """One script call in a round trip of its own (as EVAL, like queue_call); its
+    reply, as the call reads it."""
+    return call.reply(await redis.eval(*eval_arguments(call)))
+
+
+def eval_arguments(call: ScriptCall[Any]) -> list[Any]:
+    """EVAL's arguments for a call: the script's text, its number of keys, the keys
+    and the arguments."""
     script_keys = [*call.keys().values(), *call.more_keys()]
-    pipe.eval(
-        lua(call.script), len(script_keys), *script_keys, *call.args().values(), *call.more_args()
-    )
+    return [
+        lua(call.script),
+        len(script_keys),
+        *script_keys,
+        *call.args().values(),
+        *call.more_args(),
+    ]
 
 
 async def run_batched(

@@ -19,6 +19,8 @@ const STATUS_TEXT = {
 const STRATEGY_FILL = { pending: 0, running: 50 };
 const FULL = 100;
 const MS_PER_S = 1000;
+// The bundled source's name: its prices are simulated, and the page says so.
+const SYNTHETIC_SOURCE = "bundled-synthetic";
 
 export function statusText(status) {
   return STATUS_TEXT[status] || status;
@@ -31,8 +33,11 @@ export function formatPercent(fraction) {
 // Seven significant digits read well from BTC (97,123.45) to sub-cent coins; the
 // exact value stays in the cell's data-value and tooltip.
 const PRICE_DIGITS = 7;
+// A stop or target the idea does not have (a pair, a carry, a hedge): its levels_note says why.
+const NO_LEVEL = "—";
 
 function formatPrice(value) {
+  if (value == null) return NO_LEVEL;
   return Number(value).toLocaleString("en-US", { maximumSignificantDigits: PRICE_DIGITS });
 }
 
@@ -92,14 +97,38 @@ function fillStrategy(row, strategy) {
   badge.textContent = statusText(strategy.status);
   badge.dataset.status = strategy.status;
   const found = row.querySelector(".strategy-found");
-  found.textContent = `${strategy.opportunities} found`;
+  found.textContent = findingsText(strategy);
   found.dataset.count = String(strategy.opportunities);
+  const reason = row.querySelector(".strategy-reason");
+  reason.textContent = topReasonText(strategy);
+  reason.hidden = !reason.textContent;
   const time = row.querySelector(".strategy-time");
   time.textContent =
     strategy.duration_ms == null ? "" : `${(strategy.duration_ms / MS_PER_S).toFixed(2)} s`;
   const error = row.querySelector(".strategy-error");
   error.textContent = strategy.error || "";
   error.hidden = !strategy.error;
+}
+
+// "1 fired / 10 evaluated / 9 skipped": what the strategy looked at.
+export function findingsText(strategy) {
+  const counts = strategy.skipped_counts || {};
+  const skipped = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return `${strategy.opportunities} fired / ${strategy.evaluated ?? 0} evaluated / ${skipped} skipped`;
+}
+
+// The most frequent skip reason with one example: "no_signal (9): BTC/USDT RSI 48 inside 30-70".
+export function topReasonText(strategy) {
+  const counts = strategy.skipped_counts || {};
+  const codes = Object.keys(counts);
+  if (codes.length === 0) return "";
+  const top = codes.reduce((best, code) =>
+    counts[code] > counts[best] || (counts[code] === counts[best] && best === "no_signal")
+      ? code
+      : best,
+  );
+  const example = (strategy.skipped || []).find((skip) => skip.code === top);
+  return `${top} (${counts[top]})` + (example ? `: ${example.symbol} ${example.message}` : "");
 }
 
 export function setStatusLine(text) {
@@ -139,6 +168,7 @@ export function showResults(envelope) {
     ? `Market data as of ${new Date(envelope.market_data_as_of).toLocaleString()}`
     : "";
   const source = envelope.data_source ? `(${envelope.data_source})` : "";
+  $("synthetic-notice").hidden = envelope.data_source !== SYNTHETIC_SOURCE;
   const scope = final ? `final (${statusText(envelope.status).toLowerCase()})` : "so far";
   $("results-meta").textContent = [[asOf, source].filter(Boolean).join(" "), scope]
     .filter(Boolean)
@@ -157,8 +187,8 @@ function resultRow(opportunity, index) {
     [formatPercent(opportunity.confidence), "num", opportunity.confidence],
     [opportunity.risk_reward.toFixed(2), "num", opportunity.risk_reward],
     [formatPrice(opportunity.entry), "num", opportunity.entry],
-    [formatPrice(opportunity.stop), "num", opportunity.stop],
-    [formatPrice(opportunity.target), "num", opportunity.target],
+    [formatPrice(opportunity.stop), "num", opportunity.stop ?? undefined],
+    [formatPrice(opportunity.target), "num", opportunity.target ?? undefined],
     [opportunity.horizon],
   ];
   for (const [content, className, value] of cells) {
@@ -169,6 +199,8 @@ function resultRow(opportunity, index) {
     if (value !== undefined) {
       cell.dataset.value = String(value);
       cell.title = String(value);
+    } else if (content === NO_LEVEL) {
+      cell.title = opportunity.levels_note || ""; // why this idea has no such level
     }
     row.append(cell);
   }
