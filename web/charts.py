@@ -17,8 +17,8 @@ from datetime import datetime
 import msgspec
 from aiohttp import web
 
-from coordinator.clock import MS_PER_S
-from coordinator.codec import snapshot_decoder
+from coordinator.process.clock import MS_PER_S
+from coordinator.store.codec import snapshot_decoder
 from strategies.chart import ChartRequest, chart_of, symbols_needed, validate
 from strategies.errors import MarketDataUnavailable, UnknownSymbol
 from web.auth import principal_of

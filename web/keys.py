@@ -6,8 +6,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator.coordinator import Coordinator
-from coordinator.scans import Scans
+from coordinator.service.coordinator import Coordinator
+from coordinator.service.scans import Scans
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry
 from web.feed import FeedHub

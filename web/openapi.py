@@ -16,8 +16,8 @@ import msgspec
 from aiohttp import web
 
 from config.settings import Settings
-from coordinator.lease_listing import LeasePage
-from coordinator.records import ScanSnapshot, ScanStatus
+from coordinator.store.lease_listing import LeasePage
+from coordinator.store.records import ScanSnapshot, ScanStatus
 from strategies.chart import TIMEFRAMES, chartable
 from web.charts import BARS_MAX, BARS_MIN
 from web.errors import ErrorEnvelope
