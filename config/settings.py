@@ -394,7 +394,7 @@ AT_LEAST_ONE = (
     "RETRY_AFTER_S",
 )
 # A blocking read of the work stream must return before the Redis client's socket
-# timeout (5 s, coordinator's redis_client) takes the connection for dead.
+# timeout (5 s, coordinator.store.redis_client) takes the connection for dead.
 WORK_BLOCK_MAX_MS = 4000
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 

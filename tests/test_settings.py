@@ -7,7 +7,7 @@ import pytest
 
 from config.errors import SettingsError
 from config.settings import JWT_SECRET_MIN_BYTES, WORK_BLOCK_MAX_MS, load_settings
-from coordinator.redis_client import SOCKET_TIMEOUT_S
+from coordinator.store.redis_client import SOCKET_TIMEOUT_S
 
 
 def test_contract_names_are_read_from_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
