@@ -1,7 +1,11 @@
 """One frozen Settings struct, built from the environment and an optional TOML file.
 
 Every duration carries its unit in its name. Values derived from settings are
-derived here, in properties, and nowhere else.
+derived here, in properties, and nowhere else. Every field that is a setting
+is marked with its environment variable (``EnvVar``) and has its user-facing
+meaning as a docstring under it: the README's settings table and `oppscan
+settings` are generated from them. The comments above the fields say why a
+default is what it is.
 """
 
 from __future__ import annotations
@@ -10,152 +14,269 @@ import ipaddress
 import os
 import socket
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from config.errors import SettingsError
 from config.redis_url import check as check_redis_url
+from config.redis_url import redact
 
-# Settings that are part of the public contract are read from these names.
 DEFAULT_TOML_PATH = Path(__file__).with_name("settings.toml")
+# The environment variable naming another TOML file than DEFAULT_TOML_PATH.
+CONFIG_ENV = "OPPSCAN_CONFIG"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """Marks a Settings field as a setting: the environment variable it is read from.
+    msgspec ignores it; the field's docstring (the string under it) is its meaning
+    in the settings table."""
+
+    name: str
+    # How the default reads in the table when the value alone would mislead
+    # (an empty secret is "required", no default strategies is "all").
+    shown_default: str | None = None
+    # How `oppscan settings` prints a value that is set when printing it as it is
+    # would show a secret.
+    shown_as: Callable[[Any], str] | None = None
+
+
+def hidden(_secret: str) -> str:
+    """A secret as printed: that it is set, never what it is."""
+    return "***"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Where Redis is; None means "start an embedded redis-server" (loopback only,
     # with a random password kept in the data directory).
-    redis_url: str | None = None
+    redis_url: Annotated[str | None, EnvVar("REDIS_URL", shown_as=redact)] = None
+    """Redis to use: `redis://` one Redis, `redis+cluster://` a Cluster, `redis+sentinel://` a
+    Sentinel-managed primary (see [Redis topologies](#redis-topologies-redis_url)); unset,
+    `oppscan serve` and the `web` process start an embedded redis-server (data in
+    `OPPSCAN_DATA_DIR`, append-only file on)"""
     # HS256 secret of bearer tokens: always required, at least JWT_SECRET_MIN_BYTES
     # (`oppscan serve --dev` supplies a random one kept in the data directory).
-    jwt_secret: str = ""
+    jwt_secret: Annotated[str, EnvVar("JWT_SECRET", shown_default="required", shown_as=hidden)] = ""
+    """HS256 secret of bearer tokens, at least 32 bytes in every mode (`oppscan serve --dev`
+    supplies a random one kept in the data directory)"""
     # Development mode: loopback only, and POST /api/v1/dev/token mints
     # non-admin tokens for the page.
-    dev_mode: bool = False
-    port: int = 8080
-    host: str = "127.0.0.1"
+    dev_mode: Annotated[bool, EnvVar("DEV_MODE")] = False
+    """development mode, as `oppscan serve --dev` (`make run`): loopback only, the page mints
+    non-admin tokens"""
+    port: Annotated[int, EnvVar("PORT")] = 8080
+    """the port `oppscan serve` listens on (the Procfile binds `${HOST:-0.0.0.0}:$PORT`)"""
+    host: Annotated[str, EnvVar("HOST")] = "127.0.0.1"
+    """the address `oppscan serve` listens on; development mode refuses one that is not loopback"""
     # Gunicorn worker processes of the `web` process type.
-    web_concurrency: int = 2
+    web_concurrency: Annotated[int, EnvVar("WEB_CONCURRENCY")] = 2
+    """gunicorn workers of the `web` process"""
     # How long an owner's lease lasts without renewal. 5 s: long enough that a
     # GC pause or a busy loop never loses it, short enough that a dead owner's
     # scan is running again in seconds.
-    lease_ttl_ms: int = 5000
+    lease_ttl_ms: Annotated[int, EnvVar("LEASE_TTL_MS")] = 5000
+    """scan lease lifetime; renewed every third of it; a dead owner's scan runs again after
+    about this"""
     # A scan still running this long after creation ends `partial`.
-    scan_deadline_s: float = 150.0
+    scan_deadline_s: Annotated[float, EnvVar("SCAN_DEADLINE_S")] = 150.0
+    """a scan still running this long ends `partial`, late strategies `timed_out`"""
     # How long a terminal scan's keys (snapshot, results, timeline) are kept.
-    result_retention_s: int = 3600
+    result_retention_s: Annotated[int, EnvVar("RESULT_RETENTION_S")] = 3600
+    """how long a finished scan's keys live (all together)"""
     # How long after retention a tombstone lets the owner read "expired" (410).
-    tombstone_retention_s: int = 7 * 24 * 3600
+    tombstone_retention_s: Annotated[int, EnvVar("TOMBSTONE_RETENTION_S")] = 7 * 24 * 3600
+    """how long after `RESULT_RETENTION_S` a scan's owner reads `410 expired` instead of `404`"""
     # Simulated exchange round trip per market-data fetch of the bundled provider.
-    market_data_latency_ms: int = 0
+    market_data_latency_ms: Annotated[int, EnvVar("MARKET_DATA_LATENCY_MS")] = 0
+    """simulated exchange round trip per market-data fetch of the bundled source"""
     # Market-data source: bundled | files | ccxt.
-    market_data_source: str = "bundled"
-    market_data_dir: str | None = None
+    market_data_source: Annotated[str, EnvVar("MARKET_DATA_SOURCE")] = "bundled"
+    """market-data source: `bundled` (a synthetic year, simulated prices, see
+    [`docs/bundled-data.md`](docs/bundled-data.md)), `files` (your own candles, see [Your own
+    data](#your-own-data-the-files-source)) or `ccxt` (an exchange's)"""
+    market_data_dir: Annotated[str | None, EnvVar("MARKET_DATA_DIR")] = None
+    """the directory the `files` source reads"""
     # The files source leaves out a symbol whose last hourly candle is more than this
     # older than the newest one (the snapshot's as-of) instead of moving the as-of
     # back: one candle behind is a download that crossed an hour boundary, more is a
     # pair that stopped trading or a file nobody updated.
-    stale_data_s: float = 3600.0
+    stale_data_s: Annotated[float, EnvVar("STALE_DATA_S")] = 3600.0
+    """files source: a symbol whose last hourly candle is more than this older than the
+    snapshot's as-of (the newest hourly candle) is left out of scans as `stale_data`"""
     # A data file with a step between candles longer than this is unusable: exchange
     # outages last hours, a day or more missing is a hole in the file, and the
     # strategies' indicators would read across it as if it were one bar.
-    data_max_gap_s: float = 86400.0
+    data_max_gap_s: Annotated[float, EnvVar("DATA_MAX_GAP_S")] = 86400.0
+    """files source: a file with a step between candles longer than this is unusable (shorter
+    gaps are counted in `data check`)"""
     # Strategies a scan runs when its request names none (empty: all real ones).
-    default_strategies: tuple[str, ...] = ()
+    default_strategies: Annotated[
+        tuple[str, ...], EnvVar("DEFAULT_STRATEGIES", shown_default="all")
+    ] = ()
+    """comma-separated strategies a scan runs when it names none"""
     # Registers the noop/sleep/explode strategies tests and benchmarks use.
-    diagnostic_strategies: bool = False
+    diagnostic_strategies: Annotated[bool, EnvVar("DIAGNOSTIC_STRATEGIES")] = False
+    """also register `noop`, `cpu_1ms`, `sleep_*`, `explode`, `hang`, and numbered copies
+    `noop_01`…`noop_14`, `cpu_1ms_*`, `sleep_100ms_*` for a 14-strategy fan-out (tests,
+    benchmarks)"""
     # Strategies one process runs in threads at once; strategies are CPU-light and
     # mostly wait on market data, so a few per core.
-    strategy_concurrency: int = 8
+    strategy_concurrency: Annotated[int, EnvVar("STRATEGY_CONCURRENCY")] = 8
+    """strategies one process runs in threads at once (a strategy's time budget starts when a
+    thread is free for it)"""
     # Strategy tasks one process holds at once (taken, not yet acknowledged). It
     # takes more than it has threads for only while its recent runs were all quick
     # enough for the event loop: then a task's report and acknowledgement, not its
     # run, are most of its time. Slow work is left to other processes to take.
-    strategy_tasks_in_flight: int = 32
+    strategy_tasks_in_flight: Annotated[int, EnvVar("STRATEGY_TASKS_IN_FLIGHT")] = 32
+    """strategy tasks one process holds at once; more than its threads only while its recent
+    runs were all quick enough for the event loop (a task holds its slot until it has run, not
+    while its report is written)"""
     # A first attempt says it started (the scan shows it running) only once it has
     # run this long: most strategies finish sooner, and their report alone tells
     # the owner when they started, at half the mailbox traffic. Retries say so at
     # once, so a late report of the attempt they replace is seen as superseded.
-    started_notice_delay_ms: int = 50
+    started_notice_delay_ms: Annotated[int, EnvVar("STARTED_NOTICE_DELAY_MS")] = 50
+    """a strategy's first attempt shows as running only once it has run this long (faster ones
+    report once, with their start time); retries show at once"""
     # A strategy whose recent runs all took at most this long runs on the event
     # loop instead of in a thread: cheaper than the thread hop, and a stall this
     # short is far below anything the loop does on a schedule. 0: always a thread.
-    strategy_inline_budget_ms: float = 1.0
+    strategy_inline_budget_ms: Annotated[float, EnvVar("STRATEGY_INLINE_BUDGET_MS")] = 1.0
+    """a strategy whose recent runs (same symbol count) all took at most this runs on the event
+    loop, not in a thread (`0`: always a thread)"""
     # A strategy task left unacknowledged this long by a live-looking consumer
     # is reclaimed by another worker. Workers refresh the idle time of tasks
     # they are running, so only a dead consumer's tasks get this old.
-    work_reclaim_idle_ms: int = 3000
+    work_reclaim_idle_ms: Annotated[int, EnvVar("WORK_RECLAIM_IDLE_MS")] = 3000
+    """a strategy task unrefreshed this long (its worker died) is reclaimed"""
     # A strategy delivered this many times without a report is recorded failed.
-    max_strategy_deliveries: int = 3
+    max_strategy_deliveries: Annotated[int, EnvVar("MAX_STRATEGY_DELIVERIES")] = 3
+    """a strategy delivered this often without a report is recorded `failed`"""
     # How often the sweeper looks for lapsed leases. Small, because takeover
     # time is lease TTL plus this.
-    sweep_interval_ms: int = 200
-    # How often each worker publishes its heartbeat for the admin worker listing.
-    worker_heartbeat_interval_ms: int = 1000
+    sweep_interval_ms: Annotated[int, EnvVar("SWEEP_INTERVAL_MS")] = 200
+    """how often each worker looks for lapsed leases"""
+    # How often each worker publishes its heartbeat for the admin worker listing
+    # and refreshes the connection slots it holds; a worker silent for five beats
+    # is gone (keys.WORKER_MISSED_BEATS). A second keeps a dead worker's slots
+    # counted for 5 s at most, at one small write per worker per second.
+    worker_heartbeat_interval_ms: Annotated[int, EnvVar("WORKER_HEARTBEAT_INTERVAL_MS")] = 1000
+    """how often each worker refreshes its entry in the admin worker listing and the connection
+    slots it holds; a worker silent for five of these is gone (its slots stop counting)"""
     # How often the generation marker is checked (fail closed after data loss).
-    generation_check_interval_ms: int = 500
+    generation_check_interval_ms: Annotated[int, EnvVar("GENERATION_CHECK_INTERVAL_MS")] = 500
+    """how often workers check that Redis still holds their data"""
     # An owner publishes progress at most this often; reports landing meanwhile go
     # out together in its next snapshot. The terminal snapshot is never held back.
-    publish_min_interval_ms: int = 25
+    publish_min_interval_ms: Annotated[int, EnvVar("PUBLISH_MIN_INTERVAL_MS")] = 25
+    """an owner publishes progress at most this often (reports meanwhile go out together); the
+    terminal snapshot is never held back"""
     # How often a worker rechecks, in one round trip, the mailboxes of every scan
     # it owns for mail whose doorbell was lost (pub/sub drops what is published
     # while it reconnects): a missed bell costs at most this. Also how soon a
     # fold step that failed on a Redis error is retried.
-    mailbox_poll_interval_ms: int = 1000
-    # How long a blocking read of the work stream waits before looping.
-    work_block_ms: int = 1000
+    mailbox_poll_interval_ms: Annotated[int, EnvVar("MAILBOX_POLL_INTERVAL_MS")] = 1000
+    """how often a worker rechecks, in one round trip, the mailboxes of all the scans it owns
+    for mail whose doorbell was lost; retry delay of a failed fold step"""
+    # How long a blocking read of the work stream waits before looping: a second
+    # bounds how late a stopping worker notices, at one idle read per second.
+    # Below the Redis client's socket timeout (WORK_BLOCK_MAX_MS).
+    work_block_ms: Annotated[int, EnvVar("WORK_BLOCK_MS")] = 1000
+    """how long a worker's blocking read of the work streams waits before it loops; at most 4000
+    (under the Redis client's 5 s socket timeout)"""
     # Number of hash-tagged buckets the cross-scan indexes and work streams are
     # sharded into, so no single Redis Cluster slot holds them all.
-    index_buckets: int = 4
+    index_buckets: Annotated[int, EnvVar("INDEX_BUCKETS")] = 4
+    """shards of the lease index and work streams (hash-tagged, Cluster-ready)"""
     # The most scans one process owns at once; past it the sweeper leaves
     # lapsed scans to other workers.
-    max_owned_scans: int = 20000
-    # Scans a user can list (newest first) in GET /api/v1/scans.
-    user_history_limit: int = 50
+    max_owned_scans: Annotated[int, EnvVar("MAX_OWNED_SCANS")] = 20000
+    """most scans one process owns at once"""
+    # Scans a user can list (newest first) in GET /api/v1/scans: a page of a
+    # screen's worth, and the bound of the user's history index.
+    user_history_limit: Annotated[int, EnvVar("USER_HISTORY_LIMIT")] = 50
+    """how many of a user's scans `GET /api/v1/scans` lists (newest first); older ones leave the
+    list but stay readable by id until their retention ends"""
     # Scans one user may start per rate window (429 with Retry-After beyond).
     # Reading back an active or idempotent scan does not count.
-    scan_starts_per_window: int = 30
-    rate_window_s: int = 60
+    scan_starts_per_window: Annotated[int, EnvVar("SCAN_STARTS_PER_WINDOW")] = 30
+    """scans one user may start per `RATE_WINDOW_S`; beyond, `429` with `Retry-After` (reading
+    back an active scan does not count)"""
+    rate_window_s: Annotated[int, EnvVar("RATE_WINDOW_S")] = 60
+    """the window of `SCAN_STARTS_PER_WINDOW`"""
     # Largest accepted request body, in bytes (413 beyond).
-    max_body_bytes: int = 16 * 1024
-    # Most symbols one scan may name.
-    max_symbols_per_scan: int = 50
-    # Seconds a client is told to wait (Retry-After) when Redis is unavailable.
-    retry_after_s: int = 2
+    max_body_bytes: Annotated[int, EnvVar("MAX_BODY_BYTES")] = 16 * 1024
+    """larger request bodies get `413`"""
+    # Most symbols one scan may name: a scan's CPU grows with its symbols (about
+    # 2 ms each for a full scan, bench/strategy_bench.py).
+    max_symbols_per_scan: Annotated[int, EnvVar("MAX_SYMBOLS_PER_SCAN")] = 50
+    """most symbols one scan may name (`422` beyond)"""
+    # Seconds a client is told to wait (Retry-After) when Redis is unavailable:
+    # workers reconnect within about a second (BACKOFF_CAP_S), so two is enough.
+    retry_after_s: Annotated[int, EnvVar("RETRY_AFTER_S")] = 2
+    """the `Retry-After` of a `503` while Redis is unavailable"""
     # Longest a request's `Prefer: wait=N` may hold it (POST waits for the scan's end,
     # a conditional GET for a newer version); a longer wait is cut to this and says so
     # in Preference-Applied. Under common proxies' idle timeouts.
-    prefer_wait_max_s: int = 30
-    # How long a verified token stays in the per-process verification cache.
-    token_cache_ttl_s: int = 60
+    prefer_wait_max_s: Annotated[int, EnvVar("PREFER_WAIT_MAX_S")] = 30
+    """longest a request's `Prefer: wait=N` holds it; a longer wait is cut to this
+    (`Preference-Applied` says so); `0`: no waits"""
+    # How long a verified token stays in the per-process verification cache: a
+    # minute saves the signature check on every poll, and is the longest a
+    # token signed with a secret no longer configured keeps working.
+    token_cache_ttl_s: Annotated[int, EnvVar("TOKEN_CACHE_TTL_S")] = 60
+    """how long a worker trusts a token it verified before checking it again (never past its
+    `exp`); `0`: check every request"""
     # ---- token checks, operations endpoints, per-user connection limits ----
     # Clock skew allowed on a token's exp, nbf and iat: the issuer's clock and ours
     # differ by seconds in practice; 30 s forgives that and nothing a stolen token needs.
-    jwt_leeway_s: int = 30
+    jwt_leeway_s: Annotated[int, EnvVar("JWT_LEEWAY_S")] = 30
+    """clock skew allowed on a token's `exp`, `nbf` and `iat`"""
     # When set, a token must carry this `aud` / `iss` (missing or different: 401).
-    jwt_audience: str | None = None
-    jwt_issuer: str | None = None
+    jwt_audience: Annotated[str | None, EnvVar("JWT_AUDIENCE")] = None
+    """when set, tokens must carry this `aud`; unset, a token naming an audience is refused"""
+    jwt_issuer: Annotated[str | None, EnvVar("JWT_ISSUER")] = None
+    """when set, tokens must carry this `iss`"""
     # The secret before the last rotation: verifies tokens still, never signs.
-    jwt_secret_previous: str = ""
+    jwt_secret_previous: Annotated[str, EnvVar("JWT_SECRET_PREVIOUS", shown_as=hidden)] = ""
+    """the secret before a rotation: still verifies tokens, never signs (at least 32 bytes, not
+    `JWT_SECRET`)"""
     # When set, GET /metrics needs `Authorization: Bearer <metrics_token>`.
-    metrics_token: str = ""
+    metrics_token: Annotated[str, EnvVar("METRICS_TOKEN", shown_as=hidden)] = ""
+    """when set, `GET /metrics` needs `Authorization: Bearer <it>` (compared in constant time);
+    unset, `/metrics` is public"""
     # Long-lived connections one user holds at once across the service: open
     # websockets, and requests held by `Prefer: wait`. 16 each is more than a user
     # with a few tabs and a CLI needs, and caps what one token can pin down.
-    ws_per_user_max: int = 16
-    waits_per_user_max: int = 16
+    ws_per_user_max: Annotated[int, EnvVar("WS_PER_USER_MAX")] = 16
+    """websockets one user holds open at once across the service; beyond, `429` with
+    `Retry-After`"""
+    waits_per_user_max: Annotated[int, EnvVar("WAITS_PER_USER_MAX")] = 16
+    """`Prefer: wait` requests one user holds open at once across the service; beyond, `429`
+    with `Retry-After`"""
     # Requests answered 401 from one client address per window before it gets 429
     # (every request from it, valid token or not, until the window ends): one a
     # second on average, far below guessing speed, far above any honest client.
-    auth_failures_per_window: int = 60
-    auth_failure_window_s: int = 60
+    auth_failures_per_window: Annotated[int, EnvVar("AUTH_FAILURES_PER_WINDOW")] = 60
+    """401s one client address gets per `AUTH_FAILURE_WINDOW_S`; beyond, every request from it
+    is `429` until the window ends"""
+    auth_failure_window_s: Annotated[int, EnvVar("AUTH_FAILURE_WINDOW_S")] = 60
+    """the window of `AUTH_FAILURES_PER_WINDOW`"""
     # Peer addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For
     # names the client; from any other peer the peer address is the client.
-    trusted_proxies: tuple[str, ...] = ()
-    # Identity of this process, `host:pid`; filled in by load_settings.
+    trusted_proxies: Annotated[tuple[str, ...], EnvVar("TRUSTED_PROXIES")] = ()
+    """comma-separated addresses or CIDR networks of reverse proxies whose `X-Forwarded-For`
+    names the client (else the client is the peer address)"""
+    # Identity of this process, `host:pid`, filled in by load_settings: not a
+    # setting (every process has its own), so it has no environment name.
     worker_id: str = ""
-    log_level: str = "info"
+    log_level: Annotated[str, EnvVar("LOG_LEVEL")] = "info"
+    """structlog level (JSON lines off a terminal)"""
 
     @property
     def lease_ttl_s(self) -> float:
@@ -196,52 +317,19 @@ JWT_SECRET_HINT = (
 )
 LOOPBACK_NAMES = frozenset({"localhost"})
 
-ENV_NAMES: Mapping[str, str] = {
-    "REDIS_URL": "redis_url",
-    "JWT_SECRET": "jwt_secret",
-    "DEV_MODE": "dev_mode",
-    "PORT": "port",
-    "HOST": "host",
-    "WEB_CONCURRENCY": "web_concurrency",
-    "LEASE_TTL_MS": "lease_ttl_ms",
-    "SCAN_DEADLINE_S": "scan_deadline_s",
-    "RESULT_RETENTION_S": "result_retention_s",
-    "TOMBSTONE_RETENTION_S": "tombstone_retention_s",
-    "MARKET_DATA_LATENCY_MS": "market_data_latency_ms",
-    "MARKET_DATA_SOURCE": "market_data_source",
-    "MARKET_DATA_DIR": "market_data_dir",
-    "STALE_DATA_S": "stale_data_s",
-    "DATA_MAX_GAP_S": "data_max_gap_s",
-    "DEFAULT_STRATEGIES": "default_strategies",
-    "DIAGNOSTIC_STRATEGIES": "diagnostic_strategies",
-    "STRATEGY_CONCURRENCY": "strategy_concurrency",
-    "STRATEGY_TASKS_IN_FLIGHT": "strategy_tasks_in_flight",
-    "STARTED_NOTICE_DELAY_MS": "started_notice_delay_ms",
-    "STRATEGY_INLINE_BUDGET_MS": "strategy_inline_budget_ms",
-    "WORK_RECLAIM_IDLE_MS": "work_reclaim_idle_ms",
-    "MAX_STRATEGY_DELIVERIES": "max_strategy_deliveries",
-    "SWEEP_INTERVAL_MS": "sweep_interval_ms",
-    "GENERATION_CHECK_INTERVAL_MS": "generation_check_interval_ms",
-    "MAILBOX_POLL_INTERVAL_MS": "mailbox_poll_interval_ms",
-    "PUBLISH_MIN_INTERVAL_MS": "publish_min_interval_ms",
-    "INDEX_BUCKETS": "index_buckets",
-    "MAX_OWNED_SCANS": "max_owned_scans",
-    "MAX_BODY_BYTES": "max_body_bytes",
-    "PREFER_WAIT_MAX_S": "prefer_wait_max_s",
-    "SCAN_STARTS_PER_WINDOW": "scan_starts_per_window",
-    "RATE_WINDOW_S": "rate_window_s",
-    "LOG_LEVEL": "log_level",
-    "JWT_LEEWAY_S": "jwt_leeway_s",
-    "JWT_AUDIENCE": "jwt_audience",
-    "JWT_ISSUER": "jwt_issuer",
-    "JWT_SECRET_PREVIOUS": "jwt_secret_previous",
-    "METRICS_TOKEN": "metrics_token",
-    "WS_PER_USER_MAX": "ws_per_user_max",
-    "WAITS_PER_USER_MAX": "waits_per_user_max",
-    "AUTH_FAILURES_PER_WINDOW": "auth_failures_per_window",
-    "AUTH_FAILURE_WINDOW_S": "auth_failure_window_s",
-    "TRUSTED_PROXIES": "trusted_proxies",
-}
+
+def env_vars() -> dict[str, EnvVar]:
+    """Each setting field's EnvVar, in field order (worker_id, not a setting, has none)."""
+    return {
+        field.name: mark
+        for field in msgspec.structs.fields(Settings)
+        for mark in getattr(field.type, "__metadata__", ())
+        if isinstance(mark, EnvVar)
+    }
+
+
+# Environment name -> field name, for every setting.
+ENV_NAMES: Mapping[str, str] = {mark.name: field for field, mark in env_vars().items()}
 
 
 def parse_env_value(field_name: str, raw: str) -> Any:
@@ -262,7 +350,7 @@ def load_settings(
     """Settings from the TOML file (if any), overridden by the environment."""
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
-    path = Path(env.get("OPPSCAN_CONFIG", "")) if env.get("OPPSCAN_CONFIG") else toml_path
+    path = Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else toml_path
     path = path or DEFAULT_TOML_PATH
     if path.exists():
         raw.update(tomllib.loads(path.read_text()))
@@ -299,7 +387,15 @@ AT_LEAST_ONE = (
     "WAITS_PER_USER_MAX",
     "AUTH_FAILURES_PER_WINDOW",
     "AUTH_FAILURE_WINDOW_S",
+    "WORKER_HEARTBEAT_INTERVAL_MS",
+    "WORK_BLOCK_MS",
+    "USER_HISTORY_LIMIT",
+    "MAX_SYMBOLS_PER_SCAN",
+    "RETRY_AFTER_S",
 )
+# A blocking read of the work stream must return before the Redis client's socket
+# timeout (5 s, coordinator.store.redis_client) takes the connection for dead.
+WORK_BLOCK_MAX_MS = 4000
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
@@ -346,11 +442,14 @@ def validate(settings: Settings, *, require_secret: bool = True) -> Settings:
     for env_name in ("STALE_DATA_S", "DATA_MAX_GAP_S"):
         if getattr(settings, ENV_NAMES[env_name]) <= 0:
             raise SettingsError(env_name, "must be positive")
-    if settings.prefer_wait_max_s < 0:
-        raise SettingsError("PREFER_WAIT_MAX_S", "must be 0 or more")
+    for env_name in ("PREFER_WAIT_MAX_S", "TOKEN_CACHE_TTL_S"):
+        if getattr(settings, ENV_NAMES[env_name]) < 0:
+            raise SettingsError(env_name, "must be 0 or more")
     for env_name in AT_LEAST_ONE:
         if getattr(settings, ENV_NAMES[env_name]) < 1:
             raise SettingsError(env_name, "must be at least 1")
+    if settings.work_block_ms > WORK_BLOCK_MAX_MS:
+        raise SettingsError("WORK_BLOCK_MS", f"must be at most {WORK_BLOCK_MAX_MS}")
     if settings.log_level.upper() not in LOG_LEVELS:
         raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(sorted(LOG_LEVELS))}")
     validate_edge(settings)

@@ -6,7 +6,8 @@ import msgspec
 import pytest
 
 from config.errors import SettingsError
-from config.settings import JWT_SECRET_MIN_BYTES, load_settings
+from config.settings import JWT_SECRET_MIN_BYTES, WORK_BLOCK_MAX_MS, load_settings
+from coordinator.store.redis_client import SOCKET_TIMEOUT_S
 
 
 def test_contract_names_are_read_from_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -112,6 +113,13 @@ def test_a_redis_url_no_client_could_use_is_refused_with_its_password_hidden(
         {"STALE_DATA_S": "0"},
         {"DATA_MAX_GAP_S": "-3600"},
         {"DATA_MAX_GAP_S": "a day"},
+        {"WORK_BLOCK_MS": "0"},
+        {"WORK_BLOCK_MS": "5000"},
+        {"WORKER_HEARTBEAT_INTERVAL_MS": "0"},
+        {"USER_HISTORY_LIMIT": "0"},
+        {"MAX_SYMBOLS_PER_SCAN": "0"},
+        {"RETRY_AFTER_S": "0"},
+        {"TOKEN_CACHE_TTL_S": "-1"},
     ],
 )
 def test_bad_values_are_named(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -139,3 +147,27 @@ def test_a_command_that_signs_nothing_runs_without_a_secret_but_never_with_a_sho
         load_settings(env)
     with pytest.raises(SettingsError, match="JWT_SECRET"):
         load_settings({**env, "JWT_SECRET": "short"}, require_secret=False)
+
+
+def test_every_setting_is_read_from_its_environment_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings(
+        {
+            "JWT_SECRET": "s" * 32,
+            "WORKER_HEARTBEAT_INTERVAL_MS": "500",
+            "WORK_BLOCK_MS": "250",
+            "USER_HISTORY_LIMIT": "20",
+            "MAX_SYMBOLS_PER_SCAN": "10",
+            "RETRY_AFTER_S": "5",
+            "TOKEN_CACHE_TTL_S": "0",
+        },
+        toml_path=tmp_path / "none.toml",
+    )
+    assert (settings.worker_heartbeat_interval_ms, settings.work_block_ms) == (500, 250)
+    assert (settings.user_history_limit, settings.max_symbols_per_scan) == (20, 10)
+    assert (settings.retry_after_s, settings.token_cache_ttl_s) == (5, 0)
+
+
+def test_a_blocking_work_read_ends_before_the_redis_socket_timeout() -> None:
+    """WORK_BLOCK_MS is capped below the client's socket timeout, so a healthy blocking
+    read is never taken for a dead connection."""
+    assert WORK_BLOCK_MAX_MS < SOCKET_TIMEOUT_S * 1000

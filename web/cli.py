@@ -33,6 +33,7 @@ from web import serve as serve_module
 from web.auth import USER_ID_MAX_CHARS, mint_token
 from web.cli_client import ScanService, ServiceError
 from web.cli_params import COMMA_LIST, DURATION
+from web.cli_settings import settings_command
 
 T = TypeVar("T")
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED, EXIT_CANCELLED = 0, 3, 4, 5
@@ -340,6 +341,7 @@ async def list_leases(service: ScanService, query: dict[str, str]) -> dict[str, 
 
 
 main.add_command(cli_data.data)
+main.add_command(settings_command)
 
 if __name__ == "__main__":
     main()

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from strategies import indicators as ind
-from strategies.findings import Findings, Skip, SkipCode, collect, insufficient, quiet
+from strategies.findings import Findings, Skip, SkipCode, insufficient, quiet
 from strategies.market_data import MarketSnapshot, perpetual_symbol
 from strategies.opportunity import Opportunity, OrderType, leg, make_opportunity
+from strategies.per_symbol import per_symbol
 from strategies.scoring import blend
 
 NAME = "funding_carry"
@@ -191,4 +192,4 @@ def evaluate(
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
-    return collect(evaluate(symbol, snapshot, params) for symbol in snapshot.symbols)
+    return per_symbol(evaluate, snapshot, params)

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from strategies import indicators as ind
-from strategies.findings import Findings, Skip, collect, insufficient, quiet
+from strategies.findings import Findings, Skip, insufficient, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Leg, Opportunity, OrderType, leg, make_opportunity
+from strategies.per_symbol import on_candles_and_market, per_symbol
 from strategies.scoring import LONG, SHORT, blend, side_of
 
 NAME = "grid"
@@ -184,13 +185,4 @@ def evaluate(
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
-    return collect(
-        evaluate(
-            symbol,
-            snapshot.hourly(symbol),
-            snapshot.markets.get(symbol, {}),
-            source=snapshot.source,
-            params=params,
-        )
-        for symbol in snapshot.symbols
-    )
+    return per_symbol(on_candles_and_market(evaluate), snapshot, params)

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from strategies import indicators as ind
-from strategies.findings import FIVE_MINUTE, Findings, Skip, collect, insufficient, quiet
+from strategies.findings import FIVE_MINUTE, Findings, Skip, insufficient, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity, make_opportunity
+from strategies.per_symbol import on_candles_and_market, per_symbol
 from strategies.scoring import LONG, SHORT, blend, side_of
 
 NAME = "scalping"
@@ -124,13 +125,4 @@ def evaluate(
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
-    return collect(
-        evaluate(
-            symbol,
-            snapshot.five_minute(symbol),
-            snapshot.markets.get(symbol, {}),
-            source=snapshot.source,
-            params=params,
-        )
-        for symbol in snapshot.symbols
-    )
+    return per_symbol(on_candles_and_market(evaluate, MarketSnapshot.five_minute), snapshot, params)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from strategies import indicators as ind
-from strategies.findings import Findings, Skip, collect, insufficient, quiet
+from strategies.findings import Findings, Skip, insufficient, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity, OrderType, leg, make_opportunity
+from strategies.per_symbol import on_candles, per_symbol
 from strategies.scoring import LONG, SHORT, blend, side_of
 
 NAME = "volatility_regime"
@@ -113,7 +114,4 @@ def evaluate(
 
 
 def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
-    return collect(
-        evaluate(symbol, snapshot.hourly(symbol), source=snapshot.source, params=params)
-        for symbol in snapshot.symbols
-    )
+    return per_symbol(on_candles(evaluate), snapshot, params)
