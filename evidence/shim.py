@@ -1,0 +1,52 @@
+"""Reading rule output written before rules returned Findings and opportunities
+carried their horizon in bars, their order type and their legs.
+
+Until then: a list is the opportunities, the horizon in hourly bars is read from
+the human horizon text (its largest number and unit), and the order type is
+told from where the entry sits against the last close.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from strategies.opportunity import Opportunity
+
+HOURS_PER_UNIT = {"minute": 1 / 60, "hour": 1, "day": 24, "week": 7 * 24}
+UNIT_RE = re.compile(r"(minute|hour|day|week)")
+NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+# A horizon text without a number and unit ("while the range holds"): one day.
+DEFAULT_HORIZON_BARS = 24
+
+
+def opportunities_of(result: Any) -> list[Opportunity]:
+    found = getattr(result, "opportunities", result)
+    return list(found)
+
+
+def horizon_bars_of(opportunity: Opportunity) -> int:
+    bars = getattr(opportunity, "horizon_bars", None)
+    if bars:
+        return int(bars)
+    text = opportunity.horizon.lower()
+    unit, numbers = UNIT_RE.search(text), NUMBER_RE.findall(text)
+    if unit is None:
+        return DEFAULT_HORIZON_BARS
+    count = max((float(n) for n in numbers), default=1.0)
+    return max(1, round(count * HOURS_PER_UNIT[unit.group(1)]))
+
+
+def order_type_of(opportunity: Opportunity, last_close: float) -> str:
+    explicit = getattr(opportunity, "order_type", None)
+    if explicit:
+        return str(explicit)
+    direction = 1 if opportunity.side == "long" else -1
+    offset = (opportunity.entry - last_close) * direction
+    if abs(offset) <= last_close * 1e-9:
+        return "market"
+    return "stop" if offset > 0 else "limit"
+
+
+def legs_of(opportunity: Opportunity) -> list[Any]:
+    return list(getattr(opportunity, "legs", None) or [])
