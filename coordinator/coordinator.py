@@ -24,6 +24,7 @@ from coordinator import keys, metric_values, worker_registry
 from coordinator.autopipe import AutoPipeline
 from coordinator.clock import MS_PER_S, now_ms
 from coordinator.errors import CoordinatorError
+from coordinator.evidence import EvidenceBook
 from coordinator.generation import GenerationGuard
 from coordinator.lease import Acquired, Lease, LeaseStore
 from coordinator.loop_lag import watch_loop_lag
@@ -80,8 +81,17 @@ class Coordinator:
         local = LocalOwner(settings.worker_id, self.poke, self.deliver, self.owned_epoch)
         self.mailbox = Mailbox(redis, self.scripts, autopipe, local)
         self.work = WorkQueue(redis, settings, autopipe, self.scripts)
+        self.evidence = EvidenceBook(redis, self.scripts, registry, provider, settings)
         self.runner = StrategyRunner(
-            redis, self.mailbox, self.work, registry, provider, settings, autopipe, local
+            redis,
+            self.mailbox,
+            self.work,
+            registry,
+            provider,
+            settings,
+            autopipe,
+            local,
+            evidence=self.evidence,
         )
         self.sweeper = Sweeper(redis, settings, self.adopt, self.room)
         self._deps = ActorDeps(
@@ -123,6 +133,7 @@ class Coordinator:
             await self._scheduler.spawn(run_periodic(name, interval_s, duty, self._stop))
         await self._scheduler.spawn(self.listen_doorbell())
         await self._scheduler.spawn(watch_loop_lag(self._stop))
+        await self._scheduler.spawn(self.follow_evidence())
         if self._run_strategies:
             for bucket in self.work.buckets():
                 await self._scheduler.spawn(self.consume(bucket))
@@ -351,6 +362,22 @@ class Coordinator:
 
     async def sweep(self) -> None:
         await self.sweeper.sweep()
+
+    async def follow_evidence(self) -> None:
+        """The evidence duty: every poll interval, or at once when a run needs an
+        evaluation this process lacks; evaluations it locked are computed as jobs."""
+        book = self.evidence
+        while not self._stop.is_set():
+            try:
+                locked = await book.refresh()
+                if locked:
+                    await self.spawn(book.compute(locked))
+            except RedisError as exc:
+                log.warning("evidence_refresh_failed", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    book.wake.wait(), timeout=self.settings.evidence_poll_interval_s
+                )
 
     async def check_generation(self) -> None:
         await self.generation.check()

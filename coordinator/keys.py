@@ -430,3 +430,53 @@ local owner = redis.call('HGET', KEYS[2], 'worker')
 if owner and owner ~= ARGV[3] then redis.call('PUBLISH', ARGV[1] .. owner, ARGV[2]) end
 return ids
 """ % {"terminal": TERMINAL_LUA_SET}
+
+
+# ---- evidence: walk-forward evaluations shared by every worker ----
+# One evaluation per (source, data version, strategy, rule fingerprint). Its result
+# and its lock share a hash tag, so storing the one and releasing the other is one
+# script on a Cluster too. Evaluations are immutable: a key is written once.
+
+
+def evidence_tag(source: str, data_version: str, strategy: str, fingerprint: str) -> str:
+    return f"ev:{source}|{data_version}|{strategy}|{fingerprint}"
+
+
+def evidence_result(tag: str) -> str:
+    """String: the msgpack Evaluation; expires after the evidence retention."""
+    return f"{PREFIX}:{{{tag}}}:result"
+
+
+def evidence_lock(tag: str) -> str:
+    """String: the token of the worker computing it; expires unless refreshed."""
+    return f"{PREFIX}:{{{tag}}}:lock"
+
+
+def evidence_lock_ttl_ms(settings: Settings) -> int:
+    return round(settings.evidence_lock_ttl_s * MS_PER_S)
+
+
+def evidence_retention_ms(settings: Settings) -> int:
+    return settings.evidence_retention_s * MS_PER_S
+
+
+# KEYS: lock; ARGV: token, ttl_ms. Extends the lock only while we still hold it.
+REFRESH_EVIDENCE_LOCK = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+
+# KEYS: result, lock; ARGV: token, evaluation, retention_ms.
+# Stores the evaluation (unless one is there: the first stays, they are the same
+# computation) and releases the lock if it is still ours.
+STORE_EVIDENCE = """
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3], 'NX')
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
+# KEYS: lock; ARGV: token. Releases the lock if it is still ours.
+RELEASE_EVIDENCE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""

@@ -35,6 +35,9 @@ class Scripts:
         self.enqueue_work: AsyncScript = redis.register_script(keys.ENQUEUE_WORK)
         self.enqueue_and_take_work: AsyncScript = redis.register_script(keys.ENQUEUE_AND_TAKE_WORK)
         self.ack_unless_superseded: AsyncScript = redis.register_script(keys.ACK_UNLESS_SUPERSEDED)
+        self.refresh_evidence_lock: AsyncScript = redis.register_script(keys.REFRESH_EVIDENCE_LOCK)
+        self.store_evidence: AsyncScript = redis.register_script(keys.STORE_EVIDENCE)
+        self.release_evidence_lock: AsyncScript = redis.register_script(keys.RELEASE_EVIDENCE_LOCK)
 
 
 def slot_batches(redis: Redis, items: Sequence[T], key_of: Callable[[T], str]) -> list[list[T]]:

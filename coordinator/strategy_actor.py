@@ -22,6 +22,7 @@ from config.settings import Settings
 from coordinator import keys, metric_values
 from coordinator.autopipe import AutoPipeline, same_reply
 from coordinator.clock import MS_PER_S, now_ms
+from coordinator.evidence import EvidenceBook
 from coordinator.inline_runs import InlineRuns
 from coordinator.mailbox import LocalOwner, Mailbox
 from coordinator.metrics import STRATEGY_DURATION
@@ -56,8 +57,11 @@ class StrategyRunner:
         settings: Settings,
         autopipe: AutoPipeline | None = None,
         local_owner: LocalOwner | None = None,
+        evidence: EvidenceBook | None = None,
     ) -> None:
         self._redis = redis
+        # Attaches each run's evidence (None: opportunities go as the rule made them).
+        self._evidence = evidence
         self._local_owner = local_owner
         self._autopipe = autopipe or AutoPipeline(redis)
         self._mailbox = mailbox
@@ -252,6 +256,8 @@ class StrategyRunner:
                 error=f"{type(outcome).__name__}: {outcome}",
             )
         snapshot, found = outcome
+        if self._evidence is not None:
+            found = self._evidence.attach(item.strategy, found)
         return self.report_message(
             item,
             attempt,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import gzip
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ FUTURES_DIR = "futures"
 FEATHER_COLUMNS = ("date", "open", "high", "low", "close", "volume")
 # Funding files are 8-hourly in older freqtrade versions and 1-hourly in newer ones.
 FUNDING_TIMEFRAMES = ("8h", "1h")
+# Hex digits of the SHA-256 naming a directory's data version (see directory_version).
+VERSION_HEX_DIGITS = 16
 
 
 def symbol_of(stem: str, timeframe_suffix: str) -> str:
@@ -147,6 +150,16 @@ def load_directory(directory: Path) -> shape.RawMarketData:
     return raw
 
 
+def directory_version(directory: Path) -> str:
+    """A hash of every file's relative name, size and modification time under
+    ``directory``: what the provider loaded changes only if one of these did."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(directory)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:VERSION_HEX_DIGITS]
+
+
 class FilesProvider:
     """Serves the user's files; ``latency_ms`` is accepted for symmetry and usually 0."""
 
@@ -154,10 +167,15 @@ class FilesProvider:
 
     def __init__(self, directory: str | Path, latency_ms: int = 0) -> None:
         self._raw = load_directory(Path(directory))
+        # Taken once the files are read: the version of what was loaded.
+        self._version = directory_version(Path(directory))
         self._latency_s = latency_ms / MS_PER_S
 
     def symbols(self) -> tuple[str, ...]:
         return tuple(self._raw.candles_1h)
+
+    def data_version(self) -> str:
+        return self._version
 
     async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
         if self._latency_s:
