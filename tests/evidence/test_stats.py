@@ -17,7 +17,7 @@ def test_wilson_interval_matches_the_published_example():
 def test_wilson_interval_stays_inside_0_1_at_the_edges():
     assert wilson_interval(0, 10)[0] == 0.0
     assert wilson_interval(10, 10)[1] == 1.0
-    low, high = wilson_interval(0, 10)
+    _, high = wilson_interval(0, 10)
     assert high == pytest.approx(0.2775, abs=1e-4)  # Newcombe's 0/10 row: 0 to 0.2775
 
 
