@@ -2,8 +2,10 @@
 carried their horizon in bars, their order type and their legs.
 
 Until then: a list is the opportunities, the horizon in hourly bars is read from
-the human horizon text (its largest number and unit), and the order type is
-told from where the entry sits against the last close.
+the human horizon text (its largest number and unit), the order type is told
+from where the entry sits against the last close, and the rows of the two
+hedged ideas (a pair's spread, a carry's spot and perp) count as multi-leg:
+their price levels describe one leg of a position whose result is the legs'.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ UNIT_RE = re.compile(r"(minute|hour|day|week)")
 NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 # A horizon text without a number and unit ("while the range holds"): one day.
 DEFAULT_HORIZON_BARS = 24
+# Strategies whose single rows are one leg of a hedged position.
+HEDGED_STRATEGIES = frozenset({"pairs_trading", "funding_carry"})
 
 
 def opportunities_of(result: Any) -> list[Opportunity]:
@@ -49,4 +53,7 @@ def order_type_of(opportunity: Opportunity, last_close: float) -> str:
 
 
 def legs_of(opportunity: Opportunity) -> list[Any]:
-    return list(getattr(opportunity, "legs", None) or [])
+    legs = list(getattr(opportunity, "legs", None) or [])
+    if not legs and opportunity.strategy in HEDGED_STRATEGIES:
+        return [opportunity.symbol, "its hedge"]  # two legs, whatever they are
+    return legs

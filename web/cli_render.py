@@ -98,9 +98,15 @@ class ScanProgress:
         )
 
 
+def percent_or_dash(value: float | None, scale: float = 1.0) -> str:
+    return "–" if value is None else f"{value * scale:+.2f}%"
+
+
 def opportunities_table(results: Json) -> Table:
-    """The opportunities, best expected return first (horizon and rationale: --json)."""
-    found = sorted(results["opportunities"], key=lambda o: o["expected_return"], reverse=True)
+    """The opportunities in the service's order, best expected value first (horizon,
+    rationale and evidence: --json). EV is the net expected value, p the probability
+    of the target first, return the distance to the target."""
+    found = results["opportunities"]
     table = Table(
         title=f"{len(found)} opportunities · scan {escape(results['scan_id'])} · "
         f"{styled(results['status'])}",
@@ -113,19 +119,25 @@ def opportunities_table(results: Json) -> Table:
     table.add_column("strategy", overflow="fold", min_width=NAME_MIN_WIDTH)
     table.add_column("symbol", overflow="fold", min_width=NAME_MIN_WIDTH)
     table.add_column("side", no_wrap=True)
-    for header in ("return", "entry", "stop", "target", "R/R", "conf"):
+    for header in ("EV", "p", "return", "entry", "stop", "target", "R/R"):
         table.add_column(header, justify="right", no_wrap=True)
     for item in found:
+        probability = item.get("probability")
         table.add_row(
             escape(item["strategy"]),
             escape(item["symbol"]),
             escape(item["side"]),
+            percent_or_dash(item.get("expected_value_pct")),
+            "–" if probability is None else f"{probability:.2f}",
             f"{item['expected_return'] * PERCENT:.2f} %",
-            *(f"{item[level]:.{PRICE_DIGITS_SHOWN}g}" for level in ("entry", "stop", "target")),
+            *(level_of(item.get(level)) for level in ("entry", "stop", "target")),
             f"{item['risk_reward']:.2f}",
-            f"{item['confidence']:.2f}",
         )
     return table
+
+
+def level_of(price: float | None) -> str:
+    return "–" if price is None else f"{price:.{PRICE_DIGITS_SHOWN}g}"
 
 
 def strategy_problems(snapshot: Json) -> list[str]:

@@ -23,12 +23,13 @@ UI_TIMEOUT_MS = 10_000
 ROWS_COMPARED = 5
 # Table columns holding a number in `data-value`, and the API field it shows.
 NUMBER_COLUMNS = {
-    4: "expected_return",
-    5: "confidence",
-    6: "risk_reward",
-    7: "entry",
-    8: "stop",
-    9: "target",
+    4: "expected_value_pct",
+    5: "probability",
+    6: "expected_return",
+    7: "risk_reward",
+    8: "entry",
+    9: "stop",
+    10: "target",
 }
 # What the page calls each status (web/static/js/render.js, STATUS_TEXT).
 STATUS_TEXT = {
@@ -96,16 +97,6 @@ async def start_on_page(page: Page, strategies: tuple[str, ...]) -> str:
     return await page.locator("#scan-id").text_content() or ""
 
 
-def sort_key(opportunity: dict[str, Any]) -> tuple[float, float, str, str]:
-    """The page's order (render.js, byExpectedReturn)."""
-    return (
-        -opportunity["expected_return"],
-        -opportunity["confidence"],
-        opportunity["symbol"],
-        opportunity["strategy"],
-    )
-
-
 async def terminal_snapshot(page: Page, base_url: str) -> dict[str, Any]:
     """Wait for the page to show a terminal state; return the API's snapshot then."""
     await expect(page.locator("#scan-status")).to_have_text(
@@ -146,7 +137,8 @@ async def assert_page_matches_api(page: Page, base_url: str, snapshot: dict[str,
 
 async def assert_table_matches_api(page: Page, base_url: str, snapshot: dict[str, Any]) -> None:
     results = await api_get(base_url, f"/api/v1/scans/{snapshot['scan_id']}/results")
-    opportunities = sorted(results["opportunities"], key=sort_key)
+    # The page shows them in the API's order (ranked by expected value).
+    opportunities = results["opportunities"]
     assert len(opportunities) == snapshot["progress"]["opportunities_found_so_far"]
     await expect(page.locator("#results-count")).to_have_text(str(len(opportunities)))
     rows = page.locator("#results-body > tr")
@@ -162,7 +154,12 @@ async def assert_table_matches_api(page: Page, base_url: str, snapshot: dict[str
         # The raw numbers behind the formatted cells are the API's, exactly.
         for column, name in NUMBER_COLUMNS.items():
             raw = await cells.nth(column).get_attribute("data-value")
-            assert raw is not None and float(raw) == expected[name], (index, name, raw)
+            value = expected[name]
+            assert raw == "" if value is None else raw is not None and float(raw) == value, (
+                index,
+                name,
+                raw,
+            )
 
 
 async def assert_fits(page: Page, viewport: dict[str, int]) -> None:

@@ -28,6 +28,13 @@ export function formatPercent(fraction) {
   return `${(fraction * 100).toFixed(2)} %`;
 }
 
+// A value the API may leave null (no evidence yet, no level): a dash, not a zero.
+const UNKNOWN = "–";
+
+function orUnknown(value, format) {
+  return value === null || value === undefined ? UNKNOWN : format(value);
+}
+
 // Seven significant digits read well from BTC (97,123.45) to sub-cent coins; the
 // exact value stays in the cell's data-value and tooltip.
 const PRICE_DIGITS = 7;
@@ -112,22 +119,12 @@ export function setTransport(mode, text) {
   badge.textContent = text;
 }
 
-// Best expected return first; ties by confidence, then symbol and strategy, so
-// the order is the same on every render (and in the tests).
-export function byExpectedReturn(a, b) {
-  return (
-    b.expected_return - a.expected_return ||
-    b.confidence - a.confidence ||
-    a.symbol.localeCompare(b.symbol) ||
-    a.strategy.localeCompare(b.strategy)
-  );
-}
-
 export function showResults(envelope) {
   const section = $("results");
   section.hidden = false;
   section.dataset.version = String(envelope.version);
-  const rows = [...envelope.opportunities].sort(byExpectedReturn);
+  // The API ranks them: best expected value first, those without evidence last.
+  const rows = envelope.opportunities;
   $("results-count").textContent = String(rows.length);
   $("results-empty").hidden = rows.length > 0;
   $("results-table-wrap").hidden = rows.length === 0;
@@ -146,6 +143,10 @@ export function showResults(envelope) {
   $("results-body").replaceChildren(...rows.map(resultRow));
 }
 
+function evidenceNote(opportunity) {
+  return opportunity.evidence_note || `evidence ${opportunity.evidence_status || "unavailable"}`;
+}
+
 function resultRow(opportunity, index) {
   const row = document.createElement("tr");
   const cells = [
@@ -153,12 +154,17 @@ function resultRow(opportunity, index) {
     [opportunity.symbol],
     [opportunity.side, "side"],
     [strategyCell(opportunity), "idea"],
+    [
+      orUnknown(opportunity.expected_value_pct, (v) => `${v.toFixed(2)} %`),
+      "num",
+      opportunity.expected_value_pct,
+    ],
+    [orUnknown(opportunity.probability, formatPercent), "num", opportunity.probability],
     [formatPercent(opportunity.expected_return), "num", opportunity.expected_return],
-    [formatPercent(opportunity.confidence), "num", opportunity.confidence],
     [opportunity.risk_reward.toFixed(2), "num", opportunity.risk_reward],
     [formatPrice(opportunity.entry), "num", opportunity.entry],
-    [formatPrice(opportunity.stop), "num", opportunity.stop],
-    [formatPrice(opportunity.target), "num", opportunity.target],
+    [orUnknown(opportunity.stop, formatPrice), "num", opportunity.stop],
+    [orUnknown(opportunity.target, formatPrice), "num", opportunity.target],
     [opportunity.horizon],
   ];
   for (const [content, className, value] of cells) {
@@ -167,8 +173,8 @@ function resultRow(opportunity, index) {
     if (className) cell.className = className;
     if (className === "side") cell.dataset.side = content;
     if (value !== undefined) {
-      cell.dataset.value = String(value);
-      cell.title = String(value);
+      cell.dataset.value = value === null ? "" : String(value);
+      cell.title = value === null ? evidenceNote(opportunity) : String(value);
     }
     row.append(cell);
   }

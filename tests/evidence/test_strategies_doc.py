@@ -1,0 +1,54 @@
+"""docs/strategies.md holds the current walk-forward table of the bundled data.
+
+Regenerate it with `oppscan evaluate --markdown` when this fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from config.settings import Settings
+from evidence import compute, records, report
+from evidence.fingerprint import fingerprint
+from strategies.catalog import CATALOG
+from strategies.sources.bundled import BundledProvider
+
+# The cheapest rules to replay in full (well under a second each).
+REPLAYED = ("market_making", "hedging")
+STALE = "docs/strategies.md is stale: run `oppscan evaluate --markdown`"
+
+
+@pytest.fixture(scope="module")
+def document() -> str:
+    return report.DOC_PATH.read_text()
+
+
+def test_the_table_is_of_the_current_data_rules_and_settings(document):
+    settings = Settings()
+    config = compute.config_of(settings)
+    provider = BundledProvider()
+    current = report.identity(
+        provider.source_name,
+        provider.data_version(),
+        config.stride_bars,
+        config.slippage_bps,
+        [(spec.name, fingerprint(spec, config)) for spec in CATALOG],
+    )
+    assert report.recorded_identity(document) == current, STALE
+
+
+def test_replayed_rows_match_the_table(document):
+    rows = report.recorded_rows(document)
+    assert set(rows) == {spec.name for spec in CATALOG}, STALE
+    for computed in compute.evaluations(Settings(), REPLAYED):
+        assert computed.payload is not None, computed.error
+        evaluation = records.decoder.decode(computed.payload)
+        line = "| " + " | ".join(report.row_of(evaluation).cells) + " |"
+        assert rows[evaluation.strategy] == line, STALE
+
+
+def test_splicing_replaces_only_the_block():
+    document = f"intro\n{report.BEGIN}\nold\n{report.END}\noutro\n"
+    assert report.spliced(document, "NEW") == "intro\nNEW\noutro\n"
+    with pytest.raises(ValueError):
+        report.spliced("no block here", "NEW")
