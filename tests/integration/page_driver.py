@@ -150,7 +150,9 @@ async def assert_table_matches_api(page: Page, base_url: str, snapshot: dict[str
         await expect(cells.nth(2)).to_have_text(expected["side"])
         await expect(cells.nth(3).locator(".idea-strategy")).to_have_text(expected["strategy"])
         await expect(cells.nth(3).locator(".idea-why")).to_have_text(expected["rationale"])
-        await expect(cells.nth(4)).to_have_text(f"{expected['expected_return'] * 100:.2f} %")
+        value = expected["expected_value_pct"]
+        await expect(cells.nth(4)).to_have_text("–" if value is None else f"{value:.2f} %")
+        await expect(cells.nth(6)).to_have_text(f"{expected['expected_return'] * 100:.2f} %")
         # The raw numbers behind the formatted cells are the API's, exactly.
         for column, name in NUMBER_COLUMNS.items():
             raw = await cells.nth(column).get_attribute("data-value")
