@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint chaos mutation bench bench-strategies bench-deps redis-tools clean
+.PHONY: run test lint chaos mutation bench bench-strategies bench-evidence bench-deps redis-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -82,9 +82,15 @@ bench-deps: $(BENCH_STAMP) $(foreach peer,$(BENCH_PEERS_ALL),$(BENCH_VENV)/$(pee
 
 bench: bench-deps
 	$(PY) -m bench.run
+	$(PY) bench/evidence_bench.py
 
 bench-strategies: $(STAMP)
 	$(PY) bench/strategy_bench.py
+
+# CPU of one evaluation (every strategy walked forward on the bundled data) and what
+# attaching its evidence adds to a scan.
+bench-evidence: $(STAMP)
+	$(PY) bench/evidence_bench.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .data .pytest_cache

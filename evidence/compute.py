@@ -9,6 +9,7 @@ evaluation as soon as it is done (see coordinator.evidence).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -24,6 +25,8 @@ from strategies.registry import build_registry
 # Trades kept per stored evaluation (the most recent): about 130 KB of MessagePack
 # at the cap, enough for a track-record view of the last months of a busy rule.
 TRADES_KEPT = 2000
+# The child yields the CPU to the workers' event loops: evidence can wait, requests not.
+CHILD_NICENESS = 10
 
 
 def config_of(settings: Settings) -> Config:
@@ -71,6 +74,7 @@ def evaluations(
 
 def run_child(connection: Connection, settings: Settings, names: list[str]) -> None:
     """The child process's entry point: send each Computed, then None when done."""
+    os.nice(CHILD_NICENESS)
     try:
         for computed in evaluations(settings, names):
             connection.send(computed)
