@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -76,7 +77,7 @@ TICK_S = 0.01
 BASELINE_S = 30.0
 
 
-async def ticker(until: asyncio.Future[object] | None, seconds: float) -> list[float]:
+async def ticker(until: asyncio.Future[Any] | None, seconds: float) -> list[float]:
     """Lags (ms) of a 10 ms sleep, until ``until`` is done or for ``seconds``."""
     lags = []
     end = time.monotonic() + seconds

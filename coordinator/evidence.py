@@ -18,6 +18,7 @@ import multiprocessing
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Final
 
 import structlog
 from redis.asyncio import Redis
@@ -45,7 +46,7 @@ NOBODY_NOTE = (
     "worker holds its lock)"
 )
 # The child process is spawned, not forked: the parent runs threads and an event loop.
-CHILD_START_METHOD = "spawn"
+CHILD_START_METHOD: Final = "spawn"
 
 
 class EvidenceBook:

@@ -41,4 +41,11 @@ class Truncator:
                 rows = int(np.searchsorted(times, as_of_ms, side="right"))
                 if rows:
                     cut[name][symbol] = table[:rows]
-        return dataclasses.replace(self.snapshot, as_of_ms=int(as_of_ms), **cut)
+        return dataclasses.replace(
+            self.snapshot,
+            as_of_ms=int(as_of_ms),
+            candles_1h=cut["candles_1h"],
+            candles_5m=cut["candles_5m"],
+            funding=cut["funding"],
+            perp_1h=cut["perp_1h"],
+        )

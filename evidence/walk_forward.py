@@ -246,7 +246,7 @@ def evaluate(
     started = time.process_time()
     clock = clock_of(snapshot)
     points = evaluation_points(clock, config)
-    identity = {
+    identity: dict[str, Any] = {
         "strategy": name,
         "source": snapshot.source,
         "data_version": data_version,
@@ -266,7 +266,7 @@ def summarise(
     replay: Replay,
     points: np.ndarray,
     clock: np.ndarray,
-    identity: dict[str, str],
+    identity: dict[str, Any],
     cpu_s: float,
 ) -> Evaluation:
     trades = sorted(replay.trades, key=lambda trade: trade.signal_ms)
