@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from strategies.indicators import Bars  # the bars after the decision, oldest first
+
 LONG, SHORT = 1, -1
 
 
@@ -43,20 +45,6 @@ class Exit(enum.StrEnum):
 class NotTraded(enum.StrEnum):
     UNFILLED = "unfilled"  # a limit or stop order the market never reached in time
     OPEN = "open"  # the data ends before the trade did: its outcome is unknown
-
-
-@dataclass(frozen=True, slots=True)
-class Bars:
-    """The bars after the decision, oldest first, as float64 columns."""
-
-    time: np.ndarray
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.time)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 
 from evidence import calibration, shim
-from evidence.fills import LONG, SHORT, Bars, Filled, NotTraded, Order, simulate
+from evidence.fills import LONG, SHORT, Filled, NotTraded, Order, simulate
 from evidence.records import Evaluation, EvaluationStatus, Trade
 from evidence.stats import worst_losing_run
 from evidence.summary import evidence_of
 from evidence.truncate import Truncator
+from strategies import indicators as ind
+from strategies.indicators import Bars
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity
 
@@ -38,7 +40,7 @@ PERCENT = 100.0
 PERP_SEPARATOR = ":"
 # Taker fee assumed for a market whose metadata carries none (a common retail spot rate).
 DEFAULT_TAKER_FEE = 0.001
-TIME, OPEN, HIGH, LOW, CLOSE = range(5)
+TIME = ind.TIME
 PRICE_DECIMALS = 10
 RuleFn = Callable[[MarketSnapshot], Any]
 
@@ -65,27 +67,31 @@ class Path:
     def after(self, decision_ms: float) -> Bars:
         start = int(np.searchsorted(self.bars.time, decision_ms, side="left"))
         b = self.bars
-        return Bars(b.time[start:], b.open[start:], b.high[start:], b.low[start:], b.close[start:])
+        return Bars(
+            b.time[start:],
+            b.open[start:],
+            b.high[start:],
+            b.low[start:],
+            b.close[start:],
+            b.volume[start:],
+        )
 
     def covers(self, decision_ms: float) -> bool:
         return len(self.bars) > 0 and self.bars.time[0] <= decision_ms <= self.bars.time[-1]
-
-
-def bars_of(table: Any) -> Bars:
-    array = np.asarray(table, dtype=np.float64)
-    return Bars(*(np.ascontiguousarray(array[:, column]) for column in range(5)))
 
 
 class Paths:
     """Each symbol's hourly and 5-minute bars, ready for the simulator."""
 
     def __init__(self, snapshot: MarketSnapshot) -> None:
-        self._hourly = {s: Path(bars_of(t), 1) for s, t in snapshot.candles_1h.items() if len(t)}
+        self._hourly = {
+            s: Path(ind.bars_of(t), 1) for s, t in snapshot.candles_1h.items() if len(t)
+        }
         self._fine: dict[str, Path] = {}
         for symbol, table in snapshot.candles_5m.items():
             if len(table) > 1:
                 step_ms = float(table[1][TIME] - table[0][TIME])
-                self._fine[symbol] = Path(bars_of(table), max(1, round(HOUR_MS / step_ms)))
+                self._fine[symbol] = Path(ind.bars_of(table), max(1, round(HOUR_MS / step_ms)))
 
     def for_trade(self, symbol: str, decision_ms: float) -> Path | None:
         spot = spot_of(symbol)

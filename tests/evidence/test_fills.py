@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evidence.fills import LONG, SHORT, Bars, Exit, Filled, NotTraded, Order, simulate
+from evidence.fills import LONG, SHORT, Exit, Filled, NotTraded, Order, simulate
+from strategies.indicators import Bars
 
 
 def bars(*rows: tuple[float, float, float, float]) -> Bars:
     """Bars from (open, high, low, close) rows, an hour apart."""
     table = np.array(rows, dtype=np.float64).reshape(-1, 4)
     time = np.arange(len(rows), dtype=np.float64) * 3_600_000
-    return Bars(time, table[:, 0], table[:, 1], table[:, 2], table[:, 3])
+    volume = np.ones(len(rows))
+    return Bars(time, table[:, 0], table[:, 1], table[:, 2], table[:, 3], volume)
 
 
 def order(direction: int = LONG, *, entry=100.0, stop=95.0, target=110.0, kind="market", h=5):
