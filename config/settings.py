@@ -47,6 +47,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Market-data source: bundled | files | ccxt.
     market_data_source: str = "bundled"
     market_data_dir: str | None = None
+    # The files source leaves out a symbol whose last hourly candle is more than this
+    # older than the newest one (the snapshot's as-of) instead of moving the as-of
+    # back: one candle behind is a download that crossed an hour boundary, more is a
+    # pair that stopped trading or a file nobody updated.
+    stale_data_s: float = 3600.0
+    # A data file with a step between candles longer than this is unusable: exchange
+    # outages last hours, a day or more missing is a hole in the file, and the
+    # strategies' indicators would read across it as if it were one bar.
+    data_max_gap_s: float = 86400.0
     # Strategies a scan runs when its request names none (empty: all real ones).
     default_strategies: tuple[str, ...] = ()
     # Registers the noop/sleep/explode strategies tests and benchmarks use.
@@ -191,6 +200,8 @@ ENV_NAMES: Mapping[str, str] = {
     "MARKET_DATA_LATENCY_MS": "market_data_latency_ms",
     "MARKET_DATA_SOURCE": "market_data_source",
     "MARKET_DATA_DIR": "market_data_dir",
+    "STALE_DATA_S": "stale_data_s",
+    "DATA_MAX_GAP_S": "data_max_gap_s",
     "DEFAULT_STRATEGIES": "default_strategies",
     "DIAGNOSTIC_STRATEGIES": "diagnostic_strategies",
     "STRATEGY_CONCURRENCY": "strategy_concurrency",
@@ -290,7 +301,12 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("STRATEGY_INLINE_BUDGET_MS", "must be 0 or more")
     if settings.slippage_bps < 0:
         raise SettingsError("SLIPPAGE_BPS", "must be 0 or more")
-    for env_name in ("EVIDENCE_LOCK_TTL_S", "EVIDENCE_POLL_INTERVAL_S"):
+    for env_name in (
+        "STALE_DATA_S",
+        "DATA_MAX_GAP_S",
+        "EVIDENCE_LOCK_TTL_S",
+        "EVIDENCE_POLL_INTERVAL_S",
+    ):
         if getattr(settings, ENV_NAMES[env_name]) <= 0:
             raise SettingsError(env_name, "must be positive")
     if settings.prefer_wait_max_s < 0:

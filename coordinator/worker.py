@@ -16,7 +16,7 @@ from config.settings import Settings, load_settings
 from coordinator.coordinator import Coordinator
 from coordinator.gc_tuning import tune_gc
 from coordinator.redis_client import connect
-from strategies.providers import build_provider
+from strategies.providers import configured_provider
 from strategies.registry import build_registry
 
 
@@ -24,11 +24,7 @@ async def run_worker(settings: Settings) -> None:
     if not settings.redis_url:
         raise SystemExit("REDIS_URL is required for the worker process")
     redis = connect(settings.redis_url)
-    provider = build_provider(
-        settings.market_data_source,
-        latency_ms=settings.market_data_latency_ms,
-        files_dir=settings.market_data_dir,
-    )
+    provider = configured_provider(settings)
     registry = build_registry(include_diagnostic=settings.diagnostic_strategies)
     coordinator = Coordinator(redis, settings, registry, provider)
     stop = asyncio.Event()

@@ -14,12 +14,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+import msgspec
+
 from config.settings import Settings
 from evidence import records
 from evidence.fingerprint import fingerprint
 from evidence.walk_forward import Config, evaluate
 from strategies.market_data import MarketDataProvider
-from strategies.providers import build_provider
+from strategies.providers import configured_provider
 from strategies.registry import build_registry
 
 # Trades kept per stored evaluation (the most recent): about 130 KB of MessagePack
@@ -52,8 +54,9 @@ def evaluations(
     settings: Settings, names: Sequence[str], provider: MarketDataProvider | None = None
 ) -> Iterator[Computed]:
     """Evaluate ``names`` on the configured source's full history, one at a time."""
-    provider = provider or build_provider(
-        settings.market_data_source, latency_ms=0, files_dir=settings.market_data_dir
+    # No simulated exchange latency: the replay fetches once, then only computes.
+    provider = provider or configured_provider(
+        msgspec.structs.replace(settings, market_data_latency_ms=0)
     )
     registry = build_registry(include_diagnostic=False)
     config = config_of(settings)

@@ -22,6 +22,8 @@ def test_contract_names_are_read_from_the_environment(tmp_path) -> None:  # type
             "MARKET_DATA_LATENCY_MS": "25",
             "DEFAULT_STRATEGIES": "breakout, trend_momentum",
             "PREFER_WAIT_MAX_S": "12",
+            "STALE_DATA_S": "7200",
+            "DATA_MAX_GAP_S": "43200",
         },
         toml_path=tmp_path / "none.toml",
     )
@@ -35,6 +37,7 @@ def test_contract_names_are_read_from_the_environment(tmp_path) -> None:  # type
     assert settings.market_data_latency_ms == 25
     assert settings.default_strategies == ("breakout", "trend_momentum")
     assert settings.prefer_wait_max_s == 12
+    assert (settings.stale_data_s, settings.data_max_gap_s) == (7200, 43200)
     host, pid = settings.worker_id.rsplit(":", 1)
     assert host and int(pid) == settings.pid
 
@@ -67,6 +70,9 @@ def test_a_secret_is_required_outside_development(tmp_path) -> None:  # type: ig
         {"STRATEGY_CONCURRENCY": "0"},
         {"LOG_LEVEL": "verbose"},
         {"PREFER_WAIT_MAX_S": "-1"},
+        {"STALE_DATA_S": "0"},
+        {"DATA_MAX_GAP_S": "-3600"},
+        {"DATA_MAX_GAP_S": "a day"},
     ],
 )
 def test_bad_values_are_named(env, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -61,15 +61,10 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def default_strategies(settings: Settings) -> tuple[Registry, MarketDataProvider]:
-    from strategies.providers import build_provider
+    from strategies.providers import configured_provider
 
     registry = build_registry(include_diagnostic=settings.diagnostic_strategies)
-    provider = build_provider(
-        settings.market_data_source,
-        latency_ms=settings.market_data_latency_ms,
-        files_dir=settings.market_data_dir,
-    )
-    return registry, provider
+    return registry, configured_provider(settings)
 
 
 def coordinator_ctx(

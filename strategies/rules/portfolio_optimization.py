@@ -4,8 +4,9 @@ request), against the user's holdings; trade each holding whose weight is
 more than 2 % off its target.
 
 Risk parity is the default because crypto returns share one dominant factor:
-minimum variance then piles everything into the least volatile coin (100 %
-BTC on the bundled data), which is a corner solution, not advice.
+minimum variance then piles everything into the least volatile coins (70 %
+BTC and 30 % ETH, nothing in the rest, on the bundled data), which is a
+corner solution, not advice.
 """
 
 from __future__ import annotations

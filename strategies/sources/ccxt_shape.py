@@ -109,18 +109,15 @@ def until(table: np.ndarray, as_of_ms: float) -> np.ndarray:
     return table[: int(np.searchsorted(table[:, TIME], as_of_ms, side="right"))]
 
 
-def common_as_of(candles_1h: Mapping[str, np.ndarray]) -> int:
-    """The latest time every symbol has an hourly bar for: what a consistent snapshot can show."""
-    lasts = [table[-1, TIME] for table in candles_1h.values() if len(table)]
-    return int(min(lasts)) if lasts else 0
-
-
 def aligned_snapshot(
-    source: str, symbols: tuple[str, ...], raw: RawMarketData, as_of_ms: int | None = None
+    source: str, symbols: tuple[str, ...], raw: RawMarketData, as_of_ms: int
 ) -> MarketSnapshot:
-    """A snapshot of ``symbols`` in which no series reaches past one shared as-of time."""
-    hourly = {s: raw.candles_1h[s] for s in symbols if s in raw.candles_1h}
-    as_of = as_of_ms if as_of_ms is not None else common_as_of(hourly)
+    """A snapshot of ``symbols`` in which no series reaches past one shared as-of time.
+
+    The source decides the as-of (the live source: the last closed hour; the files
+    source: the newest hourly candle over its usable files), never the symbol that
+    ends first: that would move every other symbol's findings into the past."""
+    as_of = as_of_ms
 
     def cut(series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {s: until(series[s], as_of) for s in symbols if s in series}

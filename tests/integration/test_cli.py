@@ -20,6 +20,7 @@ import pytest
 from coordinator.embedded_redis import EmbeddedRedis, free_port
 from tests.integration.client import ScanClient, token_for
 from tests.integration.service import Service
+from tests.strategies.test_golden_scan import GOLDEN
 from tests.support import TEST_SECRET, eventually
 from web.cli import EXIT_CANCELLED, EXIT_FAILED, EXIT_PARTIAL
 
@@ -33,7 +34,11 @@ WIDE_COLUMNS = "200"
 # Holds every market-data fetch far longer than any test, so a scan stays running.
 STALLED_MARKET_DATA_MS = 600_000
 SHORT_DEADLINE_S = 1
-FOUND_STRATEGIES = "trend_momentum,breakout,mean_reversion,sleep_100ms,noop"
+# Real strategies next to diagnostic ones: breakout finds nothing on the bundled data,
+# the other three find what GOLDEN pins for the committed seed's last bar (the bundled
+# year has nothing planted: that they fire there is that seed's outcome, not a design).
+REAL_STRATEGIES = ("trend_momentum", "breakout", "mean_reversion", "grid")
+FOUND_STRATEGIES = ",".join((*REAL_STRATEGIES, "sleep_100ms", "noop"))
 USAGE_EXIT = 2
 ERROR_EXIT = 1
 MINUTES_15_S = 15 * 60
@@ -116,7 +121,15 @@ async def test_watch_json_ends_with_the_terminal_snapshot_and_results(service: S
     assert (200, printed["results"]) == await get_json(
         service.base_url, f"/api/v1/scans/{scan_id}/results", token
     )
-    assert printed["results"]["opportunities"], "the bundled data holds setups for these"
+    found = {
+        (o["strategy"], o["symbol"], o["side"])
+        for o in printed["results"]["opportunities"]
+        if o["strategy"] in REAL_STRATEGIES
+    }
+    assert found == {
+        (name, symbol, side) for name in REAL_STRATEGIES for symbol, side in GOLDEN[name]
+    }
+    assert found, "what these strategies find at the committed seed's last bar"
 
     async def feed_requests() -> list[int]:
         return [

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from strategies.findings import Findings
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity
 
@@ -55,6 +56,7 @@ def zigzag(bars: int, amplitude: float, level: float = 100.0) -> np.ndarray:
 def snapshot(
     candles_1h: dict[str, np.ndarray] | None = None,
     *,
+    candles_5m: dict[str, np.ndarray] | None = None,
     perp_1h: dict[str, Any] | None = None,
     funding: dict[str, Any] | None = None,
     markets: dict[str, dict[str, Any]] | None = None,
@@ -65,8 +67,9 @@ def snapshot(
     return MarketSnapshot(
         source=SOURCE,
         as_of_ms=END_MS,
-        symbols=tuple(series),
+        symbols=tuple(series) or tuple(candles_5m or {}),
         candles_1h=series,
+        candles_5m=candles_5m or {},
         perp_1h=perp_1h or {},
         funding=funding or {},
         markets=markets or {},
@@ -118,3 +121,9 @@ def from_log_returns(returns: np.ndarray, start: float = 100.0) -> np.ndarray:
 def daily_closes(hourly: np.ndarray, days: int) -> np.ndarray:
     """The close of every 24th hour back from the last bar (as the strategies sample days)."""
     return hourly[::-1][::24][::-1, 4][-days:]
+
+
+def opportunities_of(result: Findings | list[Opportunity]) -> list[Opportunity]:
+    """A rule's opportunities, whether it returns its Findings or (as rules did before
+    Findings) the bare list."""
+    return result.opportunities if isinstance(result, Findings) else result

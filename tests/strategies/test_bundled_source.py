@@ -1,15 +1,16 @@
 import asyncio
-import importlib.util
-import sys
+import functools
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from scripts import describe_market_data, generate_market_data
 from strategies.errors import UnknownSymbol
 from strategies.providers import build_provider
-from strategies.sources.bundled import DATA_PATH, SOURCE_NAME
+from strategies.sources.bundled import DATA_PATH, SOURCE_NAME, load_dataset
 
 TEN_PAIRS = (
     "BTC/USDT",
@@ -23,6 +24,8 @@ TEN_PAIRS = (
     "LINK/USDT",
     "LTC/USDT",
 )
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "bundled-data.md"
+MEASURED_START, MEASURED_END = "<!-- measured:start -->\n", "<!-- measured:end -->"
 HOURS_PER_YEAR = 365 * 24
 FIVE_MIN_BARS_PER_TWO_WEEKS = 14 * 24 * 12
 
@@ -74,21 +77,49 @@ async def test_latency_is_simulated_per_fetch() -> None:
     assert 0.045 <= time.monotonic() - started < 1.0
 
 
-def test_the_seeded_generator_reproduces_the_committed_dataset(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    script = Path(__file__).resolve().parents[2] / "scripts" / "generate_market_data.py"
-    spec = importlib.util.spec_from_file_location("generate_market_data", script)
-    assert spec is not None and spec.loader is not None
-    generator = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, generator)  # dataclasses look their module up
-    spec.loader.exec_module(generator)
-    regenerated = generator.series(np.random.default_rng(generator.SEED))
+@functools.cache
+def regenerated_with_the_committed_seed() -> dict[str, np.ndarray]:
+    """One regeneration (about a second) shared by the tests that need it."""
+    return generate_market_data.dataset(generate_market_data.SEED)
+
+
+def test_the_seeded_generator_reproduces_the_committed_dataset() -> None:
+    regenerated = regenerated_with_the_committed_seed()
     with np.load(DATA_PATH) as committed:
         assert set(committed.files) == {*regenerated, "meta"}
-        for name, table in regenerated.items():
-            # Stored as float32 values without the (regular) time column.
-            np.testing.assert_array_equal(committed[name], table[:, 1:].astype(np.float32))
+        for name, values in regenerated.items():
+            np.testing.assert_array_equal(committed[name], values, err_msg=name)
+        assert json.loads(committed["meta"].tobytes()) == generate_market_data.meta(
+            generate_market_data.SEED
+        )
+
+
+def test_the_committed_file_names_its_generator_and_seed() -> None:
+    generator = load_dataset()["meta"]["generator"]
+    assert generator == {
+        "script": "scripts/generate_market_data.py",
+        "version": generate_market_data.GENERATOR_VERSION,
+        "seed": generate_market_data.SEED,
+        "synthetic": True,
+        "model": "docs/bundled-data.md",
+    }
+
+
+def test_another_seed_draws_another_dataset() -> None:
+    # The seed drives every component: a generator that ignored it (or one
+    # component that did) would hand every user the same "random" year.
+    first = regenerated_with_the_committed_seed()
+    other = generate_market_data.dataset(generate_market_data.SEED + 1)
+    for name, values in first.items():
+        assert not np.array_equal(values, other[name]), name
+
+
+def test_the_docs_measure_the_committed_file() -> None:
+    measured = DOCS.read_text().split(MEASURED_START)[1].split(MEASURED_END)[0]
+    assert measured == describe_market_data.describe(), (
+        "docs/bundled-data.md is stale: paste `python -m scripts.describe_market_data` "
+        "between its measured markers"
+    )
 
 
 def test_dataset_stays_small() -> None:

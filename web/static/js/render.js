@@ -19,6 +19,8 @@ const STATUS_TEXT = {
 const STRATEGY_FILL = { pending: 0, running: 50 };
 const FULL = 100;
 const MS_PER_S = 1000;
+// The bundled source's name: its prices are simulated, and the page says so.
+const SYNTHETIC_SOURCE = "bundled-synthetic";
 
 export function statusText(status) {
   return STATUS_TEXT[status] || status;
@@ -136,6 +138,7 @@ export function showResults(envelope) {
     ? `Market data as of ${new Date(envelope.market_data_as_of).toLocaleString()}`
     : "";
   const source = envelope.data_source ? `(${envelope.data_source})` : "";
+  $("synthetic-notice").hidden = envelope.data_source !== SYNTHETIC_SOURCE;
   const scope = final ? `final (${statusText(envelope.status).toLowerCase()})` : "so far";
   $("results-meta").textContent = [[asOf, source].filter(Boolean).join(" "), scope]
     .filter(Boolean)

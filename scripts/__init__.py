@@ -1,0 +1,1 @@
+"""One-off generators whose output is committed (run as ``python -m scripts.<name>``)."""
