@@ -73,6 +73,11 @@ def test_a_secret_is_required_outside_development(tmp_path) -> None:  # type: ig
         {"STALE_DATA_S": "0"},
         {"DATA_MAX_GAP_S": "-3600"},
         {"DATA_MAX_GAP_S": "a day"},
+        {"SLIPPAGE_BPS": "-1"},
+        {"EVIDENCE_STRIDE_BARS": "0"},
+        {"EVIDENCE_LOCK_TTL_S": "0"},
+        {"EVIDENCE_RETENTION_S": "0"},
+        {"EVIDENCE_POLL_INTERVAL_S": "0"},
     ],
 )
 def test_bad_values_are_named(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -91,3 +96,25 @@ def test_unknown_default_strategies_are_a_startup_error(redis, settings) -> None
         Scans(
             redis, wrong, diagnostic_registry(), StaticProvider().symbols(), GenerationGuard(redis)
         )
+
+
+def test_evidence_settings_are_read_from_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings(
+        {
+            "JWT_SECRET": "x" * 32,
+            "SLIPPAGE_BPS": "3.5",
+            "EVIDENCE_STRIDE_BARS": "6",
+            "EVIDENCE_COMPUTE": "0",
+            "EVIDENCE_LOCK_TTL_S": "12",
+            "EVIDENCE_RETENTION_S": "3600",
+            "EVIDENCE_POLL_INTERVAL_S": "0.5",
+        },
+        toml_path=tmp_path / "none.toml",
+    )
+    assert settings.slippage_bps == 3.5
+    assert settings.evidence_stride_bars == 6
+    assert settings.evidence_compute is False
+    assert settings.evidence_lock_ttl_s == 12.0
+    assert settings.evidence_lock_refresh_interval_s == 4.0
+    assert settings.evidence_retention_s == 3600
+    assert settings.evidence_poll_interval_s == 0.5

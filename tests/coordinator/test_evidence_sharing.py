@@ -11,7 +11,7 @@ import pytest
 from coordinator import keys
 from coordinator.evidence import COMPUTING_NOTE, NOBODY_NOTE, NOT_EVALUATED_NOTE, EvidenceBook
 from coordinator.scripts import Scripts
-from evidence import records
+from evidence import compute, records
 from strategies.opportunity import EvidenceStatus, make_opportunity
 from strategies.registry import build_registry
 from strategies.sources.bundled import BundledProvider
@@ -125,3 +125,41 @@ async def test_the_lock_is_kept_while_the_child_computes_past_its_ttl(book_for):
     await computing
     assert checks > 10
     assert await other.refresh() == [] and STRATEGY in other.evaluations
+
+
+class MovingProvider(BundledProvider):
+    """The bundled data under a data version the test moves on, as a live source's does."""
+
+    version = "v1"
+
+    def data_version(self) -> str:
+        return self.version
+
+
+async def test_a_new_data_version_is_evaluated_anew(redis, settings):
+    provider = MovingProvider()
+    worker_settings = msgspec.structs.replace(
+        settings, worker_id="a:1", market_data_source="bundled", evidence_stride_bars=96
+    )
+    book = EvidenceBook(
+        redis, Scripts(redis), build_registry(include_diagnostic=False), provider, worker_settings
+    )
+    book.attach(STRATEGY, [idea()])
+    assert await book.refresh() == [STRATEGY]
+    # Computed here (in a thread: it runs its own loop), on the provider at "v1".
+    computed = await asyncio.to_thread(
+        lambda: next(compute.evaluations(worker_settings, [STRATEGY], provider))
+    )
+    await book.store(book.tag_of(STRATEGY), computed)
+    [ready] = book.attach(STRATEGY, [idea()])
+    assert ready.evidence_status == EvidenceStatus.READY
+    v1_key = keys.evidence_result(book.tag_of(STRATEGY))
+    provider.version = "v2"
+    assert await book.refresh() == [STRATEGY]  # v2 has no evaluation: this worker locks it
+    assert book.version == "v2" and book.evaluations == {}
+    assert keys.evidence_result(book.tag_of(STRATEGY)) != v1_key
+    [again] = book.attach(STRATEGY, [idea()])
+    assert again.evidence_status == EvidenceStatus.COMPUTING
+    # An evaluation of v1 arriving now (a late child) is not taken for v2's.
+    book.install(records.decoder.decode(computed.payload))
+    assert book.evaluations == {}
