@@ -372,7 +372,9 @@ class Coordinator:
                 locked = await book.refresh()
                 if locked:
                     await self.spawn(book.compute(locked))
-            except RedisError as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away, an undecodable record: next time
                 log.warning("evidence_refresh_failed", error=repr(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
