@@ -15,9 +15,9 @@ from strategies.opportunity import EvidenceStatus, Opportunity
 
 PERCENT = 100.0
 PROBABILITY_DECIMALS, VALUE_DECIMALS = 4, 4
-MULTI_LEG_NOTE = (
-    "a multi-leg idea (or one without a stop and a target) is not simulated: "
-    "its legs' combined result has no price levels to follow"
+NO_LEVELS_NOTE = (
+    "an idea without a price stop and target (a hedged or multi-leg position, a "
+    "rebalance) is not simulated: there are no levels to follow its result to"
 )
 
 
@@ -51,8 +51,8 @@ def attach(opportunity: Opportunity, evaluation: Evaluation) -> Opportunity:
     )
     with_evidence = msgspec.structs.replace(opportunity, evidence=mine, evidence_all=overall)
     stop, target, entry = opportunity.stop, opportunity.target, opportunity.entry
-    if stop is None or target is None or len(shim.legs_of(opportunity)) > 1 or stop == entry:
-        return unavailable(with_evidence, MULTI_LEG_NOTE)
+    if stop is None or target is None or shim.hedged(opportunity) or stop == entry:
+        return unavailable(with_evidence, NO_LEVELS_NOTE)
     risk_pct = abs(entry - stop) / entry * PERCENT
     reward_pct = abs(target - entry) / entry * PERCENT
     assert evaluation.calibration is not None

@@ -86,7 +86,7 @@ class Evaluation(msgspec.Struct, frozen=True, kw_only=True):
     repeats: int = 0  # signals while the same symbol and side already had a trade open
     unfilled: int = 0  # limit or stop orders the market never reached
     still_open: int = 0  # trades the data ends before
-    not_simulated: int = 0  # multi-leg ideas, ideas without price levels
+    not_simulated: int = 0  # ideas without price levels (hedged, multi-leg, rebalances)
     rule_errors: int = 0  # bars where the rule raised (e.g. on too short a history)
     overall: Evidence | None = None
     per_symbol: dict[str, Evidence] = msgspec.field(default_factory=dict)

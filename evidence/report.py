@@ -65,10 +65,10 @@ def row_of(evaluation: Evaluation) -> Row:
 def not_traded(evaluation: Evaluation) -> str:
     """Why signals were not traded, by reason."""
     parts = [
-        (evaluation.repeats, "repeats"),
+        (evaluation.repeats, "repeated"),
         (evaluation.unfilled, "unfilled"),
         (evaluation.still_open, "open at the end"),
-        (evaluation.not_simulated, "multi-leg"),
+        (evaluation.not_simulated, "without levels"),
     ]
     return ", ".join(f"{count} {reason}" for count, reason in parts if count)
 

@@ -52,8 +52,6 @@ def order_type_of(opportunity: Opportunity, last_close: float) -> str:
     return "stop" if offset > 0 else "limit"
 
 
-def legs_of(opportunity: Opportunity) -> list[Any]:
-    legs = list(getattr(opportunity, "legs", None) or [])
-    if not legs and opportunity.strategy in HEDGED_STRATEGIES:
-        return [opportunity.symbol, "its hedge"]  # two legs, whatever they are
-    return legs
+def hedged(opportunity: Opportunity) -> bool:
+    """A row that is one leg of a hedged position (its levels are not the idea's)."""
+    return opportunity.strategy in HEDGED_STRATEGIES

@@ -178,9 +178,10 @@ class Replay:
             self.busy_until[key] = trade.exit_ms
 
     def order_of(self, opportunity: Opportunity, path: Path | None, as_of_ms: int) -> Order | None:
-        """The idea as an order to simulate; None when it has no single-leg price levels."""
+        """The idea as an order to simulate; None when it has no price levels to follow
+        (a row of a multi-leg idea with its own levels, a grid's order, is followed)."""
         stop, target = opportunity.stop, opportunity.target
-        if path is None or stop is None or target is None or len(shim.legs_of(opportunity)) > 1:
+        if path is None or stop is None or target is None or shim.hedged(opportunity):
             return None
         if stop == opportunity.entry or opportunity.entry <= 0:
             return None
