@@ -10,6 +10,7 @@ import pytest
 
 from coordinator import keys
 from coordinator.evidence import COMPUTING_NOTE, NOBODY_NOTE, NOT_EVALUATED_NOTE, EvidenceBook
+from coordinator.redis_client import connect
 from coordinator.scripts import Scripts
 from evidence import compute, records
 from strategies.opportunity import EvidenceStatus, make_opportunity
@@ -163,3 +164,38 @@ async def test_a_new_data_version_is_evaluated_anew(redis, settings):
     # An evaluation of v1 arriving now (a late child) is not taken for v2's.
     book.install(records.decoder.decode(computed.payload))
     assert book.evaluations == {}
+
+
+async def test_sharing_works_on_a_redis_cluster(redis_cluster, settings):
+    """An evaluation's result and lock share a hash tag: storing one and releasing the
+    other is one script on a Cluster; reads and locks of many strategies are pipelined
+    across slots."""
+    redis = connect(redis_cluster.url)
+    try:
+        registry = build_registry(include_diagnostic=False)
+        books = [
+            EvidenceBook(
+                redis,
+                Scripts(redis),
+                registry,
+                BundledProvider(),
+                msgspec.structs.replace(
+                    settings,
+                    worker_id=worker,
+                    market_data_source="bundled",
+                    evidence_stride_bars=COARSE_STRIDE_BARS,
+                ),
+            )
+            for worker in ("a:1", "b:2")
+        ]
+        for book in books:
+            book.attach(STRATEGY, [idea()])
+            book.attach("cross_sectional_momentum", [idea("cross_sectional_momentum")])
+        locked = await books[0].refresh()
+        assert sorted(locked) == ["cross_sectional_momentum", STRATEGY]
+        assert await books[1].refresh() == []
+        await books[0].compute(locked)
+        assert await books[1].refresh() == []
+        assert sorted(books[1].evaluations) == ["cross_sectional_momentum", STRATEGY]
+    finally:
+        await redis.aclose()
