@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint chaos mutation bench bench-strategies bench-evidence bench-deps redis-tools clean
+.PHONY: run test lint audit chaos mutation bench bench-strategies bench-evidence bench-deps redis-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
+# Development mode: loopback only, a random secret kept in .data/redis, a token printed.
 run: $(STAMP)
-	$(VENV)/bin/oppscan serve
+	$(VENV)/bin/oppscan serve --dev
 
 test: $(STAMP) $(CHROMIUM) redis-tools
 	$(PY) -m pytest
@@ -49,6 +50,11 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# pip-audit over the installed environment: fails on a known vulnerability, and on a
+# package it could not check unless AUDIT_UNREACHABLE=warn (see scripts/audit.py).
+audit: $(STAMP)
+	$(PY) scripts/audit.py
+
 # Randomized soak: random fault schedules over 3 web workers + 1 worker, 500+ scans, the
 # history checker over every round; prints violation counts and takeover percentiles.
 # CHAOS_ARGS passes options, e.g. CHAOS_ARGS='--rounds 4 --seed 7'.
@@ -82,6 +88,7 @@ bench-deps: $(BENCH_STAMP) $(foreach peer,$(BENCH_PEERS_ALL),$(BENCH_VENV)/$(pee
 
 bench: bench-deps
 	$(PY) -m bench.run
+	$(PY) bench/strategy_bench.py
 	$(PY) bench/evidence_bench.py
 
 bench-strategies: $(STAMP)

@@ -142,7 +142,7 @@ def start_status_server(redis_url: str, system: str, workers: int, tag: str) -> 
         "gunicorn",
         f"{STATUS_MODULES[system]}:status_app",
         "--worker-class",
-        "aiohttp.GunicornUVLoopWebWorker",  # the service's worker class (Procfile)
+        "aiohttp.GunicornUVLoopWebWorker",  # what the Procfile's worker class extends
         "--workers",
         str(workers),
         "--bind",

@@ -6,6 +6,7 @@ derived here, in properties, and nowhere else.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import tomllib
@@ -16,17 +17,21 @@ from typing import Any
 import msgspec
 
 from config.errors import SettingsError
+from config.redis_url import check as check_redis_url
 
 # Settings that are part of the public contract are read from these names.
 DEFAULT_TOML_PATH = Path(__file__).with_name("settings.toml")
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    # Where Redis is; None means "start an embedded redis-server" (dev only).
+    # Where Redis is; None means "start an embedded redis-server" (loopback only,
+    # with a random password kept in the data directory).
     redis_url: str | None = None
-    # HS256 secret of bearer tokens; required unless dev_mode.
+    # HS256 secret of bearer tokens: always required, at least JWT_SECRET_MIN_BYTES
+    # (`oppscan serve --dev` supplies a random one kept in the data directory).
     jwt_secret: str = ""
-    # Development mode: a fixed dev secret and the token-minting CLI are allowed.
+    # Development mode: loopback only, and POST /api/v1/dev/token mints
+    # non-admin tokens for the page.
     dev_mode: bool = False
     port: int = 8080
     host: str = "127.0.0.1"
@@ -145,6 +150,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # How often a worker checks for a new data version and for evaluations other
     # workers finished: how late, at most, evidence appears after it is computed.
     evidence_poll_interval_s: float = 2.0
+    # ---- token checks, operations endpoints, per-user connection limits ----
+    # Clock skew allowed on a token's exp, nbf and iat: the issuer's clock and ours
+    # differ by seconds in practice; 30 s forgives that and nothing a stolen token needs.
+    jwt_leeway_s: int = 30
+    # When set, a token must carry this `aud` / `iss` (missing or different: 401).
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    # The secret before the last rotation: verifies tokens still, never signs.
+    jwt_secret_previous: str = ""
+    # When set, GET /metrics needs `Authorization: Bearer <metrics_token>`.
+    metrics_token: str = ""
+    # Long-lived connections one user holds at once across the service: open
+    # websockets, and requests held by `Prefer: wait`. 16 each is more than a user
+    # with a few tabs and a CLI needs, and caps what one token can pin down.
+    ws_per_user_max: int = 16
+    waits_per_user_max: int = 16
+    # Requests answered 401 from one client address per window before it gets 429
+    # (every request from it, valid token or not, until the window ends): one a
+    # second on average, far below guessing speed, far above any honest client.
+    auth_failures_per_window: int = 60
+    auth_failure_window_s: int = 60
+    # Peer addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For
+    # names the client; from any other peer the peer address is the client.
+    trusted_proxies: tuple[str, ...] = ()
     # Identity of this process, `host:pid`; filled in by load_settings.
     worker_id: str = ""
     log_level: str = "info"
@@ -184,7 +213,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return int(self.worker_id.rsplit(":", 1)[1])
 
 
-DEV_JWT_SECRET = "dev-only-secret-do-not-use-in-production"
+# HS256 keys shorter than the hash's output (RFC 7518 3.2) can be guessed offline
+# from one token; 32 bytes is also what PyJWT warns below.
+JWT_SECRET_MIN_BYTES = 32
+JWT_SECRET_HINT = (
+    "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`, "
+    "or develop with `oppscan serve --dev`"
+)
+LOOPBACK_NAMES = frozenset({"localhost"})
 
 ENV_NAMES: Mapping[str, str] = {
     "REDIS_URL": "redis_url",
@@ -227,12 +263,22 @@ ENV_NAMES: Mapping[str, str] = {
     "EVIDENCE_RETENTION_S": "evidence_retention_s",
     "EVIDENCE_POLL_INTERVAL_S": "evidence_poll_interval_s",
     "LOG_LEVEL": "log_level",
+    "JWT_LEEWAY_S": "jwt_leeway_s",
+    "JWT_AUDIENCE": "jwt_audience",
+    "JWT_ISSUER": "jwt_issuer",
+    "JWT_SECRET_PREVIOUS": "jwt_secret_previous",
+    "METRICS_TOKEN": "metrics_token",
+    "WS_PER_USER_MAX": "ws_per_user_max",
+    "WAITS_PER_USER_MAX": "waits_per_user_max",
+    "AUTH_FAILURES_PER_WINDOW": "auth_failures_per_window",
+    "AUTH_FAILURE_WINDOW_S": "auth_failure_window_s",
+    "TRUSTED_PROXIES": "trusted_proxies",
 }
 
 
 def parse_env_value(field_name: str, raw: str) -> Any:
     """Turn an environment string into the raw value msgspec converts and checks."""
-    if field_name == "default_strategies":
+    if field_name in ("default_strategies", "trusted_proxies"):
         return [name.strip() for name in raw.split(",") if name.strip()]
     if field_name in ("dev_mode", "diagnostic_strategies", "evidence_compute"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
@@ -278,15 +324,39 @@ AT_LEAST_ONE = (
     "RATE_WINDOW_S",
     "EVIDENCE_STRIDE_BARS",
     "EVIDENCE_RETENTION_S",
+    "WS_PER_USER_MAX",
+    "WAITS_PER_USER_MAX",
+    "AUTH_FAILURES_PER_WINDOW",
+    "AUTH_FAILURE_WINDOW_S",
 )
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def validate(settings: Settings) -> Settings:
-    if not settings.jwt_secret:
-        if not settings.dev_mode:
-            raise SettingsError("JWT_SECRET", "required (or set DEV_MODE=1 for development)")
-        settings = msgspec.structs.replace(settings, jwt_secret=DEV_JWT_SECRET)
+    secret_bytes = len(settings.jwt_secret.encode())
+    if secret_bytes < JWT_SECRET_MIN_BYTES:
+        problem = "not set" if not secret_bytes else f"only {secret_bytes} bytes"
+        raise SettingsError(
+            "JWT_SECRET",
+            f"{problem}; at least {JWT_SECRET_MIN_BYTES} bytes are required ({JWT_SECRET_HINT})",
+        )
+    if settings.redis_url:
+        check_redis_url(settings.redis_url)
+    if settings.dev_mode and not is_loopback(settings.host):
+        raise SettingsError(
+            "HOST",
+            f"{settings.host} is not a loopback address: development mode listens on "
+            "loopback only (leave development mode to listen elsewhere)",
+        )
     if settings.lease_ttl_ms < 100:
         raise SettingsError("LEASE_TTL_MS", "must be at least 100")
     if settings.scan_deadline_s <= 0:
@@ -316,4 +386,29 @@ def validate(settings: Settings) -> Settings:
             raise SettingsError(env_name, "must be at least 1")
     if settings.log_level.upper() not in LOG_LEVELS:
         raise SettingsError("LOG_LEVEL", f"must be one of {', '.join(sorted(LOG_LEVELS))}")
+    validate_edge(settings)
     return settings
+
+
+# A previous secret is as good as the current one for a forger while it is accepted.
+JWT_SECRET_PREVIOUS_MIN_BYTES = 32
+
+
+def validate_edge(settings: Settings) -> None:
+    """Token checks, the metrics token, connection limits and trusted proxies."""
+    if settings.jwt_leeway_s < 0:
+        raise SettingsError("JWT_LEEWAY_S", "must be 0 or more")
+    previous = settings.jwt_secret_previous
+    if previous and len(previous.encode()) < JWT_SECRET_PREVIOUS_MIN_BYTES:
+        raise SettingsError(
+            "JWT_SECRET_PREVIOUS", f"must be at least {JWT_SECRET_PREVIOUS_MIN_BYTES} bytes"
+        )
+    if previous and previous == settings.jwt_secret:
+        raise SettingsError("JWT_SECRET_PREVIOUS", "must differ from JWT_SECRET")
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                "TRUSTED_PROXIES", f"{proxy!r} is not an IP address or CIDR network"
+            ) from None

@@ -25,6 +25,7 @@ from coordinator.autopipe import AutoPipeline
 from coordinator.clock import MS_PER_S, now_ms
 from coordinator.errors import CoordinatorError
 from coordinator.evidence import EvidenceBook
+from coordinator.failure_streak import FailureStreak
 from coordinator.generation import GenerationGuard
 from coordinator.lease import Acquired, Lease, LeaseStore
 from coordinator.loop_lag import watch_loop_lag
@@ -144,13 +145,15 @@ class Coordinator:
         is away: a gunicorn worker that exits at boot makes the master shut the
         whole service down, so a Redis blip during a worker restart must not."""
         delay_s = CONSUMER_ERROR_BACKOFF_S
+        streak = FailureStreak("redis_unavailable_at_start", "redis_reached_at_start")
         while True:
             try:
                 await self.generation.establish()
                 await self.work.ensure_groups()
+                streak.succeeded()
                 return
             except RedisError as exc:
-                log.warning("redis_unavailable_at_start", error=repr(exc), retry_in_s=delay_s)
+                streak.failed(exc, retry_in_s=delay_s)
                 await asyncio.sleep(delay_s)
                 delay_s = min(2 * delay_s, START_RETRY_CAP_S)
 
@@ -160,6 +163,9 @@ class Coordinator:
         actors = list(self.actors.values())
         tasks = list(self.tasks.values())
         log.info("coordinator_stopping", owned=len(actors), running=len(tasks))
+        # Stopped before it started (still waiting for Redis): it owns nothing and
+        # joined nothing, and each round trip to a Redis that is away costs seconds.
+        started = self._scheduler is not None
         if self._scheduler is not None:
             await self._scheduler.close()
         # Each step on its own: one failed release must not keep the other
@@ -167,11 +173,13 @@ class Coordinator:
         for actor in actors:
             with contextlib.suppress(RedisError):
                 await self.leases.release(actor.lease)
-        with contextlib.suppress(RedisError):
-            await self.work.hand_back(tasks)
+        if started:
+            with contextlib.suppress(RedisError):
+                await self.work.hand_back(tasks)
         self.runner.close()
-        with contextlib.suppress(RedisError):
-            await worker_registry.leave(self.redis, self.settings.worker_id)
+        if started:
+            with contextlib.suppress(RedisError):
+                await worker_registry.leave(self.redis, self.settings.worker_id)
         for own_client in (self._renewal_redis, self._pipeline_redis):
             if own_client is not None:
                 with contextlib.suppress(RedisError):
@@ -407,10 +415,12 @@ class Coordinator:
 
     async def listen_doorbell(self) -> None:
         channel = keys.doorbell_channel(self.settings.worker_id)
+        streak = FailureStreak("doorbell_reconnect", "doorbell_reconnected")
         while not self._stop.is_set():
             try:
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(channel)
+                    streak.succeeded()
                     await self.wake_all_actors()  # bells rung while we were away are lost
                     # redis-py also reconnects by itself, raising nothing: hear of it.
                     connection = pubsub.connection
@@ -423,7 +433,7 @@ class Coordinator:
                         if connection is not None:
                             connection.deregister_connect_callback(self.wake_all_actors)
             except RedisError as exc:
-                log.warning("doorbell_reconnect", error=repr(exc))
+                streak.failed(exc)
                 await asyncio.sleep(CONSUMER_ERROR_BACKOFF_S)
 
     async def consume(self, bucket: int) -> None:

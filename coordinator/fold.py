@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from coordinator.clock import iso
+from coordinator.conflicts import with_conflicts
 from coordinator.records import (
     TERMINAL_SCAN_STATUSES,
     TERMINAL_STRATEGY_STATUSES,
@@ -135,8 +136,12 @@ def apply_report(view: ScanView, message: Report) -> None:
                 break
             position += earlier.opportunities
         view.results[position:position] = message.opportunities
+        view.results[:] = with_conflicts(view.results)
         view.results_changed = True
     item.opportunities = len(message.opportunities)
+    item.evaluated = message.evaluated
+    item.skipped = message.skipped
+    item.skipped_counts = message.skipped_counts
     if message.market_data_as_of_ms is not None and view.snapshot.market_data_as_of is None:
         view.snapshot.market_data_as_of = iso(message.market_data_as_of_ms)
         view.snapshot.data_source = message.data_source

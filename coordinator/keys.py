@@ -95,6 +95,18 @@ def user_start_rate(user_id: str) -> str:
     return f"{PREFIX}:{{user:{user_id}}}:starts"
 
 
+def user_connections(user_id: str, kind: str) -> str:
+    """Sorted set of the long-lived connections of one kind (`ws`, `wait`) a user holds
+    across the service: members `<worker_id>#<n>`, scored by when they lapse (ms,
+    Redis's clock) unless their worker refreshes them."""
+    return f"{PREFIX}:{{user:{user_id}}}:held:{kind}"
+
+
+def auth_failures(address: str) -> str:
+    """Counter of the 401s answered to one client address in the current window."""
+    return f"{PREFIX}:authfail:{address}"
+
+
 def lease_index(bucket: int) -> str:
     """Sorted set of live scan ids scored by lease expiry (ms); 0 = claimable now."""
     return f"{PREFIX}:{{idx:{bucket}}}:leases"
@@ -150,6 +162,16 @@ def worker_info_ttl_ms(settings: Settings) -> int:
 
 
 WORKER_MISSED_BEATS = 5
+
+
+def connection_slot_ttl_ms(settings: Settings) -> int:
+    """A held connection's slot lapses this long after its worker last refreshed it (on
+    every heartbeat): a dead worker's slots free as its registry entry does."""
+    return worker_info_ttl_ms(settings)
+
+
+def connection_slot_refresh_interval_s(settings: Settings) -> float:
+    return settings.worker_heartbeat_interval_ms / MS_PER_S
 
 
 def user_keys_ttl_ms(settings: Settings) -> int:
@@ -479,4 +501,53 @@ return 1
 RELEASE_EVIDENCE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+
+# Redis's own clock in ms, for scripts whose expiries several hosts compare: no host's
+# clock skew moves them. A script reading TIME before a write needs effects replication
+# (the default from Redis 7; Redis 6.2, the embedded fallback, must be asked).
+REDIS_NOW_MS_LUA = """
+redis.replicate_commands()
+local clock = redis.call('TIME')
+local now_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+"""
+
+# KEYS: user_connections; ARGV: member, limit, ttl_ms
+# Takes one of a user's connection slots: drops the lapsed ones (their worker died),
+# then adds `member`, lapsing ttl_ms from now, unless the user holds `limit` already.
+# Returns 1 (taken) or 0 (at the limit).
+TAKE_CONNECTION_SLOT = (
+    REDIS_NOW_MS_LUA
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+)
+
+# KEYS: user_connections; ARGV: ttl_ms, member...
+# A live worker's heartbeat for the slots it holds of one user: each lapses ttl_ms from
+# now. Only slots still there (XX): one released meanwhile is not brought back.
+REFRESH_CONNECTION_SLOTS = (
+    REDIS_NOW_MS_LUA
+    + """
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now_ms + tonumber(ARGV[1]), ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+)
+
+# KEYS: auth_failures; ARGV: window_ms
+# Counts one 401 to an address in a fixed window. Returns {count, ms left in the window}.
+COUNT_AUTH_FAILURE = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {count, left}
 """

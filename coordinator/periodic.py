@@ -1,5 +1,6 @@
 """Periodic duties: each its own small loop that logs, carries on after an
-error, and stops on an event (SAQ's upkeep)."""
+error, and stops on an event (SAQ's upkeep). A duty failing again and again
+(Redis away) logs its first failure and its recovery, not every attempt."""
 
 from __future__ import annotations
 
@@ -7,20 +8,20 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
-import structlog
-
-log = structlog.get_logger(__name__)
+from coordinator.failure_streak import FailureStreak
 
 
 async def run_periodic(
     name: str, interval_s: float, duty: Callable[[], Awaitable[object]], stop: asyncio.Event
 ) -> None:
+    streak = FailureStreak("periodic_duty_failed", "periodic_duty_recovered", duty=name)
     while not stop.is_set():
         try:
             await duty()
+            streak.succeeded()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("periodic_duty_failed", duty=name, error=repr(exc))
+            streak.failed(exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval_s)

@@ -10,6 +10,7 @@ import enum
 
 import msgspec
 
+from strategies.findings import Skip
 from strategies.opportunity import Opportunity
 
 
@@ -66,6 +67,12 @@ class StrategyState(Base):
     finished_at: str | None = None
     duration_ms: float | None = None
     error: str | None = None
+    # What the strategy looked at (symbols, pairs or candidates), examples of why it
+    # said nothing about some (unusual codes before no_signal) and the count per code
+    # over all of them.
+    evaluated: int = 0
+    skipped: list[Skip] = msgspec.field(default_factory=list)
+    skipped_counts: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class ScanSnapshot(Base):
@@ -148,6 +155,11 @@ class Report(Base, tag="report"):
     error: str | None = None
     market_data_as_of_ms: int | None = None
     data_source: str | None = None
+    # Summarised by the worker (see strategies.findings.summarise): mailbox
+    # messages stay small whatever the universe.
+    evaluated: int = 0
+    skipped: list[Skip] = msgspec.field(default_factory=list)
+    skipped_counts: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class Cancel(Base, tag="cancel"):

@@ -9,7 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 
+from redis.exceptions import RedisError
+
+from config.errors import SettingsError
+from config.redis_url import check, redact
 from coordinator.generation import write_new_generation
 from coordinator.redis_client import connect
 
@@ -28,8 +33,16 @@ def main() -> None:
     args = parser.parse_args()
     if not args.redis_url:
         parser.error("--redis-url or REDIS_URL is required")
-    marker = asyncio.run(recover(args.redis_url))
-    print(f"new generation marker {marker} written; workers resume within a second")
+    shown = redact(args.redis_url)  # the password never reaches the terminal or a log
+    try:
+        check(args.redis_url)
+        marker = asyncio.run(recover(args.redis_url))
+    except SettingsError as exc:
+        parser.error(str(exc))
+    except (RedisError, OSError) as exc:
+        print(f"error: no new generation marker written on {shown}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"new generation marker {marker} written on {shown}; workers resume within a second")
 
 
 if __name__ == "__main__":

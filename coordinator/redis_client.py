@@ -4,13 +4,14 @@
 ``redis+cluster://`` / ``rediss+cluster://`` is a Redis Cluster reached through
 one seed node (the client discovers the rest and follows slot moves);
 ``redis+sentinel://[:password@]host:port[,host:port...]/service[/db]`` is the
-primary that those Sentinels name ``service``, found again after a failover.
+primary that those Sentinels name ``service``, found again after a failover
+(the Sentinels' own password is the ``sentinel_password`` query parameter;
+``rediss+sentinel://`` is TLS to both; see config.redis_url).
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
-from urllib.parse import unquote
 
 import hiredis
 from redis.asyncio import BlockingConnectionPool, Connection, Redis, RedisCluster
@@ -20,7 +21,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from config.errors import SettingsError
+from config.redis_url import CLUSTER_SCHEMES, SENTINEL_SCHEMES, parse_sentinel
 
 # Reconnect backoff: starts at 20 ms, capped at 1 s, so workers are serving
 # again within about a second after Redis returns.
@@ -36,11 +37,6 @@ CONNECT_TIMEOUT_S = 1.0
 MAX_CONNECTIONS = 256
 # How long a request waits for a pooled connection before it is a 503.
 POOL_WAIT_S = 5.0
-# URL schemes that name a Cluster, and the plain scheme redis-py parses them as.
-CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
-# URL schemes that name Sentinels, and whether the primary is reached over TLS.
-SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}
-SENTINEL_DEFAULT_PORT = 26379
 
 
 class HiredisPackingConnection(Connection):
@@ -83,7 +79,7 @@ def connect(url: str, *, socket_timeout_s: float | None = SOCKET_TIMEOUT_S) -> R
     if scheme in CLUSTER_SCHEMES:
         return connect_cluster(f"{CLUSTER_SCHEMES[scheme]}://{rest}", options)
     if scheme in SENTINEL_SCHEMES:
-        return connect_sentinel(rest, options, tls=SENTINEL_SCHEMES[scheme])
+        return connect_sentinel(url, options)
     # A blocking pool: a burst of requests waits for a connection instead of failing.
     pool = BlockingConnectionPool.from_url(
         url, timeout=POOL_WAIT_S, health_check_interval=0, **options
@@ -101,35 +97,29 @@ def connect_cluster(seed_url: str, options: dict[str, Any]) -> Redis:
     return cast(Redis, cluster)
 
 
-def connect_sentinel(rest: str, options: dict[str, Any], *, tls: bool) -> Redis:
-    """The primary the Sentinels name; its pool asks them again after a failover."""
-    credentials, _, location = rest.rpartition("@")
-    hosts, _, path = location.partition("/")
-    service, _, db = path.strip("/").partition("/")
-    if not hosts or not service or (db and not db.isdigit()):
-        raise SettingsError(
-            "REDIS_URL", "expected redis+sentinel://[:password@]host:port[,...]/service[/db]"
-        )
-    username, _, password = credentials.partition(":") if credentials else ("", "", "")
-    sentinels = []
-    for host in hosts.split(","):
-        name, _, port = host.partition(":")
-        sentinels.append((name, int(port) if port else SENTINEL_DEFAULT_PORT))
+def connect_sentinel(url: str, options: dict[str, Any]) -> Redis:
+    """The primary the Sentinels name; its pool asks them again after a failover.
+    ``rediss+sentinel://`` speaks TLS to the Sentinels and to the primary."""
+    parsed = parse_sentinel(url)
+    tls: dict[str, Any] = {"ssl": True, "ssl_ca_certs": parsed.ssl_ca_certs} if parsed.tls else {}
     sentinel = Sentinel(
-        sentinels,
+        list(parsed.sentinels),
         sentinel_kwargs={
             "socket_timeout": SOCKET_TIMEOUT_S,
             "socket_connect_timeout": CONNECT_TIMEOUT_S,
+            "username": parsed.sentinel_username,
+            "password": parsed.sentinel_password,
+            **tls,
         },
     )
     return cast(
         Redis,
         sentinel.master_for(
-            service,
-            db=int(db or 0),
-            username=unquote(username) or None,
-            password=unquote(password) or None,
-            ssl=tls,
+            parsed.service,
+            db=parsed.db,
+            username=parsed.username,
+            password=parsed.password,
+            **tls,
             **options,
         ),
     )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import msgspec
 import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -35,13 +36,15 @@ from coordinator.records import (
     WorkItem,
 )
 from coordinator.work import Task, WorkQueue
+from strategies.findings import Findings, summarise, with_excluded
 from strategies.market_data import MarketDataProvider, MarketSnapshot
-from strategies.opportunity import Opportunity
 from strategies.registry import Registry, StrategySpec
 
 log = structlog.get_logger(__name__)
-# What a run computed: the market data it ran over and the opportunities it found.
-Computed = tuple[MarketSnapshot, list[Opportunity]]
+# What a run that failed, timed out or gave up found.
+NO_FINDINGS = Findings(opportunities=[], evaluated=0)
+# What a run computed: the market data it ran over and what the strategy found.
+Computed = tuple[MarketSnapshot, Findings]
 
 
 class StrategyRunner:
@@ -256,14 +259,17 @@ class StrategyRunner:
                 error=f"{type(outcome).__name__}: {outcome}",
             )
         snapshot, found = outcome
+        # The source's exclusions are every strategy's skips (for the symbols asked).
+        found = with_excluded(found, snapshot.excluded, item.symbols)
         if self._evidence is not None:
-            found = self._evidence.attach(item.strategy, found)
+            attached = self._evidence.attach(item.strategy, found.opportunities)
+            found = msgspec.structs.replace(found, opportunities=attached)
         return self.report_message(
             item,
             attempt,
             StrategyStatus.COMPLETED,
             elapsed,
-            opportunities=found,
+            findings=found,
             as_of_ms=snapshot.as_of_ms,
             source=snapshot.source,
         )
@@ -292,7 +298,7 @@ class StrategyRunner:
         self._inline.record(spec.name, symbols, elapsed_s)
         return snapshot, found
 
-    def run_inline(self, item: WorkItem, snapshot: MarketSnapshot) -> list[Opportunity]:
+    def run_inline(self, item: WorkItem, snapshot: MarketSnapshot) -> Findings:
         """Run the strategy on the loop; TimeoutError when it ran past its budget."""
         spec = self._registry.get(item.strategy)
         budget_s = run_budget_s(spec, item)
@@ -337,11 +343,13 @@ class StrategyRunner:
         duration_ms: float,
         *,
         error: str | None = None,
-        opportunities: list | None = None,  # type: ignore[type-arg]
+        findings: Findings | None = None,
         as_of_ms: int | None = None,
         source: str | None = None,
     ) -> Report:
         metric_values.child(STRATEGY_DURATION, item.strategy).observe(duration_ms / MS_PER_S)
+        found = findings or NO_FINDINGS
+        summary = summarise(found.skipped)
         return Report(
             report_id=f"{item.strategy}:{attempt}",
             strategy=item.strategy,
@@ -350,10 +358,13 @@ class StrategyRunner:
             worker=self._settings.worker_id,
             at_ms=now_ms(),
             duration_ms=round(duration_ms, 3),
-            opportunities=opportunities or [],
+            opportunities=found.opportunities,
             error=error,
             market_data_as_of_ms=as_of_ms,
             data_source=source,
+            evaluated=found.evaluated,
+            skipped=summary.examples,
+            skipped_counts=summary.counts,
         )
 
     async def append_reports(self, scan_id: str, reports: Sequence[Report]) -> None:
@@ -378,7 +389,7 @@ def run_budget_s(spec: StrategySpec, item: WorkItem) -> float:
     return min(spec.timeout_s, (item.deadline_ms - now_ms()) / MS_PER_S)
 
 
-def timed_run(spec: StrategySpec, snapshot: MarketSnapshot) -> tuple[list[Opportunity], float]:
+def timed_run(spec: StrategySpec, snapshot: MarketSnapshot) -> tuple[Findings, float]:
     """Run a strategy; its result and how long it took (wall clock, in seconds)."""
     started = time.perf_counter()
     found = spec.run(snapshot)

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import msgspec
 
-from evidence import calibration, shim
+from evidence import calibration
 from evidence.records import Evaluation, EvaluationStatus
 from evidence.summary import evidence_of
+from evidence.walk_forward import simulable
 from strategies.opportunity import EvidenceStatus, Opportunity
 
 PERCENT = 100.0
 PROBABILITY_DECIMALS, VALUE_DECIMALS = 4, 4
 NO_LEVELS_NOTE = (
-    "an idea without a price stop and target (a hedged or multi-leg position, a "
-    "rebalance) is not simulated: there are no levels to follow its result to"
+    "an idea without a price stop, target and horizon (a hedged or multi-leg position, "
+    "a rebalance) is not simulated: there are no levels to follow its result to"
 )
 
 
@@ -51,8 +52,10 @@ def attach(opportunity: Opportunity, evaluation: Evaluation) -> Opportunity:
     )
     with_evidence = msgspec.structs.replace(opportunity, evidence=mine, evidence_all=overall)
     stop, target, entry = opportunity.stop, opportunity.target, opportunity.entry
-    if stop is None or target is None or shim.hedged(opportunity) or stop == entry:
-        return unavailable(with_evidence, NO_LEVELS_NOTE)
+    if not simulable(opportunity):
+        why = opportunity.levels_note
+        return unavailable(with_evidence, f"{NO_LEVELS_NOTE} ({why})" if why else NO_LEVELS_NOTE)
+    assert stop is not None and target is not None
     risk_pct = abs(entry - stop) / entry * PERCENT
     reward_pct = abs(target - entry) / entry * PERCENT
     assert evaluation.calibration is not None

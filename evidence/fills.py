@@ -26,14 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from strategies.indicators import Bars  # the bars after the decision, oldest first
+from strategies.opportunity import OrderType
 
 LONG, SHORT = 1, -1
-
-
-class OrderType(enum.StrEnum):
-    MARKET = "market"
-    LIMIT = "limit"
-    STOP = "stop"
 
 
 class Exit(enum.StrEnum):

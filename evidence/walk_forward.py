@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from evidence import calibration, shim
+from evidence import calibration
 from evidence.fills import LONG, SHORT, Filled, NotTraded, Order, simulate
 from evidence.records import Evaluation, EvaluationStatus, Trade
 from evidence.stats import worst_losing_run
@@ -101,6 +101,20 @@ class Paths:
         return self._hourly.get(spot)
 
 
+def simulable(opportunity: Opportunity) -> bool:
+    """An idea with a price stop and target on either side of its entry, and a horizon:
+    one whose result can be followed. Hedged or multi-leg positions, rebalances and
+    de-risking sales carry no such levels (their levels_note says why)."""
+    stop, target, entry = opportunity.stop, opportunity.target, opportunity.entry
+    return (
+        stop is not None
+        and target is not None
+        and entry > 0
+        and stop != entry
+        and opportunity.horizon_bars > 0
+    )
+
+
 def spot_of(symbol: str) -> str:
     """A perpetual's idea is followed on its spot pair ('BTC/USDT:USDT' -> 'BTC/USDT')."""
     return symbol.split(PERP_SEPARATOR, 1)[0]
@@ -144,7 +158,7 @@ class Replay:
         for point in points:
             as_of = int(point)
             try:
-                found = shim.opportunities_of(run(self.truncator.until(as_of)))
+                found = run(self.truncator.until(as_of)).opportunities
             except Exception:  # a rule failing on a short history says nothing about the rest
                 self.tally.rule_errors += 1
                 continue
@@ -179,35 +193,19 @@ class Replay:
 
     def order_of(self, opportunity: Opportunity, path: Path | None, as_of_ms: int) -> Order | None:
         """The idea as an order to simulate; None when it has no price levels to follow
-        (a row of a multi-leg idea with its own levels, a grid's order, is followed)."""
-        stop, target = opportunity.stop, opportunity.target
-        if path is None or stop is None or target is None or shim.hedged(opportunity):
+        or no horizon (a row of a multi-leg idea with its own levels, a grid's order, is
+        followed as that one order)."""
+        if path is None or not simulable(opportunity):
             return None
-        if stop == opportunity.entry or opportunity.entry <= 0:
-            return None
-        direction = LONG if opportunity.side == "long" else SHORT
-        last_close = self.last_close(opportunity.symbol, as_of_ms)
+        assert opportunity.stop is not None and opportunity.target is not None
         return Order(
-            direction=direction,
+            direction=LONG if opportunity.side == "long" else SHORT,
             entry=opportunity.entry,
-            stop=stop,
-            target=target,
-            order_type=shim.order_type_of(opportunity, last_close),
-            horizon_bars=shim.horizon_bars_of(opportunity) * path.per_hour,
+            stop=opportunity.stop,
+            target=opportunity.target,
+            order_type=opportunity.order_type,
+            horizon_bars=opportunity.horizon_bars * path.per_hour,
         )
-
-    def last_close(self, symbol: str, as_of_ms: int) -> float:
-        """The close the rule saw last for ``symbol`` (its perpetual's, for a perp idea)."""
-        if PERP_SEPARATOR in symbol:
-            perp = self.snapshot.perp_1h.get(spot_of(symbol))
-            if perp is not None and len(perp):
-                rows = int(np.searchsorted(np.asarray(perp)[:, TIME], as_of_ms, side="right"))
-                return float(perp[max(rows - 1, 0)][1])
-        path = self.paths.for_trade(symbol, as_of_ms)
-        if path is None:
-            return math.nan
-        rows = int(np.searchsorted(path.bars.time, as_of_ms, side="right"))
-        return float(path.bars.close[max(rows - 1, 0)])
 
     def fees_of(self, symbol: str) -> float:
         """One fill's cost: the market's taker fee plus the slippage setting."""

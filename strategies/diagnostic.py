@@ -10,8 +10,9 @@ import time
 from collections.abc import Callable
 
 from strategies.errors import DiagnosticFailure
+from strategies.findings import Findings
 from strategies.market_data import MarketSnapshot
-from strategies.opportunity import Opportunity
+from strategies.opportunity import Opportunity, make_opportunity
 from strategies.registry import StrategySpec
 
 # The CPU a "cpu_1ms" strategy burns, standing in for a light real strategy.
@@ -24,32 +25,38 @@ HANG_TIMEOUT_S = 0.3
 FANOUT_COPIES = 14
 
 
-def noop(snapshot: MarketSnapshot) -> list[Opportunity]:
-    return []
+# Diagnostic strategies judge nothing: they look at no symbol and skip none.
+NOTHING = Findings(opportunities=[], evaluated=0)
 
 
-def cpu_1ms(snapshot: MarketSnapshot) -> list[Opportunity]:
+def noop(snapshot: MarketSnapshot) -> Findings:
+    return NOTHING
+
+
+def cpu_1ms(snapshot: MarketSnapshot) -> Findings:
     end = time.perf_counter() + CPU_BURN_S
     while time.perf_counter() < end:
         pass
-    return []
+    return NOTHING
 
 
-def sleeper(seconds: float) -> Callable[[MarketSnapshot], list[Opportunity]]:
-    def run(snapshot: MarketSnapshot) -> list[Opportunity]:
+def sleeper(seconds: float) -> Callable[[MarketSnapshot], Findings]:
+    def run(snapshot: MarketSnapshot) -> Findings:
         time.sleep(seconds)
-        return [marker_opportunity(snapshot, f"slept {seconds:g} s")]
+        return Findings(
+            opportunities=[marker_opportunity(snapshot, f"slept {seconds:g} s")], evaluated=1
+        )
 
     return run
 
 
-def explode(snapshot: MarketSnapshot) -> list[Opportunity]:
+def explode(snapshot: MarketSnapshot) -> Findings:
     raise DiagnosticFailure("the explode strategy always fails")
 
 
 def marker_opportunity(snapshot: MarketSnapshot, rationale: str) -> Opportunity:
     """A fixed, valid opportunity so tests can count results."""
-    return Opportunity(
+    return make_opportunity(
         strategy="diagnostic",
         symbol=snapshot.symbols[0] if snapshot.symbols else "BTC/USDT",
         side="long",
@@ -57,12 +64,11 @@ def marker_opportunity(snapshot: MarketSnapshot, rationale: str) -> Opportunity:
         stop=95.0,
         target=110.0,
         confidence=0.5,
-        expected_return=0.1,
-        risk_reward=2.0,
         horizon="diagnostic",
         rationale=rationale,
         data_source=snapshot.source,
         as_of="1970-01-01T00:00:00+00:00",
+        horizon_bars=1,
     )
 
 

@@ -48,3 +48,14 @@ class MarketDataUnavailable(StrategyError):
         self.source = source
         self.reason = reason
         super().__init__(f"market data source {source!r}: {reason}")
+
+
+class LevelsUnexplained(StrategyError):
+    """An opportunity without a stop or a target must say why (its levels_note)."""
+
+    def __init__(self, strategy: str, symbol: str) -> None:
+        self.strategy = strategy
+        self.symbol = symbol
+        super().__init__(
+            f"{strategy} on {symbol}: an opportunity without a stop or target needs a levels_note"
+        )

@@ -10,8 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
 if TYPE_CHECKING:
     from strategies.findings import Skip
+
+# What a source without a symbol's series serves: a table of no candles.
+NO_CANDLES = np.empty((0, 6))
+NO_CANDLES.setflags(write=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +46,21 @@ class MarketSnapshot:
     # Symbols the source could not serve as asked (an unusable file, stale data):
     # every strategy of the scan reports them as skipped, with this reason.
     excluded: tuple[Skip, ...] = ()
+
+    def hourly(self, symbol: str) -> Any:
+        """The symbol's hourly candles (zero rows where the source has none)."""
+        return self.candles_1h.get(symbol, NO_CANDLES)
+
+    def five_minute(self, symbol: str) -> Any:
+        """The symbol's 5-minute candles (zero rows where the source has none)."""
+        return self.candles_5m.get(symbol, NO_CANDLES)
+
+
+def perpetual_symbol(spot: str) -> str:
+    """ccxt's name of the linear perpetual on a spot pair, settled in its quote:
+    'BTC/USDT' -> 'BTC/USDT:USDT'."""
+    quote = spot.rsplit("/", 1)[-1]
+    return f"{spot}:{quote}"
 
 
 class MarketDataProvider(Protocol):

@@ -6,10 +6,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from strategies.errors import UnknownStrategy
+from strategies.findings import Findings
 from strategies.market_data import MarketSnapshot
-from strategies.opportunity import Opportunity
 
-StrategyFn = Callable[[MarketSnapshot], list[Opportunity]]
+# A strategy: one snapshot in, its findings out (opportunities, what it looked at,
+# why it skipped the rest). Pure: the evidence work calls it on past snapshots too.
+StrategyFn = Callable[[MarketSnapshot], Findings]
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,17 +136,34 @@ class LocalCluster:
 
 @dataclass
 class LocalSentinel:
-    """A primary, one replica, and one Sentinel (quorum 1) watching them."""
+    """A primary, one replica, and one Sentinel (quorum 1) watching them; with
+    ``password`` the primary and replica require it, with ``sentinel_password``
+    the Sentinel requires its own."""
 
     data_dir: Path
     primary_port: int = 0
     replica_port: int = 0
     sentinel_port: int = 0
+    password: str | None = None
+    sentinel_password: str | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
-        return f"redis+sentinel://127.0.0.1:{self.sentinel_port}/{SENTINEL_SERVICE}"
+        userinfo = f":{self.password}@" if self.password else ""
+        query = f"?sentinel_password={self.sentinel_password}" if self.sentinel_password else ""
+        return (
+            f"redis+sentinel://{userinfo}127.0.0.1:{self.sentinel_port}/{SENTINEL_SERVICE}{query}"
+        )
+
+    def auth_options(self) -> list[str]:
+        if not self.password:
+            return []
+        return ["--requirepass", self.password, "--masterauth", self.password]
+
+    def client(self, port: int) -> redis.Redis:
+        password = self.sentinel_password if port == self.sentinel_port else self.password
+        return redis.Redis(port=port, password=password, decode_responses=True)
 
     def start(self) -> LocalSentinel:
         server = required_binary("redis-server")
@@ -156,7 +173,10 @@ class LocalSentinel:
             port = free_node_port(taken)
             taken.add(port)
             setattr(self, name, port)
-        self.processes.append(start_redis(server, self.primary_port, self.data_dir / "primary"))
+        auth = self.auth_options()
+        self.processes.append(
+            start_redis(server, self.primary_port, self.data_dir / "primary", *auth)
+        )
         self.processes.append(
             start_redis(
                 server,
@@ -165,22 +185,27 @@ class LocalSentinel:
                 "--replicaof",
                 "127.0.0.1",
                 str(self.primary_port),
+                *auth,
             )
         )
         for port in (self.primary_port, self.replica_port):
-            poll(lambda client: bool(client.ping()), port, "redis-server to answer PING")
-        poll(
+            self.poll(lambda client: bool(client.ping()), port, "redis-server to answer PING")
+        self.poll(
             lambda client: client.info("replication")["master_link_status"] == "up",
             self.replica_port,
             "the replica to sync with the primary",
         )
         self.processes.append(self.start_sentinel(server))
-        poll(
+        self.poll(
             lambda client: client.sentinel_master(SENTINEL_SERVICE)["num-slaves"] >= 1,
             self.sentinel_port,
             "the Sentinel to see the primary and its replica",
         )
         return self
+
+    def poll(self, probe, port: int, what: str) -> None:  # type: ignore[no-untyped-def]
+        password = self.sentinel_password if port == self.sentinel_port else self.password
+        poll(probe, port, what, password=password)
 
     def start_sentinel(self, server: str) -> subprocess.Popen[bytes]:
         sentinel_dir = self.data_dir / "sentinel"
@@ -195,6 +220,8 @@ class LocalSentinel:
             f"sentinel monitor {service} 127.0.0.1 {self.primary_port} 1\n"
             f"sentinel down-after-milliseconds {service} {SENTINEL_DOWN_AFTER_MS}\n"
             f"sentinel failover-timeout {service} {SENTINEL_FAILOVER_TIMEOUT_MS}\n"
+            + (f"sentinel auth-pass {service} {self.password}\n" if self.password else "")
+            + (f"requirepass {self.sentinel_password}\n" if self.sentinel_password else "")
         )
         return subprocess.Popen(
             [server, str(config), "--sentinel"],
@@ -203,7 +230,7 @@ class LocalSentinel:
         )
 
     def current_primary_port(self) -> int:
-        client = redis.Redis(port=self.sentinel_port, decode_responses=True)
+        client = self.client(self.sentinel_port)
         try:
             _host, port = client.sentinel_get_master_addr_by_name(SENTINEL_SERVICE)
         finally:
@@ -217,11 +244,11 @@ class LocalSentinel:
         after its next INFO round, ~10 s, while the old primary kept taking writes
         that the resync then drops), and only then release the paused writes,
         which now fail with READONLY and move to the new primary."""
-        old = redis.Redis(port=self.current_primary_port(), decode_responses=True)
+        old = self.client(self.current_primary_port())
         try:
             old.execute_command("CLIENT", "PAUSE", str(SWITCHOVER_PAUSE_MS), "WRITE")
             offset = old.info("replication")["master_repl_offset"]
-            poll(
+            self.poll(
                 lambda client: client.info("replication")["slave_repl_offset"] >= offset,
                 self.replica_port,
                 "the replica to catch up with the paused primary",
@@ -236,7 +263,7 @@ class LocalSentinel:
         """Ask the Sentinel to promote the replica, and wait until it names it."""
         before = self.current_primary_port()
         # A Sentinel refuses (NOGOODSLAVE) until it has heard from the replica itself.
-        poll(
+        self.poll(
             lambda client: client.sentinel_failover(SENTINEL_SERVICE),
             self.sentinel_port,
             "the Sentinel to accept the failover",
@@ -276,9 +303,11 @@ def start_redis(server: str, port: int, node_dir: Path, *extra: str) -> subproce
     )
 
 
-def poll(probe, port: int, what: str) -> None:  # type: ignore[no-untyped-def]
+def poll(probe, port: int, what: str, password: str | None = None) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    client = redis.Redis(port=port, socket_connect_timeout=0.2, decode_responses=True)
+    client = redis.Redis(
+        port=port, password=password, socket_connect_timeout=0.2, decode_responses=True
+    )
     try:
         while time.monotonic() < deadline:
             try:

@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from config.errors import SettingsError
-from config.settings import DEV_JWT_SECRET, load_settings
+from config.settings import JWT_SECRET_MIN_BYTES, load_settings
 
 
 def test_contract_names_are_read_from_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -44,19 +44,58 @@ def test_contract_names_are_read_from_the_environment(tmp_path) -> None:  # type
 
 def test_toml_file_is_overridden_by_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "settings.toml"
-    path.write_text('jwt_secret = "from-toml-secret"\nport = 7000\n')
+    path.write_text('jwt_secret = "from-toml-secret-of-at-least-32-bytes"\nport = 7000\n')
     settings = load_settings({"PORT": "7001"}, toml_path=path)
-    assert settings.jwt_secret == "from-toml-secret" and settings.port == 7001
+    assert settings.jwt_secret == "from-toml-secret-of-at-least-32-bytes" and settings.port == 7001
 
 
-def test_a_secret_is_required_outside_development(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("dev_mode", ["0", "1"])
+def test_a_secret_of_32_bytes_is_required_in_every_mode(dev_mode: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """No mode falls back to a constant secret: `oppscan serve --dev` supplies a
+    random one from the data directory instead."""
+    none = tmp_path / "none.toml"
+    for secret in ("", "s" * (JWT_SECRET_MIN_BYTES - 1), "é" * (JWT_SECRET_MIN_BYTES // 2 - 1)):
+        with pytest.raises(SettingsError) as caught:
+            load_settings({"DEV_MODE": dev_mode, "JWT_SECRET": secret}, toml_path=none)
+        assert caught.value.name == "JWT_SECRET"
+        assert "32 bytes" in str(caught.value)
+    enough = "é" * (JWT_SECRET_MIN_BYTES // 2)  # 32 bytes in UTF-8, 16 characters
+    assert load_settings({"DEV_MODE": dev_mode, "JWT_SECRET": enough}, toml_path=none).jwt_secret
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "::", "example.com", "127.0.0.1.nip.io"])
+def test_development_mode_refuses_a_host_that_is_not_loopback(host: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"JWT_SECRET": "s" * 32, "DEV_MODE": "1", "HOST": host}
     with pytest.raises(SettingsError) as caught:
-        load_settings({}, toml_path=tmp_path / "none.toml")
-    assert caught.value.name == "JWT_SECRET"
-    assert (
-        load_settings({"DEV_MODE": "1"}, toml_path=tmp_path / "none.toml").jwt_secret
-        == DEV_JWT_SECRET
-    )
+        load_settings(env, toml_path=tmp_path / "none.toml")
+    assert caught.value.name == "HOST" and host in str(caught.value)
+    assert load_settings({**env, "DEV_MODE": "0"}, toml_path=tmp_path / "none.toml").host == host
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"])
+def test_development_mode_accepts_loopback_hosts(host: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"JWT_SECRET": "s" * 32, "DEV_MODE": "1", "HOST": host}
+    assert load_settings(env, toml_path=tmp_path / "none.toml").dev_mode
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "hunter2-secret",
+        "http://:hunter2-secret@db:6379/0",
+        "redis+sentinel://:hunter2-secret@/svc",
+        "redis+sentinel://:hunter2-secret@s1:26379/svc?sentinel_pasword=x",
+        "redis://:hunter2-secret@db:port/0",
+        "redis+cluster://:hunter2-secret@db:7000?socket_timeout=soon",
+    ],
+)
+def test_a_redis_url_no_client_could_use_is_refused_with_its_password_hidden(
+    url: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"JWT_SECRET": "s" * 32, "REDIS_URL": url}, toml_path=tmp_path / "none.toml")
+    assert caught.value.name == "REDIS_URL"
+    assert "hunter2" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -18,12 +18,13 @@ from coordinator.redis_client import connect
 from coordinator.scans import Scans
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
-from web import compat, handlers, health, openapi, page, websocket
+from web import bad_requests, compat, handlers, health, openapi, page, websocket
 from web.admin import create_admin_app
-from web.auth import VERIFIER, TokenVerifier, auth_middleware
+from web.auth import VERIFIER, WEBSOCKET_ROUTE_NAME, TokenVerifier, auth_middleware
 from web.errors import error_middleware
 from web.feed import FeedHub
 from web.keys import COORDINATOR, FEED, REDIS, SCANS, SETTINGS
+from web.limits import limits_ctx
 from web.metrics import metrics_endpoint, metrics_middleware
 from web.schemas import encoder as json_encoder
 
@@ -34,7 +35,7 @@ ROUTES = [
     web.delete("/api/v1/scans/{scan_id}", handlers.cancel_scan),
     web.get("/api/v1/scans/{scan_id}/results", handlers.get_results),
     web.get("/api/v1/scans/{scan_id}/lifecycle", handlers.get_lifecycle),
-    web.get("/api/v1/scans/{scan_id}/ws", websocket.scan_feed),
+    web.get("/api/v1/scans/{scan_id}/ws", websocket.scan_feed, name=WEBSOCKET_ROUTE_NAME),
     web.post("/api/v1/opportunities/discover", compat.discover),
     web.get("/api/v1/opportunities/status/{scan_id}", compat.status),
     web.get("/api/v1/opportunities/results/{scan_id}", compat.results),
@@ -124,6 +125,7 @@ def create_app(
     provider: MarketDataProvider | None = None,
 ) -> web.Application:
     """The application; tests may inject a strategy registry and market-data provider."""
+    bad_requests.install()
     app = web.Application(
         middlewares=[metrics_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
@@ -131,7 +133,7 @@ def create_app(
     app[SETTINGS] = settings
     app[VERIFIER] = TokenVerifier(settings)
     app[websocket.SOCKETS] = weakref.WeakSet()
-    app.cleanup_ctx.extend([redis_ctx, coordinator_ctx(registry, provider), feed_ctx])
+    app.cleanup_ctx.extend([redis_ctx, coordinator_ctx(registry, provider), feed_ctx, limits_ctx])
     # Waits end first: closing each socket waits for its peer's close frame.
     app.on_shutdown.extend([end_waits, websocket.close_sockets])
     app.router.add_routes(ROUTES)

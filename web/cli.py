@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -22,6 +23,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from config.data_dir import DATA_DIR_ENV, DEFAULT_DATA_DIR, DEV_SECRET_FILE, read_secret
 from config.errors import SettingsError
 from config.settings import load_settings
 from coordinator.embedded_redis import EmbeddedRedisError
@@ -34,6 +36,7 @@ from web.cli_params import COMMA_LIST, DURATION
 
 T = TypeVar("T")
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED, EXIT_CANCELLED = 0, 3, 4, 5
+EXIT_USAGE = 2  # click's, for bad usage; also `serve` refusing its settings
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
 EXIT_CODES = {
     "completed": EXIT_OK,
@@ -83,25 +86,45 @@ def main() -> None:
     """Opportunity Scanner: run the service, mint tokens, start and follow scans."""
 
 
+def data_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=DATA_DIR_ENV,
+        default=DEFAULT_DATA_DIR,
+        show_default=True,
+        help=f"The data directory (default: ${DATA_DIR_ENV}): the embedded redis-server's "
+        "files and password, and the development secret.",
+    )(command)
+
+
 @main.command()
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
     help="Gunicorn worker processes (default: $WEB_CONCURRENCY, else 2).",
 )
+@click.option("--host", help="Address to listen on (default: $HOST, else 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: $PORT, else 8080).")
 @click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="OPPSCAN_DATA_DIR",
-    default=serve_module.DEFAULT_DATA_DIR,
-    show_default=True,
-    help="Where the embedded redis-server keeps its append-only file (REDIS_URL unset).",
+    "--dev",
+    is_flag=True,
+    help="Development mode (as DEV_MODE=1): loopback only, a random secret kept in the "
+    "data directory, non-admin tokens from the page, a token printed.",
 )
-def serve(workers: int | None, data_dir: Path) -> None:
-    """Run the service (what `make run` runs); an embedded redis-server if REDIS_URL is unset."""
+@data_dir_option
+def serve(
+    workers: int | None, host: str | None, port: int | None, dev: bool, data_dir: Path
+) -> None:
+    """Run the service (`make run` runs `serve --dev`); an embedded redis-server if
+    REDIS_URL is unset. Production unless --dev: JWT_SECRET (32+ bytes) is required."""
+    options = serve_module.ServeOptions(workers, data_dir, dev, host, port)
     try:
-        code = serve_module.serve(workers=workers, data_dir=data_dir)
-    except (SettingsError, EmbeddedRedisError) as exc:
+        code = serve_module.serve(options)
+    except SettingsError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except EmbeddedRedisError as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(code)
 
@@ -116,18 +139,37 @@ def serve(workers: int | None, data_dir: Path) -> None:
     show_default=True,
     help="Lifetime: a number and a unit, s m h or d (30s, 15m, 1h, 2d).",
 )
-def token(user: str, admin: bool, ttl: int) -> None:
-    """Mint a bearer token signed with the configured secret (JWT_SECRET, or the
-    development secret when it is unset and DEV_MODE is not 0)."""
+@data_dir_option
+def token(user: str, admin: bool, ttl: int, data_dir: Path) -> None:
+    """Mint a bearer token signed with JWT_SECRET, or, when it is unset, with the
+    development secret `oppscan serve --dev` keeps in the data directory."""
     if not user or len(user) > USER_ID_MAX_CHARS:
         raise click.BadParameter(
             f"must be 1 to {USER_ID_MAX_CHARS} characters", param_hint="--user"
         )
+    env = dict(os.environ)
     try:
-        settings = load_settings(serve_module.development_env())
+        if not env.get("JWT_SECRET"):
+            env["JWT_SECRET"] = development_secret_for_token(data_dir)
+        settings = load_settings(env)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(mint_token(settings, user, admin=admin, ttl_s=ttl))
+
+
+def development_secret_for_token(data_dir: Path) -> str:
+    """The secret of a development service started in ``data_dir``; never made here:
+    a token signed with a secret no service knows would only be refused later."""
+    path = data_dir / DEV_SECRET_FILE
+    secret = read_secret(path)
+    if secret is None:
+        raise SettingsError(
+            "JWT_SECRET",
+            f"not set, and no development secret in {path} "
+            "(set JWT_SECRET, or start `oppscan serve --dev` with this data directory first)",
+        )
+    click.echo(f"signed with the development secret in {path}", err=True)
+    return secret
 
 
 @main.command()
@@ -217,6 +259,7 @@ async def watch_scan(service: ScanService, scan_id: str, *, show_progress: bool)
 def show_results(final: dict[str, Any], results: dict[str, Any]) -> None:
     console = Console()
     console.print(cli_render.opportunities_table(results))
+    console.print(cli_render.findings_table(final))
     for line in cli_render.strategy_problems(final):
         console.print(f"  {line}")
     console.print(

@@ -134,9 +134,9 @@ class ScanService:
         """The websocket's snapshots; stops quietly on any failure (the caller polls on)."""
         url = f"{self.base_url}/api/v1/scans/{scan_id}/ws"
         try:
-            async with self.session.ws_connect(
-                url, params={"token": self.token}, heartbeat=WS_HEARTBEAT_S
-            ) as ws:
+            # The handshake carries the session's Authorization header, as every call
+            # does: a token in the URL would end up in proxies' access logs.
+            async with self.session.ws_connect(url, heartbeat=WS_HEARTBEAT_S) as ws:
                 async for message in ws:
                     if message.type != aiohttp.WSMsgType.TEXT:
                         return

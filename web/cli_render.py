@@ -13,6 +13,7 @@ from rich.table import Table
 
 from coordinator.clock import MS_PER_S
 from coordinator.records import TERMINAL_STRATEGY_STATUSES
+from strategies.findings import top_reason
 
 Json = dict[str, Any]
 STATUS_STYLES = {
@@ -32,6 +33,8 @@ CELL_PADDING = (0, 1, 0, 0)
 NAME_MIN_WIDTH = 9
 # Six significant digits tell levels apart at a glance; --json has all ten.
 PRICE_DIGITS_SHOWN = 6
+# A stop or target the idea does not have (a pair, a carry, a hedge).
+NO_LEVEL = "—"
 
 
 def styled(status: str) -> str:
@@ -87,9 +90,7 @@ class ScanProgress:
         finished = status in TERMINAL_STRATEGY_STATUSES
         state = styled(status)
         if finished and strategy.get("duration_ms") is not None:
-            state += (
-                f" {strategy['duration_ms'] / MS_PER_S:.2f} s, {strategy['opportunities']} found"
-            )
+            state += f" {strategy['duration_ms'] / MS_PER_S:.2f} s, {findings_summary(strategy)}"
         self.progress.update(
             self.tasks[name],
             total=None if status == "running" else 1,
@@ -98,8 +99,14 @@ class ScanProgress:
         )
 
 
-def percent_or_dash(value: float | None, scale: float = 1.0) -> str:
-    return "–" if value is None else f"{value * scale:+.2f}%"
+def price_cell(price: float | None) -> str:
+    """A level, or a dash where the idea has none (its levels_note says why: --json)."""
+    return NO_LEVEL if price is None else f"{price:.{PRICE_DIGITS_SHOWN}g}"
+
+
+def percent_or_dash(value: float | None) -> str:
+    """An evidence percentage, or a dash where there is none yet (evidence_note: --json)."""
+    return NO_LEVEL if value is None else f"{value:+.2f}%"
 
 
 def opportunities_table(results: Json) -> Table:
@@ -128,16 +135,56 @@ def opportunities_table(results: Json) -> Table:
             escape(item["symbol"]),
             escape(item["side"]),
             percent_or_dash(item.get("expected_value_pct")),
-            "–" if probability is None else f"{probability:.2f}",
+            NO_LEVEL if probability is None else f"{probability:.2f}",
             f"{item['expected_return'] * PERCENT:.2f} %",
-            *(level_of(item.get(level)) for level in ("entry", "stop", "target")),
+            *(price_cell(item[level]) for level in ("entry", "stop", "target")),
             f"{item['risk_reward']:.2f}",
         )
     return table
 
 
-def level_of(price: float | None) -> str:
-    return "–" if price is None else f"{price:.{PRICE_DIGITS_SHOWN}g}"
+def findings_summary(strategy: Json) -> str:
+    """'1 fired / 10 evaluated / 9 skipped (no_signal 8)': what a strategy said."""
+    counts: dict[str, int] = strategy.get("skipped_counts") or {}
+    text = (
+        f"{strategy['opportunities']} fired / {strategy.get('evaluated', 0)} evaluated / "
+        f"{sum(counts.values())} skipped"
+    )
+    reason = top_reason(counts)
+    return f"{text} ({reason} {counts[reason]})" if reason else text
+
+
+def findings_table(snapshot: Json) -> Table:
+    """Per strategy: fired / evaluated / skipped, the top reason and one example of it."""
+    table = Table(
+        title="what each strategy looked at",
+        box=box.SIMPLE_HEAD,
+        padding=CELL_PADDING,
+        show_edge=False,
+    )
+    table.add_column("strategy", overflow="fold", min_width=NAME_MIN_WIDTH)
+    for header in ("fired", "evaluated", "skipped"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("top reason", overflow="fold")
+    for strategy in snapshot["strategies"]:
+        counts: dict[str, int] = strategy.get("skipped_counts") or {}
+        reason = top_reason(counts)
+        example = next(
+            (skip for skip in strategy.get("skipped") or [] if skip["code"] == reason), None
+        )
+        table.add_row(
+            escape(strategy["name"]),
+            str(strategy["opportunities"]),
+            str(strategy.get("evaluated", 0)),
+            str(sum(counts.values())),
+            escape(
+                f"{reason} ({counts[reason]})"
+                + (f": {example['symbol']} {example['message']}" if example else "")
+            )
+            if reason
+            else "",
+        )
+    return table
 
 
 def strategy_problems(snapshot: Json) -> list[str]:

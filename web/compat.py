@@ -9,16 +9,18 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from coordinator.codec import results_decoder, snapshot_decoder
+from coordinator.codec import snapshot_decoder
 from coordinator.errors import ScanNotFound
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanSnapshot, ScanStatus
 from web.auth import principal_of
 from web.handlers import JSON
 from web.keys import COORDINATOR, SCANS
 from web.requests import read_scan_request
-from web.schemas import OldResults, OldStatus
+from web.schemas import OldOpportunity, OldResults, OldStatus
 
 encoder = msgspec.json.Encoder()
+# Stored opportunities read in the old shape: fields it lacks are dropped.
+old_opportunities_decoder = msgspec.json.Decoder(list[OldOpportunity])
 
 
 def old_status_of(snapshot: ScanSnapshot) -> OldStatus:
@@ -76,6 +78,6 @@ async def results(request: web.Request) -> web.Response:
             partial=snapshot.status != ScanStatus.COMPLETED,
             progress=snapshot.progress,
             market_data_as_of=snapshot.market_data_as_of,
-            opportunities=results_decoder.decode(raw),
+            opportunities=old_opportunities_decoder.decode(raw),
         )
     )

@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 
 from coordinator import keys
 from coordinator.autopipe import AutoPipeline
+from coordinator.failure_streak import FailureStreak
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from web.ws_frame import text_frame
 
@@ -121,6 +122,8 @@ class FeedHub:
         self._followers: dict[str, set[Subscriber]] = {}
         self._changes: asyncio.Queue[str] = asyncio.Queue()
         self.reconnects = 0
+        # Redis away: the first failed listen is logged, and the recovery, not each retry.
+        self._streak = FailureStreak("feed_reconnect", "feed_reconnected")
         self._resubscribed = False
         # The live pub/sub connection and its channels, while the hub listens.
         self._pubsub = None  # type: ignore[var-annotated]
@@ -208,13 +211,14 @@ class FeedHub:
                 await self.listen(stop)
             except (RedisError, OSError) as exc:
                 self.reconnects += 1
-                log.warning("feed_reconnect", error=repr(exc))
+                self._streak.failed(exc)
                 await asyncio.sleep(HUB_RECONNECT_BACKOFF_S)
 
     async def listen(self, stop: asyncio.Event) -> None:
         # Subscription confirmations are needed: each one triggers its scan's re-read.
         async with self._redis.pubsub(ignore_subscribe_messages=False) as pubsub:
             await pubsub.subscribe(self._own_channel)
+            self._streak.succeeded()
             # redis-py reconnects and resubscribes by itself, raising nothing:
             # hear of it, since what was published meanwhile is lost.
             connection = getattr(pubsub, "connection", None)

@@ -8,16 +8,19 @@ import msgspec
 from aiohttp import web
 
 from coordinator.codec import results_decoder, snapshot_decoder
+from coordinator.connection_slots import ConnectionKind
 from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from coordinator.scans import SnapshotRead
 from web import ranking
 from web.auth import principal_of
 from web.feed import Frame
 from web.keys import COORDINATOR, FEED, SCANS, SETTINGS
+from web.limits import holding
 from web.metrics import PREFERENCE_APPLIED, WAITING_REQUESTS
 from web.requests import (
     LIMIT_DEFAULT,
     WAIT_PREFERENCE,
+    ScanRequest,
     idempotency_key,
     int_query,
     preferred_wait_s,
@@ -59,7 +62,8 @@ def applied(response: web.Response, wait_s: int) -> web.Response:
 async def wait_on(
     request: web.Request, scan_id: str, done: Callable[[Frame], bool], wait_s: int
 ) -> Frame | None:
-    """The request's wait (`Prefer: wait`) for a snapshot of the scan that is `done`."""
+    """The request's wait (`Prefer: wait`) for a snapshot of the scan that is `done`;
+    the caller holds one of the user's wait slots (web.limits.holding)."""
     WAITING_REQUESTS.inc()
     try:
         return await request.config_dict[FEED].wait_for(scan_id, done, wait_s)
@@ -69,9 +73,18 @@ async def wait_on(
 
 async def create_scan(request: web.Request) -> web.Response:
     """Start a scan. With `Prefer: wait=N` the answer waits up to N seconds for the scan
-    to end: 201 with its terminal snapshot, or 202 with the newest one when it has not."""
+    to end: 201 with its terminal snapshot, or 202 with the newest one when it has not.
+    Such a request takes one of the user's wait slots before the scan is created, so
+    one over the limit is a 429 that started nothing."""
     wait_s = preferred_wait_s(request, request.config_dict[SETTINGS].prefer_wait_max_s)
     body = await read_scan_request(request)
+    if not wait_s:
+        return await start_scan(request, body, wait_s)
+    async with holding(request, ConnectionKind.WAIT):
+        return await start_scan(request, body, wait_s)
+
+
+async def start_scan(request: web.Request, body: ScanRequest, wait_s: int | None) -> web.Response:
     user = principal_of(request).user_id
     outcome = await request.config_dict[SCANS].create(
         user, body.strategies, body.symbols, idempotency_key(request)
@@ -102,9 +115,10 @@ async def get_scan(request: web.Request) -> web.Response:
     if request.headers.get("If-None-Match") != etag_of(found.version):
         return snapshot_response(found)
     if wait_s and found.status not in TERMINAL_SCAN_STATUSES:
-        frame = await wait_on(
-            request, found.scan_id, lambda frame: frame.version > found.version, wait_s
-        )
+        async with holding(request, ConnectionKind.WAIT):
+            frame = await wait_on(
+                request, found.scan_id, lambda frame: frame.version > found.version, wait_s
+            )
         if frame is not None and frame.version > found.version:
             return applied(body_response(frame.body, frame.version), wait_s)
     response = web.Response(status=304, headers={"ETag": etag_of(found.version)})

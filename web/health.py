@@ -9,9 +9,12 @@ from web.handlers import JSON
 from web.keys import COORDINATOR, REDIS
 from web.schemas import Health, Readiness, encoder
 
-RECOVERY_HINT = (
-    "Redis lost its data (generation marker missing); run `python -m coordinator.recover`"
-)
+# Reason codes: the answer names what is wrong, never where (no host, port, URL or
+# password: a Redis error's text carries the address it failed on) nor a traceback.
+# The operator finds the details in the workers' logs; recovery after data loss is
+# `python -m coordinator.recover` (README, Operations).
+REDIS_UNREACHABLE = "redis_unreachable"
+REDIS_DATA_LOST = "redis_data_lost"
 
 
 def respond(body: Health | Readiness, status: int = 200) -> web.Response:
@@ -27,8 +30,8 @@ async def readyz(request: web.Request) -> web.Response:
     coordinator = request.config_dict[COORDINATOR]
     try:
         await request.config_dict[REDIS].ping()
-    except (RedisError, OSError) as exc:
-        return respond(Readiness(ready=False, reason=f"redis unreachable: {exc}"), 503)
+    except (RedisError, OSError):
+        return respond(Readiness(ready=False, reason=REDIS_UNREACHABLE), 503)
     if coordinator.generation.lost:
-        return respond(Readiness(ready=False, reason=RECOVERY_HINT), 503)
-    return respond(Readiness(ready=True, worker_id=coordinator.settings.worker_id))
+        return respond(Readiness(ready=False, reason=REDIS_DATA_LOST), 503)
+    return respond(Readiness(ready=True))

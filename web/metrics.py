@@ -28,6 +28,10 @@ log = structlog.get_logger(__name__)
 # Request latency buckets: a cached status read is ~1 ms; anything past 2.5 s is an outage.
 REQUEST_SECONDS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 UNMATCHED_ROUTE = "unmatched"
+# HTTP lets a client name any method; a label per invented one would grow /metrics
+# without bound, so methods outside these count as "other".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 # A response that waited because its request asked (`Prefer: wait`) carries this header.
 PREFERENCE_APPLIED = "Preference-Applied"
 
@@ -50,6 +54,10 @@ WAITING_REQUESTS = Gauge(
 )
 
 
+def method_of(request: web.Request) -> str:
+    return request.method if request.method in KNOWN_METHODS else OTHER_METHOD
+
+
 def route_of(request: web.Request) -> str:
     resource = request.match_info.route.resource
     return resource.canonical if resource is not None else UNMATCHED_ROUTE
@@ -61,13 +69,13 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     started = time.perf_counter()
     response = await handler(request)
     elapsed = time.perf_counter() - started
-    route = route_of(request)
-    metric_values.child(HTTP_REQUESTS, route, request.method, str(response.status)).inc()
+    route, method = route_of(request), method_of(request)
+    metric_values.child(HTTP_REQUESTS, route, method, str(response.status)).inc()
     if PREFERENCE_APPLIED not in response.headers:  # a wait the client asked for is not latency
-        metric_values.child(HTTP_LATENCY, route, request.method).observe(elapsed)
+        metric_values.child(HTTP_LATENCY, route, method).observe(elapsed)
     log.info(
         "http_request",
-        method=request.method,
+        method=method,
         route=route,
         scan_id=request.match_info.get("scan_id"),
         status=response.status,

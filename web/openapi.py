@@ -50,7 +50,10 @@ ERROR_TEXT = {
     410: "retention over (tombstone)",
     413: "body too large",
     422: "invalid request",
-    429: "too many scans started in the rate window",
+    429: (
+        "too many: scans started in the rate window, long-lived connections held "
+        "(websockets, `Prefer: wait`), or failed authentications from this address"
+    ),
     503: "Redis unavailable or lost its data",
 }
 
@@ -238,17 +241,18 @@ OPERATIONS: tuple[Operation, ...] = (
         "post",
         "/api/v1/dev/token",
         "devToken",
-        "Development mode: mint a token",
+        "Development mode: mint a non-admin token",
         {200: DevToken},
         DevTokenRequest,
-        (400, 404, 422),
+        (400, 403, 404, 422),
         auth=False,
     ),
     Operation(
         "get",
         "/api/v1/scans/{scan_id}/ws",
         "followScan",
-        "Websocket feed of a scan (token also as `token` query or Sec-WebSocket-Protocol)",
+        "Websocket feed of a scan (the one route that also takes its token as the `token` "
+        "query parameter or in Sec-WebSocket-Protocol: `bearer, <token>`)",
         {101: None},
         errors=(400,),
         parameters=(SCAN_ID, query("token", {"type": "string"}), *WEBSOCKET_HANDSHAKE),
@@ -264,8 +268,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "get",
         "/metrics",
         "metrics",
-        "Prometheus metrics of every worker process",
+        "Prometheus metrics of every worker process (`Authorization: Bearer <METRICS_TOKEN>` "
+        "when METRICS_TOKEN is set)",
         {200: None},
+        errors=(401, 429),
         auth=False,
         media={200: "text/plain; version=0.0.4"},
     ),
@@ -315,7 +321,8 @@ def operation_object(op: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, body in op.responses.items():
         responses[str(status)] = response_object(status, body, op)
-    for status in (*op.errors, *((401,) if op.auth else ()), 503):
+    # Any authenticated operation can meet the limit on failed authentications (429).
+    for status in (*op.errors, *((401, 429) if op.auth else ()), 503):
         responses.setdefault(str(status), error_object(status))
     document: dict[str, Any] = {
         "operationId": op.operation_id,

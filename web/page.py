@@ -36,6 +36,9 @@ async def index(request: web.Request) -> web.FileResponse:
 
 class DevTokenRequest(msgspec.Struct, forbid_unknown_fields=True):
     user: Annotated[str, msgspec.Meta(min_length=1, max_length=USER_ID_MAX_CHARS)] = "dev-user"
+    # Accepted only as false: anyone who reaches the port can call this route, so it
+    # never mints admin; an admin token comes from `oppscan token --admin`, which
+    # needs the secret itself.
     admin: bool = False
 
 
@@ -49,6 +52,13 @@ async def dev_token(request: web.Request) -> web.Response:
         raise ApiError(422, "invalid_body", str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ApiError(400, "malformed_json", str(exc)) from None
-    token = mint_token(settings, body.user, admin=body.admin, ttl_s=DEV_TOKEN_TTL_S)
+    if body.admin:
+        raise ApiError(
+            403,
+            "forbidden",
+            "this route never mints admin tokens; run `oppscan token --user U --admin` "
+            "on the machine that holds the secret",
+        )
+    token = mint_token(settings, body.user, ttl_s=DEV_TOKEN_TTL_S)
     body_out = DevToken(token=token, user=body.user, expires_in_s=DEV_TOKEN_TTL_S)
     return web.Response(body=encoder.encode(body_out), content_type="application/json")

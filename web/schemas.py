@@ -33,9 +33,9 @@ class Health(msgspec.Struct):
     status: str
 
 
-class Readiness(msgspec.Struct):
+class Readiness(msgspec.Struct, omit_defaults=True):
     ready: bool
-    worker_id: str | None = None
+    # A reason code when not ready: `redis_unreachable` or `redis_data_lost`.
     reason: str | None = None
 
 
@@ -61,6 +61,26 @@ class OldStatus(msgspec.Struct):
     message: str | None = None
 
 
+class OldOpportunity(msgspec.Struct):
+    """An opportunity in the replaced system's shape: its fields only (decoding a
+    stored opportunity into it drops the rest). A level an idea does not have is
+    null (the new routes' levels_note says why)."""
+
+    strategy: str
+    symbol: str
+    side: str
+    entry: float
+    stop: float | None
+    target: float | None
+    confidence: float | None
+    expected_return: float
+    risk_reward: float
+    horizon: str
+    rationale: str
+    data_source: str
+    as_of: str
+
+
 class OldResults(msgspec.Struct):
     success: bool
     scan_id: str
@@ -69,7 +89,7 @@ class OldResults(msgspec.Struct):
     partial: bool
     progress: Progress
     market_data_as_of: str | None
-    opportunities: list[Opportunity]
+    opportunities: list[OldOpportunity]
 
 
 encoder = msgspec.json.Encoder()

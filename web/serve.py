@@ -1,9 +1,15 @@
-"""`oppscan serve` (what `make run` runs): the service on HOST:PORT, gunicorn
-running the `web` process type, with an embedded redis-server when REDIS_URL is
-unset (kept in a data directory, append-only file on, so a restart keeps scans).
+"""`oppscan serve`: the service on HOST:PORT, gunicorn running the `web` process
+type, with an embedded redis-server when REDIS_URL is unset (loopback only, a
+random password, kept in the data directory with the append-only file on, so a
+restart keeps scans).
 
-Prints a development token and the commands to start and follow a scan. On
-SIGTERM, SIGINT (Ctrl-C) or SIGHUP, gunicorn is asked to stop gracefully (its
+Production unless `--dev` (or DEV_MODE=1): it needs a JWT_SECRET of at least 32
+bytes and prints nothing secret (Redis URLs with their password as `***`, no
+token). Development mode listens on loopback only, signs with a random secret
+kept in the data directory, and prints a non-admin token and the commands to
+start and follow a scan.
+
+On SIGTERM, SIGINT (Ctrl-C) or SIGHUP, gunicorn is asked to stop gracefully (its
 workers release their leases) and only then the embedded Redis, so nothing the
 workers write on the way out is lost. Both run in their own sessions, so a
 terminal's Ctrl-C reaches only `serve`, which stops them in that order.
@@ -17,28 +23,48 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 
+from config.data_dir import DATA_DIR_ENV, DEFAULT_DATA_DIR, with_development_secret
+from config.redis_url import redact
 from config.settings import Settings, load_settings
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.embedded_redis import EmbeddedRedis, service_redis
 from web.auth import mint_token
+from web.gunicorn_worker import WORKER_CLASS
 
-DEFAULT_DATA_DIR = Path(".data/redis")
 DEFAULT_URL = "http://127.0.0.1:8080"
 # A development token lasts a working day.
 DEV_TOKEN_TTL_S = 12 * 3600
+DEV_USER = "dev-user"
 # The gunicorn settings module, by import path, so `serve` works from any directory.
 GUNICORN_CONFIG = "python:config.gunicorn"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
-def development_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment `serve` and `token` work in: development mode unless set."""
+@dataclass(frozen=True)
+class ServeOptions:
+    workers: int | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
+    dev: bool = False
+    host: str | None = None
+    port: int | None = None
+
+
+def service_env(options: ServeOptions, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment gunicorn runs in: the command's options over the caller's,
+    and in development mode the data directory's secret when JWT_SECRET is unset."""
     env = dict(os.environ if environ is None else environ)
-    env.setdefault("DEV_MODE", "1")
-    return env
+    env[DATA_DIR_ENV] = str(options.data_dir)
+    if options.dev:
+        env["DEV_MODE"] = "1"
+    if options.host is not None:
+        env["HOST"] = options.host
+    if options.port is not None:
+        env["PORT"] = str(options.port)
+    return with_development_secret(env)
 
 
 def gunicorn_command(settings: Settings) -> list[str]:
@@ -50,7 +76,7 @@ def gunicorn_command(settings: Settings) -> list[str]:
         "--config",
         GUNICORN_CONFIG,
         "--worker-class",
-        "aiohttp.GunicornUVLoopWebWorker",
+        WORKER_CLASS,
         "--workers",
         str(settings.web_concurrency),
         "--bind",
@@ -58,23 +84,33 @@ def gunicorn_command(settings: Settings) -> list[str]:
     ]
 
 
-def banner(settings: Settings) -> str:
-    token = mint_token(settings, "dev-user", ttl_s=DEV_TOKEN_TTL_S)
-    admin = mint_token(settings, "dev-admin", admin=True, ttl_s=DEV_TOKEN_TTL_S)
+def banner(settings: Settings, data_dir: Path) -> str:
+    """What `serve` prints: where it listens and on which Redis (password hidden);
+    in development mode also a non-admin token and how to use it."""
     base = f"http://{settings.host}:{settings.port}"
+    mode = "development" if settings.dev_mode else "production"
+    lines = [f"Opportunity Scanner on {base} ({mode} mode; redis: {redact(settings.redis_url)})"]
+    if not settings.dev_mode:
+        lines.append("tokens: `oppscan token --user U` signs with this service's JWT_SECRET")
+        return "\n".join(lines)
+    token = mint_token(settings, DEV_USER, ttl_s=DEV_TOKEN_TTL_S)
     url_export = "" if base == DEFAULT_URL else f"export OPPSCAN_URL={base}\n  "
+    data_option = (
+        "" if data_dir == DEFAULT_DATA_DIR else f" --data-dir {shlex.quote(str(data_dir))}"
+    )
     curl = (
         f"curl -s -X POST {base}/api/v1/scans -H {shlex.quote('Authorization: Bearer ' + token)}"
         f" -H 'Content-Type: application/json' -d '{{}}'"
     )
     return "\n".join(
         [
-            f"Opportunity Scanner on {base} (redis: {settings.redis_url})",
-            f"development token (user dev-user):\n  {token}",
-            f"admin token (user dev-admin):\n  {admin}",
+            *lines,
+            f"development token (user {DEV_USER}, not admin):\n  {token}",
             f"start and follow a scan:\n  {url_export}export OPPSCAN_TOKEN={token}\n"
             "  oppscan scan --watch",
             f"or with curl:\n  {curl}",
+            "an admin token, on this machine:\n"
+            f"  oppscan token --user dev-admin --admin{data_option}",
         ]
     )
 
@@ -102,21 +138,22 @@ def exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through serve's finally: the embedded Redis stops
 
 
-def serve(*, workers: int | None, data_dir: Path) -> int:
-    """The service until it is stopped; returns gunicorn's exit code."""
+def serve(options: ServeOptions) -> int:
+    """The service until it is stopped; returns gunicorn's exit code. Raises
+    SettingsError (before anything starts) for settings it refuses."""
     for signum in STOP_SIGNALS:  # until gunicorn runs and takes the signals over
         signal.signal(signum, exit_on_signal)
-    env = development_env()
+    env = service_env(options)
     settings = load_settings(env)
-    if workers is not None:
-        settings = msgspec.structs.replace(settings, web_concurrency=workers)
-    embedded = None if settings.redis_url else EmbeddedRedis(data_dir, own_session=True)
+    if options.workers is not None:
+        settings = msgspec.structs.replace(settings, web_concurrency=options.workers)
+    embedded: EmbeddedRedis | None = None
     try:
-        if embedded is not None:
-            embedded.start()
+        if not settings.redis_url:
+            embedded = service_redis(options.data_dir, own_session=True).start()
             env["REDIS_URL"] = embedded.url
             settings = msgspec.structs.replace(settings, redis_url=embedded.url)
-        print(banner(settings), flush=True)
+        print(banner(settings, options.data_dir), flush=True)
         return run_gunicorn(gunicorn_command(settings), env)
     finally:
         for signum in STOP_SIGNALS:  # a second Ctrl-C must not cut the Redis shutdown short

@@ -10,10 +10,12 @@ import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from coordinator.connection_slots import ConnectionKind
 from coordinator.errors import ScanExpired, ScanNotFound
 from web.auth import principal_of
 from web.feed import Frame, Subscriber, following, frame_of
 from web.keys import FEED, SCANS
+from web.limits import holding
 from web.metrics import OPEN_WEBSOCKETS
 
 # Ping every this many seconds; a client that misses the pong is dropped.
@@ -74,12 +76,31 @@ async def scan_feed(request: web.Request) -> web.WebSocketResponse:
         first: Frame | None = frame_of((await request.config_dict[SCANS].read(scan_id, user)).body)
     except (ScanNotFound, ScanExpired):
         first = None
-    # Snapshots are small; per-message compression would cost more CPU than it saves.
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, protocols=SUBPROTOCOLS, compress=False)
-    await ws.prepare(request)
     if first is None:
-        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"scan not found")
-        return ws
+        return await refuse_not_found(request)
+    # The user's slot is taken before the upgrade, so one over the limit is an HTTP
+    # 429 with Retry-After rather than a socket closed right after it opened.
+    async with holding(request, ConnectionKind.WEBSOCKET):
+        return await follow_scan(request, scan_id, first)
+
+
+def feed_socket() -> web.WebSocketResponse:
+    # Snapshots are small; per-message compression would cost more CPU than it saves.
+    # `bearer` is the subprotocol a browser offers with its token (`bearer, <token>`):
+    # the answer names it, one of those offered, as the browser requires.
+    return web.WebSocketResponse(heartbeat=HEARTBEAT_S, protocols=SUBPROTOCOLS, compress=False)
+
+
+async def refuse_not_found(request: web.Request) -> web.WebSocketResponse:
+    ws = feed_socket()
+    await ws.prepare(request)
+    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"scan not found")
+    return ws
+
+
+async def follow_scan(request: web.Request, scan_id: str, first: Frame) -> web.WebSocketResponse:
+    ws = feed_socket()
+    await ws.prepare(request)
     transport = request.transport
     if transport is None:  # the client left during the upgrade
         return ws

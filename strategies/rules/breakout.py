@@ -1,5 +1,11 @@
 """breakout: Bollinger width in its lowest 20 % (a squeeze), then a close above
-the 20-bar Donchian high on volume > 1.5× its average."""
+the 20-bar Donchian high on volume > 1.5× its average.
+
+What to do: open a long with a market order at the breakout bar's close;
+exit at the stop or the target, or after two days (48 hourly bars).
+Single-leg. Skips: ``insufficient_history`` under 41 hourly candles,
+``no_signal`` naming which of squeeze, breakout and volume surge failed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from strategies import indicators as ind
+from strategies.findings import Findings, Skip, collect, insufficient, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity, make_opportunity
 from strategies.scoring import blend
@@ -34,17 +41,36 @@ class Params:
     # Volume at 3x its average (1.5x past the surge line) counts as full confirmation.
     surge_full_excess: float = 1.5
     confidence_floor: float = 0.4
+    # "1-2 days": a breakout that has not run in two days has failed.
+    horizon_bars: int = 2 * ind.HOURS_PER_DAY
 
 
 DEFAULTS = Params()
 
 
+def why_quiet(
+    width: float, threshold: float, close: float, prior_high: float, surge: float, params: Params
+) -> str:
+    """Which of squeeze, breakout and volume surge failed, with their numbers."""
+    failed = []
+    if not width <= threshold:
+        failed.append(f"no squeeze (width {width:.4f} > {threshold:.4f})")
+    if not close > prior_high:
+        failed.append(
+            f"close {close:.6g} not above the {params.donchian_period}-bar high {prior_high:.6g}"
+        )
+    if not surge > params.volume_surge:
+        failed.append(f"volume {surge:.1f}x its average (needs {params.volume_surge:g}x)")
+    return "; ".join(failed)
+
+
 def evaluate(
     symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS
-) -> Opportunity | None:
+) -> Opportunity | Skip:
     bars = ind.bars_of(candles)
-    if len(bars) <= params.band_period + params.donchian_period:
-        return None
+    need = params.band_period + params.donchian_period + 1
+    if len(bars) < need:
+        return insufficient(symbol, len(bars), need)
     width = ind.bollinger(bars.close, params.band_period, params.band_deviations).width
     threshold = float(
         np.nanpercentile(width[-params.squeeze_lookback_bars :], params.squeeze_percentile)
@@ -55,7 +81,7 @@ def evaluate(
     average_volume = ind.sma(bars.volume, params.volume_period)[-2]
     entry, surge = bars.close[-1], bars.volume[-1] / average_volume
     if not (squeezed and entry > prior_high and surge > params.volume_surge):
-        return None
+        return quiet(symbol, why_quiet(width[-2], threshold, entry, prior_high, surge, params))
     range_ = ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1]
     return make_opportunity(
         strategy=NAME,
@@ -75,12 +101,12 @@ def evaluate(
         ),
         data_source=source,
         as_of=bars.as_of,
+        horizon_bars=params.horizon_bars,
     )
 
 
-def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (
-        evaluate(symbol, candles, source=snapshot.source, params=params)
-        for symbol, candles in snapshot.candles_1h.items()
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
+    return collect(
+        evaluate(symbol, snapshot.hourly(symbol), source=snapshot.source, params=params)
+        for symbol in snapshot.symbols
     )
-    return [opportunity for opportunity in found if opportunity is not None]

@@ -1,5 +1,14 @@
 """cross_sectional_momentum: rank symbols by 30-day return over 30-day
-volatility; long the top, short (or avoid) the bottom."""
+volatility; long the top, short (or avoid) the bottom.
+
+What to do: open a long on each top-ranked symbol and a short on each
+bottom-ranked one, each a market order at the last close, held a week (168
+hourly bars) unless its stop or target comes first. Each row stands alone
+(single-leg): a trader may take the longs without the shorts. Skips:
+``insufficient_history`` under 721 hourly candles, ``too_few_symbols`` for
+every ranked symbol when fewer than five can be ranked, ``no_signal`` with the
+rank and score of the middle of the ranking.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from strategies import indicators as ind
+from strategies.findings import Findings, Skip, SkipCode, collect, insufficient, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity, make_opportunity
 from strategies.scoring import LONG, SHORT, blend, side_of
@@ -48,24 +58,26 @@ class Ranked:
     as_of: str
 
 
-def ranked(snapshot: MarketSnapshot, params: Params) -> list[Ranked]:
-    """Symbols with enough history, best score first."""
-    rows = []
-    for symbol, candles in snapshot.candles_1h.items():
+def ranked(snapshot: MarketSnapshot, params: Params) -> tuple[list[Ranked], list[Skip]]:
+    """Symbols with enough history, best score first; why the others are not ranked."""
+    rows, skipped = [], []
+    for symbol in snapshot.symbols:
+        candles = snapshot.hourly(symbol)
         if len(candles) <= params.lookback_bars:
+            skipped.append(insufficient(symbol, len(candles), params.lookback_bars + 1))
             continue
         close = np.asarray(candles[-(params.lookback_bars + 1) :, ind.CLOSE], dtype=np.float64)
         returns = ind.log_returns(close)
         sigma = float(returns.std(ddof=1))
         total = float(returns.sum())
-        if sigma > 0:
-            score = total / (sigma * math.sqrt(params.lookback_bars))
-            rows.append(
-                Ranked(
-                    symbol, score, total, sigma, float(close[-1]), ind.iso_of(candles[-1, ind.TIME])
-                )
-            )
-    return sorted(rows, key=lambda row: row.score, reverse=True)
+        if not sigma > 0:
+            skipped.append(quiet(symbol, "flat closes: no volatility to rank by"))
+            continue
+        score = total / (sigma * math.sqrt(params.lookback_bars))
+        rows.append(
+            Ranked(symbol, score, total, sigma, float(close[-1]), ind.iso_of(candles[-1, ind.TIME]))
+        )
+    return sorted(rows, key=lambda row: row.score, reverse=True), skipped
 
 
 def opportunity_for(
@@ -90,22 +102,49 @@ def opportunity_for(
         ),
         data_source=source,
         as_of=row.as_of,
+        horizon_bars=params.holding_bars,
     )
 
 
-def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    rows = ranked(snapshot, params)
+def judged(
+    row: Ranked, rank: int, universe: int, tail: int, source: str, params: Params
+) -> Opportunity | Skip:
+    """Long a top-tail row with a positive score, short a bottom-tail one with a negative."""
+    if rank <= tail and row.score > 0:
+        return opportunity_for(row, rank, universe, LONG, source, params)
+    if rank > universe - tail and row.score < 0:
+        return opportunity_for(row, rank, universe, SHORT, source, params)
+    place = f"ranked {rank} of {universe}"
+    if rank <= tail:
+        return quiet(row.symbol, f"{place} but its score {row.score:+.2f} is not positive")
+    if rank > universe - tail:
+        return quiet(row.symbol, f"{place} but its score {row.score:+.2f} is not negative")
+    return quiet(
+        row.symbol, f"{place} (score {row.score:+.2f}): not among the {tail} best or worst"
+    )
+
+
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
+    rows, skipped = ranked(snapshot, params)
+    evaluated = len(rows) + len(skipped)
     if len(rows) < params.min_universe:
-        return []
+        skipped += [
+            Skip(
+                symbol=row.symbol,
+                code=SkipCode.TOO_FEW_SYMBOLS,
+                message=f"{len(rows)} of {params.min_universe} symbols with "
+                f"{params.lookback_bars // ind.HOURS_PER_DAY} days of history to rank",
+            )
+            for row in rows
+        ]
+        return Findings(opportunities=[], evaluated=evaluated, skipped=skipped)
     tail = max(1, int(len(rows) * params.tail_fraction))
-    found = [
-        opportunity_for(row, rank, len(rows), LONG, snapshot.source, params)
-        for rank, row in enumerate(rows[:tail], start=1)
-        if row.score > 0
-    ]
-    found += [
-        opportunity_for(row, len(rows) - tail + rank, len(rows), SHORT, snapshot.source, params)
-        for rank, row in enumerate(rows[-tail:], start=1)
-        if row.score < 0
-    ]
-    return found
+    outcomes = collect(
+        judged(row, rank, len(rows), tail, snapshot.source, params)
+        for rank, row in enumerate(rows, start=1)
+    )
+    return Findings(
+        opportunities=outcomes.opportunities,
+        evaluated=evaluated,
+        skipped=skipped + outcomes.skipped,
+    )

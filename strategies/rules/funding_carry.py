@@ -1,6 +1,17 @@
 """funding_carry: long spot / short perp when the annualised funding rate,
 net of round-trip fees, exceeds a threshold, or when the perp premium's
-z-score exceeds 2 (the premium is rich and pays to be sold)."""
+z-score exceeds 2 (the premium is rich and pays to be sold).
+
+What to do: buy spot and sell the same quantity of its linear perpetual, both
+market orders, as one idea (``legs``: spot long and perp short, ratio 1 each,
+under one ``group_id``; the row is the spot leg). The position is
+delta-neutral, so a spot price stop or target means nothing: both are null and
+``levels_note`` says when it exits (the carry collected over 14 days, 336
+hourly bars, or the premium blowing out against the short perp). Skips:
+``no_perpetual``, ``no_funding_data``, ``insufficient_history`` (fewer than two
+hours with both spot and perp closes), ``no_signal`` with the funding and the
+premium it saw.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from strategies import indicators as ind
-from strategies.market_data import MarketSnapshot
-from strategies.opportunity import Opportunity, make_opportunity
+from strategies.findings import Findings, Skip, SkipCode, collect, insufficient, quiet
+from strategies.market_data import MarketSnapshot, perpetual_symbol
+from strategies.opportunity import Opportunity, OrderType, leg, make_opportunity
 from strategies.scoring import blend
 
 NAME = "funding_carry"
@@ -42,6 +54,8 @@ class Params:
     # 30 % a year net is as good as carry gets.
     full_net_annual: float = 0.30
     confidence_floor: float = 0.4
+    # Spot and perp of equal quantity: the price exposure cancels.
+    hedge_ratio: float = 1.0
 
 
 DEFAULTS = Params()
@@ -75,11 +89,18 @@ def premium_series(spot: np.ndarray, perp: np.ndarray) -> np.ndarray:
 
 
 def carry_of(
-    spot: np.ndarray, perp: np.ndarray, funding: np.ndarray, taker: float, params: Params
-) -> Carry | None:
+    symbol: str,
+    spot: np.ndarray,
+    perp: np.ndarray,
+    funding: np.ndarray,
+    taker: float,
+    params: Params,
+) -> Carry | Skip:
     premium = premium_series(spot, perp)[-params.premium_lookback_bars :]
-    if len(premium) < MIN_PREMIUM_SAMPLES or len(funding) == 0:
-        return None
+    if len(premium) < MIN_PREMIUM_SAMPLES:
+        return insufficient(
+            symbol, len(premium), MIN_PREMIUM_SAMPLES, "hours with both spot and perpetual closes"
+        )
     funding_annual = (
         float(np.mean(funding[-params.funding_records :, FUNDING_RATE]))
         * params.funding_per_day
@@ -91,28 +112,63 @@ def carry_of(
     return Carry(funding_annual, funding_annual - fees_annual, float(premium[-1]), z, sigma)
 
 
+def missing_data(symbol: str, snapshot: MarketSnapshot) -> Skip | None:
+    """Why the carry cannot be judged for lack of a series, if it cannot."""
+    if len(snapshot.perp_1h.get(symbol, ())) == 0:
+        return Skip(
+            symbol=symbol,
+            code=SkipCode.NO_PERPETUAL,
+            message=f"no perpetual ({perpetual_symbol(symbol)}) closes",
+        )
+    if len(snapshot.funding.get(symbol, ())) == 0:
+        return Skip(symbol=symbol, code=SkipCode.NO_FUNDING_DATA, message="no funding-rate records")
+    return None
+
+
+def no_carry(symbol: str, carry: Carry, params: Params) -> Skip:
+    return quiet(
+        symbol,
+        f"funding {carry.funding_annual:.1%} a year, {carry.net_annual:.1%} after fees (needs "
+        f"{params.min_net_annual:.0%}); perp premium {carry.premium:.3%} at z "
+        f"{carry.premium_z:+.2f} (needs {params.premium_z:g}), premium stop "
+        f"{carry.adverse_move(params):.3%}",
+    )
+
+
 def evaluate(
     symbol: str, snapshot: MarketSnapshot, params: Params = DEFAULTS
-) -> Opportunity | None:
-    spot, perp, funding = (
-        getattr(snapshot, name).get(symbol) for name in ("candles_1h", "perp_1h", "funding")
-    )
-    if spot is None or perp is None or funding is None:
-        return None
+) -> Opportunity | Skip:
+    missing = missing_data(symbol, snapshot)
+    if missing is not None:
+        return missing
+    spot, perp = snapshot.hourly(symbol), snapshot.perp_1h[symbol]
     market: dict[str, Any] = snapshot.markets.get(symbol, {})
     carry = carry_of(
-        spot, perp, funding, float(market.get("taker", params.default_taker_fee)), params
+        symbol,
+        spot,
+        perp,
+        snapshot.funding[symbol],
+        float(market.get("taker", params.default_taker_fee)),
+        params,
     )
-    if carry is None or not carry.pays(params) or not 0 < carry.adverse_move(params) < 1:
-        return None
-    entry = float(spot[-1, ind.CLOSE])
+    if isinstance(carry, Skip):
+        return carry
+    if not carry.pays(params) or not 0 < carry.adverse_move(params) < 1:
+        return no_carry(symbol, carry, params)
+    entry, perp_price = float(spot[-1, ind.CLOSE]), float(perp[-1, PERP_CLOSE])
+    gain, adverse = carry.expected_gain(params), carry.adverse_move(params)
     return make_opportunity(
         strategy=NAME,
         symbol=symbol,
         side="long",
         entry=entry,
-        target=entry * (1.0 + carry.expected_gain(params)),
-        stop=entry * (1.0 - carry.adverse_move(params)),
+        target=None,
+        stop=None,
+        levels_note=(
+            f"delta-neutral: spot moves do not matter. Exit after {params.holding_days:g} days "
+            f"(about {gain:.3%} carry expected), or when the perp premium rises "
+            f"{adverse:.3%} against the short perp ({params.stop_premium_sigmas:g} of its sigmas)"
+        ),
         confidence=blend(params.confidence_floor, carry.net_annual / params.full_net_annual),
         horizon=f"{params.holding_days:g} days",
         rationale=(
@@ -123,9 +179,16 @@ def evaluate(
         ),
         data_source=snapshot.source,
         as_of=ind.iso_of(spot[-1, ind.TIME]),
+        horizon_bars=round(params.holding_days * ind.HOURS_PER_DAY),
+        group_id=f"{NAME}:{symbol}",
+        legs=[
+            leg(symbol, "long", params.hedge_ratio, OrderType.MARKET, entry),
+            leg(
+                perpetual_symbol(symbol), "short", params.hedge_ratio, OrderType.MARKET, perp_price
+            ),
+        ],
     )
 
 
-def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (evaluate(symbol, snapshot, params) for symbol in snapshot.symbols)
-    return [opportunity for opportunity in found if opportunity is not None]
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
+    return collect(evaluate(symbol, snapshot, params) for symbol in snapshot.symbols)

@@ -1,6 +1,16 @@
 """grid: when ADX14 < 20 and price sits inside its 100-bar Donchian channel,
 lay grid levels across the channel whose step clears two fees (the buy's and
-the sell's)."""
+the sell's).
+
+What to do: lay the grid, a limit buy at every level below the price and a
+limit sell at every level above (``legs``, each an equal share of the grid),
+as one idea (one ``group_id``) shown as two rows: the nearest buy and the
+nearest sell. A row's target is the next level (one fill's profit); its stop is
+the grid's: a close one ATR outside the channel ends the range and every
+level. The grid runs while the range holds, reviewed after three days (72
+hourly bars). Skips: ``insufficient_history`` under 101 hourly candles,
+``no_signal`` with the ADX, the channel or the fee-clearing level count it saw.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from strategies import indicators as ind
+from strategies.findings import Findings, Skip, collect, insufficient, quiet
 from strategies.market_data import MarketSnapshot
-from strategies.opportunity import Opportunity, make_opportunity
+from strategies.opportunity import Leg, Opportunity, OrderType, leg, make_opportunity
 from strategies.scoring import LONG, SHORT, blend, side_of
 
 NAME = "grid"
@@ -39,6 +50,9 @@ class Params:
     # A close one ATR outside the channel ends the range: the grid's stop.
     stop_atr: float = 1.0
     confidence_floor: float = 0.3
+    # A grid lives as long as its range; it is reviewed (and its evidence followed)
+    # over three days.
+    horizon_bars: int = 3 * ind.HOURS_PER_DAY
 
 
 DEFAULTS = Params()
@@ -60,6 +74,17 @@ class Grid:
     def above(self, price: float) -> float:
         return self.low + (math.floor((price - self.low) / self.step) + 1) * self.step
 
+    def prices(self) -> list[float]:
+        return [self.low + index * self.step for index in range(self.levels + 1)]
+
+
+def grid_legs(symbol: str, grid: Grid, close: float) -> list[Leg]:
+    """A limit buy at every level below ``close``, a limit sell at every level above."""
+    orders = [(price, "long" if price < close else "short") for price in grid.prices()]
+    orders = [(price, side) for price, side in orders if price != close]
+    share = 1.0 / len(orders)
+    return [leg(symbol, side, share, OrderType.LIMIT, price) for price, side in orders]
+
 
 def grid_of(low: float, high: float, price: float, maker_fee: float, params: Params) -> Grid | None:
     min_step = price * params.fee_count * maker_fee * params.fee_cushion
@@ -80,7 +105,9 @@ class Setup:
     as_of: str
 
 
-def order(symbol: str, setup: Setup, direction: int, source: str, params: Params) -> Opportunity:
+def order(
+    symbol: str, setup: Setup, direction: int, legs: list[Leg], source: str, params: Params
+) -> Opportunity:
     """The grid order nearest the price on one side: buy below it, or sell above it."""
     grid = setup.grid
     entry = grid.below(setup.close) if direction == LONG else grid.above(setup.close)
@@ -102,23 +129,41 @@ def order(symbol: str, setup: Setup, direction: int, source: str, params: Params
         ),
         data_source=source,
         as_of=setup.as_of,
+        order_type=OrderType.LIMIT,
+        horizon_bars=params.horizon_bars,
+        group_id=f"{NAME}:{symbol}",
+        legs=legs,
     )
 
 
-def setup_of(candles: np.ndarray, market: dict[str, Any], params: Params) -> Setup | None:
+def setup_of(
+    symbol: str, candles: np.ndarray, market: dict[str, Any], params: Params
+) -> Setup | Skip:
     bars = ind.bars_of(candles)
-    if len(bars) <= max(params.channel_bars, ADX_WARMUP_PERIODS * params.adx_period):
-        return None
+    need = max(params.channel_bars, ADX_WARMUP_PERIODS * params.adx_period) + 1
+    if len(bars) < need:
+        return insufficient(symbol, len(bars), need)
     strength = float(ind.adx(bars.high, bars.low, bars.close, params.adx_period)[-1])
     # The channel of the 100 bars before the last, so the last close can be tested against it.
     high = float(ind.donchian_high(bars.high, params.channel_bars)[-2])
     low = float(ind.donchian_low(bars.low, params.channel_bars)[-2])
     close = float(bars.close[-1])
-    if not (strength < params.adx_max and low < close < high):
-        return None
+    if not strength < params.adx_max:
+        return quiet(
+            symbol, f"ADX{params.adx_period} {strength:.1f} >= {params.adx_max:g}: trending"
+        )
+    if not low < close < high:
+        return quiet(
+            symbol,
+            f"close {close:.6g} outside the {params.channel_bars}-bar channel {low:.6g}-{high:.6g}",
+        )
     grid = grid_of(low, high, close, float(market.get("maker", params.default_maker_fee)), params)
     if grid is None:
-        return None
+        return quiet(
+            symbol,
+            f"the {params.channel_bars}-bar channel {low:.6g}-{high:.6g} holds fewer than "
+            f"{params.min_levels} levels whose step clears {params.fee_count} fees",
+        )
     atr = float(ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1])
     return Setup(grid, close, strength, atr, bars.as_of)
 
@@ -130,18 +175,22 @@ def evaluate(
     *,
     source: str,
     params: Params = DEFAULTS,
-) -> list[Opportunity]:
-    setup = setup_of(candles, market, params)
-    if setup is None:
-        return []
-    return [order(symbol, setup, direction, source, params) for direction in (LONG, SHORT)]
+) -> list[Opportunity] | Skip:
+    setup = setup_of(symbol, candles, market, params)
+    if isinstance(setup, Skip):
+        return setup
+    legs = grid_legs(symbol, setup.grid, setup.close)
+    return [order(symbol, setup, direction, legs, source, params) for direction in (LONG, SHORT)]
 
 
-def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    return [
-        opportunity
-        for symbol, candles in snapshot.candles_1h.items()
-        for opportunity in evaluate(
-            symbol, candles, snapshot.markets.get(symbol, {}), source=snapshot.source, params=params
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
+    return collect(
+        evaluate(
+            symbol,
+            snapshot.hourly(symbol),
+            snapshot.markets.get(symbol, {}),
+            source=snapshot.source,
+            params=params,
         )
-    ]
+        for symbol in snapshot.symbols
+    )

@@ -1,6 +1,12 @@
 """mean_reversion: close below the lower Bollinger band (20, 2) with RSI14 < 30
 (mirror: above the upper band with RSI14 > 70); target the middle band,
-stop 1.5·ATR."""
+stop 1.5·ATR.
+
+What to do: open a long (short) with a market order at the last close; exit at
+the middle band (the target) or the stop, or after a day (24 hourly bars).
+Single-leg. Skips: ``insufficient_history`` under 21 hourly candles,
+``no_signal`` with the close against the bands and the RSI it saw.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from strategies import indicators as ind
+from strategies.findings import Findings, Skip, collect, insufficient, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity, make_opportunity
 from strategies.scoring import LONG, SHORT, blend, side_of
@@ -31,6 +38,8 @@ class Params:
     # RSI this many points past its line counts as a full-strength extreme.
     rsi_full_extreme: float = 20.0
     confidence_floor: float = 0.45
+    # "4-24 hours": a reversion not done in a day is not coming.
+    horizon_bars: int = ind.HOURS_PER_DAY
 
 
 DEFAULTS = Params()
@@ -44,18 +53,35 @@ def direction_of(close: float, bands: ind.Bands, strength: float, params: Params
     return None
 
 
+def no_extreme(
+    symbol: str, close: float, bands: ind.Bands, strength: float, params: Params
+) -> Skip:
+    """What the rule saw where neither extreme held."""
+    if bands.lower[-1] <= close <= bands.upper[-1]:
+        where = f"inside the Bollinger bands {bands.lower[-1]:.6g}-{bands.upper[-1]:.6g}"
+    else:
+        where = f"outside the Bollinger bands {bands.lower[-1]:.6g}-{bands.upper[-1]:.6g}"
+    return quiet(
+        symbol,
+        f"close {close:.6g} {where} with RSI{params.rsi_period} {strength:.1f} "
+        f"(needs below {params.rsi_oversold:g} under the lower band, above "
+        f"{params.rsi_overbought:g} over the upper)",
+    )
+
+
 def evaluate(
     symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS
-) -> Opportunity | None:
+) -> Opportunity | Skip:
     bars = ind.bars_of(candles)
-    if len(bars) <= max(params.band_period, params.rsi_period, params.atr_period):
-        return None
+    need = max(params.band_period, params.rsi_period, params.atr_period) + 1
+    if len(bars) < need:
+        return insufficient(symbol, len(bars), need)
     bands = ind.bollinger(bars.close, params.band_period, params.band_deviations)
     strength = ind.rsi(bars.close, params.rsi_period)[-1]
     entry = bars.close[-1]
     direction = direction_of(entry, bands, strength, params)
     if direction is None:
-        return None
+        return no_extreme(symbol, entry, bands, strength, params)
     range_ = ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1]
     extreme = (
         (params.rsi_oversold - strength)
@@ -79,12 +105,12 @@ def evaluate(
         ),
         data_source=source,
         as_of=bars.as_of,
+        horizon_bars=params.horizon_bars,
     )
 
 
-def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (
-        evaluate(symbol, candles, source=snapshot.source, params=params)
-        for symbol, candles in snapshot.candles_1h.items()
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
+    return collect(
+        evaluate(symbol, snapshot.hourly(symbol), source=snapshot.source, params=params)
+        for symbol in snapshot.symbols
     )
-    return [opportunity for opportunity in found if opportunity is not None]

@@ -1,6 +1,13 @@
 """scalping: on 5-minute bars, a close crossing the rolling VWAP with EMA9 >
 EMA21 (mirror short), taken only when round-trip costs are under 0.2·ATR;
-target 1 ATR, stop 0.7 ATR."""
+target 1 ATR, stop 0.7 ATR.
+
+What to do: open a long (short) with a market order at the last 5-minute
+close; exit at the stop or the target, or within the hour (1 hourly bar).
+Single-leg. Skips: ``insufficient_history`` under 289 5-minute candles (a
+source without them skips every symbol so), ``no_signal`` with the VWAP cross,
+the EMAs or the cost against ATR it saw.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from strategies import indicators as ind
+from strategies.findings import FIVE_MINUTE, Findings, Skip, collect, insufficient, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity, make_opportunity
 from strategies.scoring import LONG, SHORT, blend, side_of
@@ -34,6 +42,8 @@ class Params:
     # Taker fee used when a market carries no fee (a common retail spot rate).
     default_taker_fee: float = 0.001
     confidence_floor: float = 0.3
+    # "15-60 minutes": a scalp is closed within the hour.
+    horizon_bars: int = 1
 
 
 DEFAULTS = Params()
@@ -69,20 +79,29 @@ def evaluate(
     *,
     source: str,
     params: Params = DEFAULTS,
-) -> Opportunity | None:
+) -> Opportunity | Skip:
     bars = ind.bars_of(candles)
     if len(bars) <= params.vwap_bars:
-        return None
+        return insufficient(symbol, len(bars), params.vwap_bars + 1, FIVE_MINUTE)
     vwap = ind.rolling_vwap(bars, params.vwap_bars)
     fast, slow = ind.ema(bars.close, params.fast_ema)[-1], ind.ema(bars.close, params.slow_ema)[-1]
     direction = direction_of(bars.close, vwap, fast, slow, params)
     if direction is None:
-        return None
+        return quiet(
+            symbol,
+            f"no 5m VWAP cross in the last {params.cross_window_bars} bars agreeing with "
+            f"EMA{params.fast_ema} {fast:.6g} vs EMA{params.slow_ema} {slow:.6g} (close "
+            f"{bars.close[-1]:.6g}, VWAP {vwap[-1]:.6g})",
+        )
     entry = bars.close[-1]
     range_ = ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1]
     cost = round_trip_cost(entry, market, params)
     if not cost < params.max_cost_atr * range_:
-        return None
+        return quiet(
+            symbol,
+            f"round-trip cost {cost:.4g} is {cost / range_:.2f} ATR (needs under "
+            f"{params.max_cost_atr:g}, ATR {range_:.4g})",
+        )
     return make_opportunity(
         strategy=NAME,
         symbol=symbol,
@@ -100,14 +119,18 @@ def evaluate(
         ),
         data_source=source,
         as_of=bars.as_of,
+        horizon_bars=params.horizon_bars,
     )
 
 
-def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
+    return collect(
         evaluate(
-            symbol, candles, snapshot.markets.get(symbol, {}), source=snapshot.source, params=params
+            symbol,
+            snapshot.five_minute(symbol),
+            snapshot.markets.get(symbol, {}),
+            source=snapshot.source,
+            params=params,
         )
-        for symbol, candles in snapshot.candles_5m.items()
+        for symbol in snapshot.symbols
     )
-    return [opportunity for opportunity in found if opportunity is not None]

@@ -1,5 +1,11 @@
 """swing: on daily bars, above the 200-day EMA, a pullback to the 50-day EMA
-with RSI14 turning up from the 40–50 zone; stop under the 50-day EMA, 2 R target."""
+with RSI14 turning up from the 40–50 zone; stop under the 50-day EMA, 2 R target.
+
+What to do: open a long with a market order at the last close; exit at the
+stop or the target, or after three weeks (504 hourly bars). Single-leg.
+Skips: ``insufficient_history`` under 201 daily candles (resampled from the
+hourly ones), ``no_signal`` naming which of trend, pullback and RSI turn failed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from strategies import indicators as ind
+from strategies.findings import DAILY, Findings, Skip, collect, insufficient, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity, make_opportunity
 from strategies.scoring import blend
@@ -34,17 +41,42 @@ class Params:
     # Close 10 % above the 200-day EMA is a firmly established uptrend.
     full_trend_margin: float = 0.10
     confidence_floor: float = 0.4
+    # "1-3 weeks": a swing not done in three weeks has become a position.
+    horizon_bars: int = 21 * ind.HOURS_PER_DAY
 
 
 DEFAULTS = Params()
 
 
+def why_quiet(
+    close: float, trend: float, support: float, recent_low: float, rsi: np.ndarray, params: Params
+) -> str:
+    """Which of uptrend, pullback and RSI turn failed, with their numbers."""
+    failed = []
+    if not (close > trend and close > support):
+        failed.append(
+            f"daily close {close:.6g} not above both EMA{params.trend_ema} {trend:.6g} and "
+            f"EMA{params.pullback_ema} {support:.6g}"
+        )
+    if not recent_low <= support * (1.0 + params.touch_tolerance):
+        failed.append(
+            f"no pullback: {params.touch_days}-day low {recent_low:.6g} over "
+            f"{params.touch_tolerance:.0%} above EMA{params.pullback_ema}"
+        )
+    if not (params.rsi_low <= rsi[-2] <= params.rsi_high and rsi[-1] > rsi[-2]):
+        failed.append(
+            f"RSI{params.rsi_period} {rsi[-2]:.1f} -> {rsi[-1]:.1f} not turning up from "
+            f"{params.rsi_low:g}-{params.rsi_high:g}"
+        )
+    return "; ".join(failed)
+
+
 def evaluate(
     symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS
-) -> Opportunity | None:
+) -> Opportunity | Skip:
     days = ind.resample(ind.bars_of(candles), ind.HOURS_PER_DAY)
     if len(days) <= params.trend_ema:
-        return None
+        return insufficient(symbol, len(days), params.trend_ema + 1, DAILY)
     trend = ind.ema(days.close, params.trend_ema)[-1]
     support = ind.ema(days.close, params.pullback_ema)[-1]
     strength = ind.rsi(days.close, params.rsi_period)
@@ -52,7 +84,7 @@ def evaluate(
     touched = recent_low <= support * (1.0 + params.touch_tolerance)
     turning_up = params.rsi_low <= strength[-2] <= params.rsi_high and strength[-1] > strength[-2]
     if not (entry > trend and entry > support and touched and turning_up):
-        return None
+        return quiet(symbol, why_quiet(entry, trend, support, recent_low, strength, params))
     range_ = ind.atr(days.high, days.low, days.close, params.atr_period)[-1]
     stop = support - params.stop_atr * range_
     return make_opportunity(
@@ -71,12 +103,12 @@ def evaluate(
         ),
         data_source=source,
         as_of=days.as_of,
+        horizon_bars=params.horizon_bars,
     )
 
 
-def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (
-        evaluate(symbol, candles, source=snapshot.source, params=params)
-        for symbol, candles in snapshot.candles_1h.items()
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
+    return collect(
+        evaluate(symbol, snapshot.hourly(symbol), source=snapshot.source, params=params)
+        for symbol in snapshot.symbols
     )
-    return [opportunity for opportunity in found if opportunity is not None]

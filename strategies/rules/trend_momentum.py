@@ -1,5 +1,11 @@
 """trend_momentum: EMA20 > EMA50, MACD histogram crossing above 0, ADX14 > 20
-(mirror for shorts); stop 2·ATR, target 3·ATR."""
+(mirror for shorts); stop 2·ATR, target 3·ATR.
+
+What to do: open a long (short) with a market order at the last close; exit
+at the stop or the target, or after three days (72 hourly bars). Single-leg.
+Skips: ``insufficient_history`` under 78 hourly candles (EMA50 plus ADX's
+warm-up), ``no_signal`` with the EMAs, the histogram and ADX it saw.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from strategies import indicators as ind
+from strategies.findings import Findings, Skip, collect, insufficient, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity, make_opportunity
 from strategies.scoring import LONG, SHORT, blend, side_of
@@ -33,6 +40,8 @@ class Params:
     adx_full_strength: float = 30.0
     # A bare trend signal on hourly bars is a modest edge, not a coin flip.
     confidence_floor: float = 0.4
+    # "1-3 days": the trade is over by the end of the third day.
+    horizon_bars: int = 3 * ind.HOURS_PER_DAY
 
 
 DEFAULTS = Params()
@@ -54,19 +63,31 @@ def direction_of(fast: float, slow: float, histogram: np.ndarray, params: Params
 
 def evaluate(
     symbol: str, candles: np.ndarray, *, source: str, params: Params = DEFAULTS
-) -> Opportunity | None:
+) -> Opportunity | Skip:
     bars = ind.bars_of(candles)
-    if len(bars) < params.slow_ema + params.adx_period * 2:
-        return None
+    need = params.slow_ema + params.adx_period * 2
+    if len(bars) < need:
+        return insufficient(symbol, len(bars), need)
     fast, slow = ind.ema(bars.close, params.fast_ema)[-1], ind.ema(bars.close, params.slow_ema)[-1]
     histogram = ind.macd_histogram(bars.close)
     strength = ind.adx(bars.high, bars.low, bars.close, params.adx_period)[-1]
     direction = direction_of(fast, slow, histogram, params)
-    if direction is None or not strength > params.adx_min:
-        return None
+    if direction is None:
+        return quiet(
+            symbol,
+            f"no MACD histogram cross in the last {params.cross_window_bars} bars agreeing with "
+            f"EMA{params.fast_ema} {fast:.6g} vs EMA{params.slow_ema} {slow:.6g} "
+            f"(histogram {histogram[-1]:.3g})",
+        )
+    above = "above" if direction == LONG else "below"
+    if not strength > params.adx_min:
+        return quiet(
+            symbol,
+            f"MACD histogram crossed {above} 0 but ADX{params.adx_period} {strength:.1f} "
+            f"<= {params.adx_min:g}",
+        )
     entry = bars.close[-1]
     range_ = ind.atr(bars.high, bars.low, bars.close, params.atr_period)[-1]
-    above = "above" if direction == LONG else "below"
     return make_opportunity(
         strategy=NAME,
         symbol=symbol,
@@ -86,12 +107,12 @@ def evaluate(
         ),
         data_source=source,
         as_of=bars.as_of,
+        horizon_bars=params.horizon_bars,
     )
 
 
-def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> list[Opportunity]:
-    found = (
-        evaluate(symbol, candles, source=snapshot.source, params=params)
-        for symbol, candles in snapshot.candles_1h.items()
+def run(snapshot: MarketSnapshot, params: Params = DEFAULTS) -> Findings:
+    return collect(
+        evaluate(symbol, snapshot.hourly(symbol), source=snapshot.source, params=params)
+        for symbol in snapshot.symbols
     )
-    return [opportunity for opportunity in found if opportunity is not None]

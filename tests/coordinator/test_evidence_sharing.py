@@ -33,6 +33,7 @@ def idea(strategy: str = STRATEGY):
         target=96.0,
         confidence=0.9,
         horizon="1 day",
+        horizon_bars=24,
         rationale="constructed",
         data_source="test",
         as_of="",

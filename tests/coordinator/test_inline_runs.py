@@ -13,6 +13,8 @@ import pytest
 from coordinator.inline_runs import RECENT_RUNS_KEPT, RUNS_BEFORE_INLINE, InlineRuns
 from coordinator.records import WorkItem
 from coordinator.strategy_actor import StrategyRunner
+from strategies.diagnostic import NOTHING
+from strategies.findings import Findings
 from strategies.market_data import MarketSnapshot
 from strategies.registry import Registry, StrategySpec
 from tests.support import StaticProvider, make_settings
@@ -59,11 +61,11 @@ async def test_runner_moves_only_cheap_strategies_onto_the_loop(
 ) -> None:
     threads: list[int] = []
 
-    def strategy(snapshot: MarketSnapshot) -> list:  # type: ignore[type-arg]
+    def strategy(snapshot: MarketSnapshot) -> Findings:
         threads.append(threading.get_ident())
         if sleep_s:
             time.sleep(sleep_s)
-        return []
+        return NOTHING
 
     registry = Registry([StrategySpec("probe", "records its thread", strategy)])
     settings = msgspec.structs.replace(make_settings(), strategy_inline_budget_ms=BUDGET_MS)

@@ -21,6 +21,7 @@ from coordinator.scans import Scans
 from coordinator.scripts import Scripts
 from coordinator.strategy_actor import StrategyRunner
 from coordinator.work import WorkQueue
+from strategies.diagnostic import NOTHING
 from strategies.registry import Registry, StrategySpec
 from tests.support import StaticProvider
 
@@ -36,12 +37,12 @@ async def test_a_runs_budget_starts_when_a_thread_is_free_for_it(redis: Redis, s
 
     def blocker(snapshot):  # type: ignore[no-untyped-def]
         released.wait(BLOCKER_RELEASE_TIMEOUT_S)  # holds the one thread until released
-        return []
+        return NOTHING
 
     registry = Registry(
         [
             StrategySpec("blocker", "", blocker, BUDGET_S),
-            StrategySpec("instant", "", lambda snapshot: [], BUDGET_S),
+            StrategySpec("instant", "", lambda snapshot: NOTHING, BUDGET_S),
         ]
     )
     settings = msgspec.structs.replace(settings, strategy_concurrency=1)

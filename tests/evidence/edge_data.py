@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from strategies.findings import Findings
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity, make_opportunity
 
@@ -29,7 +30,7 @@ VOLUME_WINDOW = 50
 SHORT_EVERY = 7
 RISK_REWARDS = (0.5, 1.0, 2.0, 4.0)
 STOP_DISTANCE = 0.02
-HORIZON = "2 days"
+HORIZON, HORIZON_BARS = "2 days", 48
 SOURCE = "edge-generated"
 
 
@@ -78,13 +79,14 @@ def idea(symbol: str, table: np.ndarray, direction: int) -> Opportunity:
         target=target,
         confidence=0.5,
         horizon=HORIZON,
+        horizon_bars=HORIZON_BARS,
         rationale="constructed",
         data_source=SOURCE,
         as_of="",
     )
 
 
-def rule(snapshot: MarketSnapshot) -> list[Opportunity]:
+def rule(snapshot: MarketSnapshot) -> Findings:
     found = []
     for symbol, table in snapshot.candles_1h.items():
         if len(table) <= VOLUME_WINDOW:
@@ -94,4 +96,4 @@ def rule(snapshot: MarketSnapshot) -> list[Opportunity]:
             found.append(idea(symbol, table, 1))
         elif int(table[-1, 0] // HOUR_MS) % SHORT_EVERY == 0:
             found.append(idea(symbol, table, -1))
-    return found
+    return Findings(opportunities=found, evaluated=len(snapshot.candles_1h))

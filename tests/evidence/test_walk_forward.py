@@ -12,6 +12,7 @@ from evidence import walk_forward
 from evidence.truncate import Truncator
 from evidence.walk_forward import Config, Replay, evaluate, evaluation_points
 from strategies.catalog import CATALOG
+from strategies.findings import Findings
 from strategies.opportunity import make_opportunity
 from strategies.sources.bundled import BundledProvider
 from tests.evidence import edge_data
@@ -112,8 +113,8 @@ def flat_snapshot(bars: int, *, taker: float):
 def always_long(snapshot):
     table = snapshot.candles_1h["F/USDT"]
     if len(table) < 2:
-        return []
-    return [
+        return Findings(opportunities=[], evaluated=1)
+    found = [
         make_opportunity(
             strategy="always",
             symbol="F/USDT",
@@ -123,11 +124,13 @@ def always_long(snapshot):
             target=110.0,
             confidence=0.5,
             horizon="10 hours",
+            horizon_bars=10,
             rationale="always",
             data_source="flat",
             as_of="",
         )
     ]
+    return Findings(opportunities=found, evaluated=1)
 
 
 def test_costs_are_the_taker_fee_and_slippage_both_ways():

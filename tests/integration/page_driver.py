@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 from playwright.async_api import Page, expect
 
+from strategies.findings import top_reason
 from tests.integration.client import token_for
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -31,6 +32,8 @@ NUMBER_COLUMNS = {
     9: "stop",
     10: "target",
 }
+# Of those, the ones that are null while a strategy's evidence is not there.
+EVIDENCE_COLUMNS = frozenset({"expected_value_pct", "probability"})
 # What the page calls each status (web/static/js/render.js, STATUS_TEXT).
 STATUS_TEXT = {
     "queued": "Queued",
@@ -127,9 +130,16 @@ async def assert_page_matches_api(page: Page, base_url: str, snapshot: dict[str,
         row = page.locator(f'#strategy-list [data-strategy="{strategy["name"]}"]')
         await expect(row).to_have_attribute("data-status", strategy["status"])
         await expect(row.locator(".strategy-status")).to_have_text(STATUS_TEXT[strategy["status"]])
+        skipped = sum(strategy["skipped_counts"].values())
         await expect(row.locator(".strategy-found")).to_have_text(
-            f"{strategy['opportunities']} found"
+            f"{strategy['opportunities']} fired / {strategy['evaluated']} evaluated / "
+            f"{skipped} skipped"
         )
+        reason = top_reason(strategy["skipped_counts"])
+        if reason is not None:
+            await expect(row.locator(".strategy-reason")).to_contain_text(
+                f"{reason} ({strategy['skipped_counts'][reason]})"
+            )
         await expect(row.locator(".strategy-error")).to_have_text(strategy["error"] or "")
     await expect(page.locator("#strategy-list > li")).to_have_count(len(snapshot["strategies"]))
     await assert_table_matches_api(page, base_url, snapshot)
@@ -151,17 +161,20 @@ async def assert_table_matches_api(page: Page, base_url: str, snapshot: dict[str
         await expect(cells.nth(3).locator(".idea-strategy")).to_have_text(expected["strategy"])
         await expect(cells.nth(3).locator(".idea-why")).to_have_text(expected["rationale"])
         value = expected["expected_value_pct"]
-        await expect(cells.nth(4)).to_have_text("–" if value is None else f"{value:.2f} %")
+        await expect(cells.nth(4)).to_have_text("—" if value is None else f"{value:.2f} %")
         await expect(cells.nth(6)).to_have_text(f"{expected['expected_return'] * 100:.2f} %")
         # The raw numbers behind the formatted cells are the API's, exactly.
         for column, name in NUMBER_COLUMNS.items():
             raw = await cells.nth(column).get_attribute("data-value")
-            value = expected[name]
-            assert raw == "" if value is None else raw is not None and float(raw) == value, (
-                index,
-                name,
-                raw,
-            )
+            if expected[name] is None and name in EVIDENCE_COLUMNS:
+                # No evidence (yet): an empty value, the note saying why on hover.
+                assert raw == "", (index, name, raw)
+                continue
+            if expected[name] is None:  # no such level: a dash, the reason on hover
+                assert raw is None, (index, name, raw)
+                await expect(cells.nth(column)).to_have_attribute("title", expected["levels_note"])
+                continue
+            assert raw is not None and float(raw) == expected[name], (index, name, raw)
 
 
 async def assert_fits(page: Page, viewport: dict[str, int]) -> None:

@@ -18,6 +18,8 @@ import jwt
 import pytest
 
 from coordinator.embedded_redis import EmbeddedRedis, free_port
+from strategies.catalog import CATALOG
+from strategies.findings import SKIP_EXAMPLES_KEPT, SkipCode
 from tests.integration.client import ScanClient, token_for
 from tests.integration.service import Service
 from tests.strategies.test_golden_scan import GOLDEN
@@ -43,6 +45,8 @@ USAGE_EXIT = 2
 ERROR_EXIT = 1
 MINUTES_15_S = 15 * 60
 ACTIVE_SCAN_RETURNED = 200
+# They count holdings, or the portfolio as one candidate, not the scan's symbols.
+PORTFOLIO_RULES = {"portfolio_optimization", "risk_management", "hedging"}
 SWITCHING_PROTOCOLS = 101
 FEED_ROUTE = "/api/v1/scans/{scan_id}/ws"
 
@@ -160,6 +164,49 @@ async def test_watch_table_in_the_services_order(service: Service) -> None:
     # The live progress went to stderr, one bar per strategy, each finished.
     for strategy in FOUND_STRATEGIES.split(","):
         assert re.search(rf"{strategy}\s.*completed", run.err), run.err
+
+
+async def test_every_strategy_says_what_it_looked_at(service: Service) -> None:
+    """A scan of the fourteen strategies over the bundled data, end to end: each
+    strategy's state in the snapshot accounts for every symbol it looked at (fired
+    on, or skipped with a reason), and the command prints it per strategy."""
+    token = token_for("cli-findings")
+    strategies = ",".join(spec.name for spec in CATALOG)
+    run = await oppscan(
+        "scan", "--strategies", strategies, "--watch", "--json", "--url", service.base_url,
+        "--token", token,
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    printed = json.loads(run.out)
+    symbols = printed["scan"]["symbols"]
+    results = printed["results"]["opportunities"]
+    for state in printed["scan"]["strategies"]:
+        counts, examples = state["skipped_counts"], state["skipped"]
+        assert state["status"] == "completed" and state["evaluated"] >= 1, state
+        assert len(examples) <= SKIP_EXAMPLES_KEPT and bool(examples) == bool(counts), state
+        assert {skip["code"] for skip in examples} <= set(counts) <= set(SkipCode), state
+        if state["name"] in PORTFOLIO_RULES:  # holdings, or the portfolio as one
+            continue
+        fired = {
+            symbol
+            for o in results
+            if o["strategy"] == state["name"]
+            for symbol in [o["symbol"], *(leg["symbol"] for leg in o["legs"])]
+        } & set(symbols)  # not a carry's perpetual: the scan did not ask for it
+        assert state["evaluated"] == len(symbols), state
+        assert sum(counts.values()) + len(fired) == len(symbols), state
+    table = await oppscan(
+        "scan", "--strategies", strategies, "--watch", "--url", service.base_url,
+        "--token", token_for("cli-findings-table"),
+    )  # fmt: skip
+    assert table.code == 0, table.err
+    assert "fired" in table.out and "evaluated" in table.out and "top reason" in table.out
+    for state in printed["scan"]["strategies"]:
+        shown = sum(state["skipped_counts"].values())
+        assert re.search(
+            rf"{state['name']}\s+{state['opportunities']}\s+{state['evaluated']}\s+{shown}\s",
+            table.out,
+        ), (state["name"], table.out)
 
 
 async def test_scan_whose_strategies_all_fail_exits_nonzero(service: Service) -> None:

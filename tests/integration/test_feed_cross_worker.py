@@ -12,6 +12,7 @@ import pytest
 from aiohttp import WSCloseCode, WSMsgType
 
 from tests.integration.client import TERMINAL, ScanClient, token_for, token_for_admin
+from tests.integration.service import Service
 from tests.support import eventually
 
 pytestmark = pytest.mark.processes
@@ -30,11 +31,11 @@ async def collect(ws: aiohttp.ClientWebSocketResponse) -> list[dict]:  # type: i
     return received
 
 
-async def worker_id_of(session: aiohttp.ClientSession, base_url: str) -> str:
-    async with session.get(f"{base_url}/readyz") as response:
-        body = await response.json()
-    assert body["ready"], body
-    return str(body["worker_id"])
+def worker_pid_of(service: Service) -> int:
+    """The pid of the service's one worker (/readyz names no worker: it tells a load
+    balancer whether to send traffic, nothing about the host)."""
+    (pid,) = service.worker_pids()
+    return pid
 
 
 async def owner_of(session: aiohttp.ClientSession, base_url: str, scan_id: str) -> str | None:
@@ -53,18 +54,16 @@ async def test_feed_on_a_worker_that_does_not_own_the_scan(start_service) -> Non
     client = ScanClient(first.base_url)
     session = aiohttp.ClientSession()
     try:
-        workers = {
-            await worker_id_of(session, first.base_url): first,
-            await worker_id_of(session, second.base_url): second,
-        }
+        workers = {worker_pid_of(first): first, worker_pid_of(second): second}
         scan_id = (await client.start(USER, STRATEGIES))["scan_id"]
 
         async def owner() -> str | None:
             return await owner_of(session, first.base_url, scan_id)
 
         owner_id = await eventually(owner, timeout_s=10, what="the scan's owner")
-        assert owner_id in workers, f"owner {owner_id} is neither service's worker"
-        (non_owner,) = [service for worker, service in workers.items() if worker != owner_id]
+        owner_pid = int(owner_id.rsplit(":", 1)[1])
+        assert owner_pid in workers, f"owner {owner_id} is neither service's worker"
+        (non_owner,) = [service for pid, service in workers.items() if pid != owner_pid]
 
         url = f"{non_owner.base_url}/api/v1/scans/{scan_id}/ws?token={token_for(USER)}"
         async with session.ws_connect(url) as ws:

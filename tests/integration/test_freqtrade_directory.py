@@ -86,3 +86,10 @@ async def test_a_scan_runs_on_a_freqtrade_directory_with_a_truncated_file(
         s["status"] == "failed" and f"{TRUNCATED}: cannot be read" in s["error"]
         for s in alone["strategies"]
     )
+    # Every strategy of the scans that ran says it skipped the broken symbol, and why.
+    for snapshot in (final, named):
+        for state in snapshot["strategies"]:
+            assert state["skipped_counts"].get("unusable_data") == 1, state
+            [skip] = [s for s in state["skipped"] if s["code"] == "unusable_data"]
+            assert skip["symbol"] == "BNB/USDT" and TRUNCATED in skip["message"], skip
+            assert state["evaluated"] >= 1, state

@@ -1,13 +1,18 @@
 """The Procfile's `web` line with REDIS_URL unset: the gunicorn master starts
-one embedded redis-server that every worker shares, and stops it on exit."""
+one embedded redis-server that every worker shares (loopback only, its password
+kept 0600 in the 0700 data directory, never printed), and stops it on exit."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+import stat
 from pathlib import Path
 
 import pytest
+import redis
 
+from config.data_dir import REDIS_PASSWORD_FILE
 from tests.integration.client import ScanClient
 from tests.integration.service import Service
 from tests.support import eventually
@@ -31,6 +36,24 @@ def redis_pid(data_dir: Path) -> int | None:
     return None
 
 
+def assert_private_and_guarded(data_dir: Path, pid: int, log_path: Path) -> None:
+    """0700 directory, 0600 password, never on redis-server's command line (which
+    every local user can read) nor in the log; loopback only; no entry without it."""
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    password_file = data_dir / REDIS_PASSWORD_FILE
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    password = password_file.read_text().strip()
+    assert password.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    log = log_path.read_text()
+    assert password not in log
+    found = re.search(r"embedded redis-server on redis://:\*\*\*@127\.0\.0\.1:(\d+)/0", log)
+    assert found, log
+    with redis.Redis(port=int(found[1])) as bare, pytest.raises(redis.AuthenticationError):
+        bare.ping()
+    with redis.Redis(port=int(found[1]), password=password) as client:
+        assert client.config_get("bind")["bind"] == "127.0.0.1"
+
+
 async def test_web_line_without_redis_url_runs_on_one_embedded_redis(tmp_path: Path) -> None:
     data_dir = (tmp_path / "redis").resolve()
     service = Service(
@@ -42,6 +65,7 @@ async def test_web_line_without_redis_url_runs_on_one_embedded_redis(tmp_path: P
         assert (data_dir / "appendonlydir").exists() or (data_dir / "appendonly.aof").exists()
         pid = redis_pid(data_dir)
         assert pid is not None, "no embedded redis-server in the data directory"
+        assert_private_and_guarded(data_dir, pid, service.log_path)
         created = [await client.start(f"embedded-{i}", ["noop"]) for i in range(4)]
         for i, scan in enumerate(created):
             final = await client.follow(f"embedded-{i}", scan["scan_id"], FOLLOW_TIMEOUT_S)

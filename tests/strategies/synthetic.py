@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from strategies.findings import Findings
+from strategies.findings import Findings, Skip, SkipCode
 from strategies.market_data import MarketSnapshot
-from strategies.opportunity import Opportunity
+from strategies.opportunity import Action, Opportunity, OrderType, opening
 
 HOUR_MS = 3_600_000
 FIVE_MIN_MS = 300_000
@@ -94,22 +94,44 @@ def assert_well_formed(opportunity: Opportunity) -> None:
     """The invariants every opportunity of every strategy must satisfy."""
     numbers = (
         opportunity.entry,
-        opportunity.stop,
-        opportunity.target,
         opportunity.confidence,
         opportunity.expected_return,
         opportunity.risk_reward,
+        *(level for level in (opportunity.stop, opportunity.target) if level is not None),
     )
     assert all(math.isfinite(n) for n in numbers), opportunity
     assert 0.0 <= opportunity.confidence <= 1.0, opportunity
     assert opportunity.entry > 0, opportunity
-    if opportunity.side == "long":
-        assert opportunity.stop < opportunity.entry < opportunity.target, opportunity
+    assert opportunity.side in ("long", "short"), opportunity
+    direction = 1 if opportunity.side == "long" else -1
+    if opportunity.stop is not None:
+        assert (opportunity.entry - opportunity.stop) * direction > 0, opportunity
+    if opportunity.target is not None:
+        assert (opportunity.target - opportunity.entry) * direction > 0, opportunity
+    if opportunity.stop is None or opportunity.target is None:
+        assert opportunity.levels_note, opportunity
+    if opportunity.stop is not None and opportunity.target is not None:
+        assert opportunity.expected_return > 0 and opportunity.risk_reward > 0, opportunity
     else:
-        assert opportunity.side == "short", opportunity
-        assert opportunity.target < opportunity.entry < opportunity.stop, opportunity
-    assert opportunity.expected_return >= 0 and opportunity.risk_reward > 0, opportunity
+        assert opportunity.risk_reward == 0, opportunity
     assert opportunity.rationale and opportunity.horizon and opportunity.as_of, opportunity
+    assert_actionable(opportunity)
+
+
+def assert_actionable(opportunity: Opportunity) -> None:
+    """What to do is stated: action, order type, horizon in bars, consistent legs."""
+    assert opportunity.action in set(Action), opportunity
+    assert opportunity.order_type in set(OrderType), opportunity
+    if opportunity.action in (Action.OPEN_LONG, Action.OPEN_SHORT):
+        assert opportunity.action == opening(opportunity.side), opportunity
+    assert opportunity.horizon_bars > 0, opportunity
+    assert opportunity.opportunity_id.startswith(
+        f"{opportunity.strategy}:{opportunity.symbol}:{opportunity.side}"
+    ), opportunity
+    assert (opportunity.group_id is None) == (not opportunity.legs), opportunity
+    for leg in opportunity.legs:
+        assert leg.side in ("long", "short") and leg.order_type in set(OrderType), leg
+        assert leg.price > 0 and leg.ratio > 0 and math.isfinite(leg.ratio), leg
 
 
 def from_log_returns(returns: np.ndarray, start: float = 100.0) -> np.ndarray:
@@ -121,6 +143,33 @@ def from_log_returns(returns: np.ndarray, start: float = 100.0) -> np.ndarray:
 def daily_closes(hourly: np.ndarray, days: int) -> np.ndarray:
     """The close of every 24th hour back from the last bar (as the strategies sample days)."""
     return hourly[::-1][::24][::-1, 4][-days:]
+
+
+def skip_of(findings: Findings, symbol: str) -> Skip:
+    """The one skip a rule gave ``symbol``."""
+    [skip] = [skip for skip in findings.skipped if skip.symbol == symbol]
+    return skip
+
+
+def assert_accounted(findings: Findings, symbols: Sequence[str]) -> None:
+    """Every symbol looked at either fired or was skipped, once."""
+    fired = {o.symbol for o in findings.opportunities} | {
+        leg.symbol for o in findings.opportunities for leg in o.legs
+    }
+    skipped = [skip.symbol for skip in findings.skipped]
+    assert len(skipped) == len(set(skipped)), skipped
+    assert set(skipped).isdisjoint(fired), (skipped, fired)
+    assert findings.evaluated == len(symbols)
+    assert set(symbols) <= fired | set(skipped)
+
+
+def assert_quiet(outcome: object, *saying: str) -> Skip:
+    """A rule looked and said no_signal, naming what it saw (each of ``saying``)."""
+    assert isinstance(outcome, Skip), outcome
+    assert outcome.code == SkipCode.NO_SIGNAL, outcome
+    for words in saying:
+        assert words in outcome.message, (words, outcome.message)
+    return outcome
 
 
 def opportunities_of(result: Findings | list[Opportunity]) -> list[Opportunity]:

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from strategies.rules import breakout
-from tests.strategies.synthetic import SOURCE, assert_well_formed, candles, wilder_atr, zigzag
+from tests.strategies.synthetic import (
+    SOURCE,
+    assert_quiet,
+    assert_well_formed,
+    candles,
+    wilder_atr,
+    zigzag,
+)
 
 QUIET_VOLUME = 1000.0
 
@@ -32,16 +39,22 @@ def test_fires_long_on_a_volume_breakout_from_a_squeeze() -> None:
 
 
 def test_silent_without_volume() -> None:
-    assert (
-        breakout.evaluate("AAA/USDT", squeeze_then_breakout(surge_volume=1200.0), source=SOURCE)
-        is None
+    assert_quiet(
+        breakout.evaluate("AAA/USDT", squeeze_then_breakout(surge_volume=1200.0), source=SOURCE),
+        "volume 1.2x its average (needs 1.5x)",
     )
 
 
 def test_silent_without_a_squeeze() -> None:
-    closes = np.concatenate([zigzag(420, 2.0), [103.0]])
+    # Quiet for weeks, then wide swings: the bands are at their widest, no squeeze,
+    # though the last close clears the 20-bar high on triple volume.
+    closes = np.concatenate([zigzag(380, 0.5), zigzag(40, 4.0), [110.0]])
     volume = np.concatenate([np.full(420, QUIET_VOLUME), [3000.0]])
-    assert (
-        breakout.evaluate("AAA/USDT", candles(closes, half_range=1.0, volume=volume), source=SOURCE)
-        is None
+    skip = assert_quiet(
+        breakout.evaluate(
+            "AAA/USDT", candles(closes, half_range=1.0, volume=volume), source=SOURCE
+        ),
+        "no squeeze",
     )
+    # Only what failed is named.
+    assert "volume" not in skip.message and "high" not in skip.message

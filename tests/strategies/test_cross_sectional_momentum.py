@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from strategies.rules import cross_sectional_momentum as csm
-from tests.strategies.synthetic import assert_well_formed, candles, snapshot
+from tests.strategies.synthetic import (
+    assert_accounted,
+    assert_well_formed,
+    candles,
+    skip_of,
+    snapshot,
+)
 
 BARS = 30 * 24 + 1
 WIGGLE = 0.004  # hourly log-return alternation, so each series has a known volatility
@@ -20,7 +26,8 @@ def universe(*drifts: float) -> dict[str, np.ndarray]:
 
 
 def test_longs_the_top_and_shorts_the_bottom_with_sigma_levels() -> None:
-    found = csm.run(snapshot(universe(0.002, 0.001, 0.0005, 0.0, -0.001, -0.003)))
+    result = csm.run(snapshot(universe(0.002, 0.001, 0.0005, 0.0, -0.001, -0.003)))
+    found = result.opportunities
     assert [(o.symbol, o.side) for o in found] == [("C0/USDT", "long"), ("C5/USDT", "short")]
     long, short = found
     sigma = np.std(WIGGLE * (-1.0) ** np.arange(BARS - 1), ddof=1)
@@ -34,14 +41,29 @@ def test_longs_the_top_and_shorts_the_bottom_with_sigma_levels() -> None:
     score = 0.002 * (BARS - 1) / (sigma * math.sqrt(BARS - 1))
     assert long.confidence == pytest.approx(0.35 + 0.65 * min(1.0, score / 2.0), abs=1e-4)
     assert f"score {score:+.2f}" in long.rationale and "ranked 1 of 6" in long.rationale
+    assert long.horizon_bars == 7 * 24 and long.action == "open_long"
     for opportunity in found:
         assert_well_formed(opportunity)
+    assert_accounted(result, [f"C{i}/USDT" for i in range(6)])
+    assert skip_of(result, "C2/USDT").message.startswith("ranked 3 of 6 (score +")
 
 
 def test_does_not_long_a_falling_leader() -> None:
-    found = csm.run(snapshot(universe(-0.0001, -0.001, -0.0015, -0.002, -0.0025)))
-    assert [(o.symbol, o.side) for o in found] == [("C4/USDT", "short")]
+    result = csm.run(snapshot(universe(-0.0001, -0.001, -0.0015, -0.002, -0.0025)))
+    assert [(o.symbol, o.side) for o in result.opportunities] == [("C4/USDT", "short")]
+    assert skip_of(result, "C0/USDT").message.startswith("ranked 1 of 5 but its score -")
 
 
 def test_silent_on_a_small_universe() -> None:
-    assert csm.run(snapshot(universe(0.002, 0.0, -0.002))) == []
+    found = csm.run(snapshot(universe(0.002, 0.0, -0.002)))
+    assert found.opportunities == [] and found.evaluated == 3
+    assert {skip.code for skip in found.skipped} == {"too_few_symbols"}
+    assert skip_of(found, "C0/USDT").message == "3 of 5 symbols with 30 days of history to rank"
+
+
+def test_skips_a_short_history() -> None:
+    series = universe(0.002, 0.001, 0.0005, 0.0, -0.001, -0.003)
+    series["C6/USDT"] = trending(0.001)[-100:]
+    found = csm.run(snapshot(series))
+    assert skip_of(found, "C6/USDT").message == "100 of 721 hourly candles"
+    assert_accounted(found, list(series))

@@ -76,7 +76,9 @@ async def test_reads_a_freqtrade_directory(tmp_path: Path) -> None:
     assert (stale.symbol, stale.code) == ("ETH/USDT", SkipCode.STALE_DATA)
     assert "ETH_USDT-1h.json.gz" in stale.message and "2 h before the as-of" in stale.message
     for spec in CATALOG:  # every strategy runs on the user's data through the same code path
-        for opportunity in spec.run(snap):
+        found = spec.run(snap)
+        assert found.evaluated >= 1
+        for opportunity in found.opportunities:
             assert opportunity.data_source == "files"
 
 

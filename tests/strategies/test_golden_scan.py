@@ -15,7 +15,7 @@ from collections import Counter
 from strategies.catalog import CATALOG
 from strategies.indicators import iso_of
 from strategies.providers import build_provider
-from tests.strategies.synthetic import assert_well_formed, opportunities_of
+from tests.strategies.synthetic import assert_well_formed
 
 GOLDEN: dict[str, list[tuple[str, str]]] = {
     "trend_momentum": [("DOGE/USDT", "short")],
@@ -49,7 +49,7 @@ GOLDEN_COUNT = 26
 async def test_full_bundled_scan_is_the_reviewed_set() -> None:
     provider = build_provider("bundled", latency_ms=0, files_dir=None)
     snapshot = await provider.snapshot(())
-    found = {spec.name: opportunities_of(spec.run(snapshot)) for spec in CATALOG}
+    found = {spec.name: spec.run(snapshot).opportunities for spec in CATALOG}
     assert list(found) == list(GOLDEN)  # the catalogue's order
     assert {name: sorted((o.symbol, o.side) for o in ops) for name, ops in found.items()} == GOLDEN
     counts = Counter({name: len(ops) for name, ops in found.items()})
@@ -64,7 +64,7 @@ async def test_full_bundled_scan_is_the_reviewed_set() -> None:
 async def test_each_strategy_sees_only_the_requested_symbols() -> None:
     provider = build_provider("bundled", latency_ms=0, files_dir=None)
     snapshot = await provider.snapshot(["SOL/USDT", "DOGE/USDT"])
-    symbols = {o.symbol for spec in CATALOG for o in opportunities_of(spec.run(snapshot))}
+    symbols = {o.symbol for spec in CATALOG for o in spec.run(snapshot).opportunities}
     assert symbols <= {"SOL/USDT", "DOGE/USDT"}
 
 

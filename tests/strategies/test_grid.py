@@ -3,7 +3,14 @@ import pytest
 
 from strategies import indicators as ind
 from strategies.rules import grid
-from tests.strategies.synthetic import assert_well_formed, candles, path, wilder_atr, zigzag
+from tests.strategies.synthetic import (
+    assert_quiet,
+    assert_well_formed,
+    candles,
+    path,
+    wilder_atr,
+    zigzag,
+)
 
 FEES = {"maker": 0.001}
 
@@ -27,11 +34,23 @@ def test_lays_a_fee_clearing_grid_inside_the_channel() -> None:
     assert "6 levels" in buy.rationale
     for opportunity in (buy, sell):
         assert_well_formed(opportunity)
+    # One idea, every level a limit order: buys below the price, sells above, equal shares.
+    assert buy.group_id == sell.group_id == "grid:A/USDT"
+    assert buy.legs == sell.legs
+    assert (buy.order_type, buy.action, sell.action) == ("limit", "open_long", "open_short")
+    levels = [low + k * step for k in range(7)]
+    assert [leg.price for leg in buy.legs] == pytest.approx(levels)
+    assert [leg.side for leg in buy.legs] == ["long"] * 3 + ["short"] * 4
+    assert {leg.order_type for leg in buy.legs} == {"limit"}
+    assert [leg.ratio for leg in buy.legs] == pytest.approx([1 / 7] * 7)
 
 
 def test_silent_in_a_trend() -> None:
-    assert grid.evaluate("A/USDT", candles(path((300, 0.3))), FEES, source="t") == []
+    assert_quiet(grid.evaluate("A/USDT", candles(path((300, 0.3))), FEES, source="t"), "trending")
 
 
 def test_silent_when_fees_need_a_wider_channel() -> None:
-    assert grid.evaluate("A/USDT", ranging(), {"maker": 0.01}, source="t") == []
+    assert_quiet(
+        grid.evaluate("A/USDT", ranging(), {"maker": 0.01}, source="t"),
+        "fewer than 4 levels whose step clears 2 fees",
+    )

@@ -5,7 +5,7 @@ import pytest
 
 from strategies.market_data import MarketSnapshot
 from strategies.rules import hedging
-from tests.strategies.synthetic import assert_well_formed, from_log_returns, snapshot
+from tests.strategies.synthetic import assert_well_formed, from_log_returns, skip_of, snapshot
 
 HOURS = 40 * 24
 
@@ -26,7 +26,9 @@ def book(beta: float) -> tuple[np.ndarray, dict[str, np.ndarray], MarketSnapshot
 
 def test_shorts_btc_perp_for_beta_times_exposure() -> None:
     _, series, snap = book(beta=1.6)
-    [hedge] = hedging.run(snap)
+    found = hedging.run(snap)
+    [hedge] = found.opportunities
+    assert found.evaluated == 1 and found.skipped == []
     alt = np.diff(np.log(series["ALT/USDT"][-721:, 4]))
     btc = np.diff(np.log(series["BTC/USDT"][-721:, 4]))
     beta = np.cov(alt, btc)[0, 1] / np.var(btc, ddof=1)
@@ -35,9 +37,14 @@ def test_shorts_btc_perp_for_beta_times_exposure() -> None:
     move = 2 * btc.std(ddof=1) * math.sqrt(24)
     assert (hedge.symbol, hedge.side) == ("BTC/USDT:USDT", "short")
     assert hedge.entry == pytest.approx(entry)
-    assert hedge.stop == pytest.approx(entry * (1 + move)) and hedge.target == pytest.approx(
-        entry * (1 - move)
-    )
+    # A hedge is held with the holdings: no price levels, a review move instead.
+    assert hedge.stop is None and hedge.target is None
+    assert hedge.levels_note is not None and f"after a {move:.1%} BTC move" in hedge.levels_note
+    assert (hedge.action, hedge.order_type, hedge.horizon_bars) == ("hedge", "market", 168)
+    [leg] = hedge.legs
+    assert (leg.symbol, leg.side, leg.order_type) == ("BTC/USDT:USDT", "short", "market")
+    assert leg.ratio == pytest.approx(beta) and leg.price == pytest.approx(entry)
+    assert hedge.group_id == "hedging:BTC/USDT:USDT"
     assert f"beta to BTC {beta:.2f}" in hedge.rationale
     assert f"short {beta * exposure / entry:.4g} BTC perp" in hedge.rationale
     assert hedge.confidence == pytest.approx(0.5 + 0.5 * min(1.0, (beta - 1.0) / 0.5), abs=1e-3)
@@ -46,4 +53,19 @@ def test_shorts_btc_perp_for_beta_times_exposure() -> None:
 
 def test_silent_below_the_beta_limit() -> None:
     _, _, snap = book(beta=0.5)
-    assert hedging.run(snap) == []
+    found = hedging.run(snap)
+    assert found.opportunities == [] and found.evaluated == 1
+    assert skip_of(found, "*").code == "no_signal"
+    assert skip_of(found, "*").message.startswith("portfolio beta to BTC 0.")
+
+
+def test_skips_without_holdings_benchmark_or_history() -> None:
+    _, series, _ = book(beta=1.6)
+    nothing_held = hedging.run(snapshot(series))
+    assert skip_of(nothing_held, "*").code == "no_holdings"
+    no_btc = hedging.run(snapshot({"ALT/USDT": series["ALT/USDT"]}, holdings={"ALT/USDT": 1.0}))
+    assert skip_of(no_btc, "*").code == "no_benchmark"
+    short = {symbol: bars[-500:] for symbol, bars in series.items()}
+    too_short = hedging.run(snapshot(short, holdings={"ALT/USDT": 1.0}))
+    assert skip_of(too_short, "*").message == "500 of 721 hourly candles"
+    assert skip_of(too_short, "*").code == "insufficient_history"

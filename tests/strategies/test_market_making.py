@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from strategies.rules import market_making
-from tests.strategies.synthetic import END_MS, FIVE_MIN_MS, assert_well_formed
+from tests.strategies.synthetic import END_MS, FIVE_MIN_MS, assert_quiet, assert_well_formed
 
 SPREAD, BOUNCE, MID, BARS = 0.004, 0.0005, 100.0, 400
 
@@ -42,7 +42,18 @@ def test_quotes_both_sides_when_the_spread_pays() -> None:
     assert "half-spread 0.200%" in bid.rationale
     for opportunity in (bid, ask):
         assert_well_formed(opportunity)
+    # Two-sided quotes: limit orders at the bid and the ask, one idea.
+    assert (bid.action, ask.action, bid.order_type) == ("quote", "quote", "limit")
+    assert bid.group_id == ask.group_id == "market_making:A/USDT" and bid.legs == ask.legs
+    assert [(leg.side, leg.order_type) for leg in bid.legs] == [
+        ("long", "limit"),
+        ("short", "limit"),
+    ]
+    assert [leg.price for leg in bid.legs] == pytest.approx([bid.entry, ask.entry])
 
 
 def test_silent_when_the_maker_fee_exceeds_the_half_spread() -> None:
-    assert market_making.evaluate("A/USDT", quoted_bars(), {"maker": 0.0025}, source="t") == []
+    assert_quiet(
+        market_making.evaluate("A/USDT", quoted_bars(), {"maker": 0.0025}, source="t"),
+        "does not exceed maker fee 0.250%",
+    )

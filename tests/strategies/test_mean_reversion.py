@@ -5,9 +5,12 @@ from strategies import indicators as ind
 from strategies.rules import mean_reversion
 from tests.strategies.synthetic import (
     SOURCE,
+    assert_accounted,
+    assert_quiet,
     assert_well_formed,
     candles,
     path,
+    skip_of,
     snapshot,
     wilder_atr,
     zigzag,
@@ -50,19 +53,33 @@ def test_fires_short_above_the_upper_band() -> None:
 
 
 def test_silent_inside_the_bands() -> None:
-    assert mean_reversion.evaluate("AAA/USDT", candles(zigzag(80, 0.1)), source=SOURCE) is None
+    assert_quiet(
+        mean_reversion.evaluate("AAA/USDT", candles(zigzag(80, 0.1)), source=SOURCE),
+        "inside the Bollinger bands",
+        "RSI14",
+    )
 
 
 def test_silent_when_rsi_is_not_extreme() -> None:
     strict = mean_reversion.Params(rsi_oversold=1.0)
-    assert (
-        mean_reversion.evaluate("AAA/USDT", flat_then_selloff(), source=SOURCE, params=strict)
-        is None
+    assert_quiet(
+        mean_reversion.evaluate("AAA/USDT", flat_then_selloff(), source=SOURCE, params=strict),
+        "outside the Bollinger bands",
+        "needs below 1",
     )
 
 
 def test_run_returns_only_the_triggered_symbols() -> None:
     found = mean_reversion.run(
-        snapshot({"A/USDT": candles(zigzag(80, 0.1)), "B/USDT": flat_then_selloff()})
+        snapshot(
+            {
+                "A/USDT": candles(zigzag(80, 0.1)),
+                "B/USDT": flat_then_selloff(),
+                "C/USDT": candles(zigzag(20, 0.1)),
+            }
+        )
     )
-    assert [o.symbol for o in found] == ["B/USDT"]
+    assert [o.symbol for o in found.opportunities] == ["B/USDT"]
+    assert_accounted(found, ["A/USDT", "B/USDT", "C/USDT"])
+    assert skip_of(found, "A/USDT").code == "no_signal"
+    assert skip_of(found, "C/USDT").message == "20 of 21 hourly candles"

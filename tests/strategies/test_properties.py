@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from strategies.catalog import CATALOG
+from strategies.findings import Skip, SkipCode
 from strategies.market_data import MarketSnapshot
 from strategies.rules import (
     breakout,
@@ -22,6 +23,7 @@ from tests.strategies.synthetic import (
     END_MS,
     FIVE_MIN_MS,
     HOUR_MS,
+    assert_accounted,
     assert_well_formed,
     candles,
     path,
@@ -32,6 +34,7 @@ from tests.strategies.test_market_making import quoted_bars
 from tests.strategies.test_pairs_trading import cointegrated, pair_snapshot
 
 HOURS = 210 * 24
+PORTFOLIO_RULES = {"portfolio_optimization", "risk_management", "hedging"}
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "AAA/USDT", "BBB/USDT", "CCC/USDT", "DDD/USDT")
 # Derandomized: CI runs the same cases every time (a random search once found a
 # real bug mid-CI, a risk_management stop above entry; fixed, and these cases
@@ -132,10 +135,17 @@ def test_every_strategy_on_random_markets(
     seed: int, scale: float, sigma: float, drift: float
 ) -> None:
     snap = random_snapshot(seed, scale, sigma, drift)
+    ids = []
     for spec in CATALOG:
-        for opportunity in spec.run(snap):
+        found = spec.run(snap)
+        assert {skip.code for skip in found.skipped} <= set(SkipCode)
+        if spec.name not in PORTFOLIO_RULES:  # they count holdings, or the portfolio as one
+            assert_accounted(found, SYMBOLS)
+        for opportunity in found.opportunities:
             assert opportunity.strategy == spec.name and opportunity.data_source == "hypothesis"
             assert_well_formed(opportunity)
+            ids.append(opportunity.opportunity_id)
+    assert len(ids) == len(set(ids))  # unique inside one scan's results
 
 
 TEMPLATES = {
@@ -163,7 +173,7 @@ def test_firing_setups_at_any_price_scale(
     rng = np.random.default_rng(seed)
     jittered = closes * np.exp(noise * rng.standard_normal(len(closes))) * scale / 100
     found = module.evaluate("X/USDT", candles(jittered, half_range=jittered * 0.004), source="t")
-    if found is not None:
+    if not isinstance(found, Skip):
         assert_well_formed(found)
 
 
@@ -171,7 +181,7 @@ def test_firing_setups_at_any_price_scale(
 @given(seed=st.integers(0, 2**16), z_shock=st.floats(-5.0, 5.0), scale=st.floats(1e-4, 1e4))
 def test_pairs_at_any_shock(seed: int, z_shock: float, scale: float) -> None:
     log_x, log_y = cointegrated(z_shock, seed)
-    for opportunity in pairs_trading.run(pair_snapshot(log_x + np.log(scale), log_y)):
+    for opportunity in pairs_trading.run(pair_snapshot(log_x + np.log(scale), log_y)).opportunities:
         assert_well_formed(opportunity)
 
 
@@ -182,7 +192,8 @@ def test_market_making_at_any_spread(spread: float, maker: float, scale: float) 
     bars[:, 1:5] *= scale / 100
     mid = bars[:, 4]
     bars[:, 2], bars[:, 3] = mid * (1 + spread / 2 + 0.001), mid * (1 - spread / 2 - 0.001)
-    for opportunity in market_making.evaluate("A/USDT", bars, {"maker": maker}, source="t"):
+    found = market_making.evaluate("A/USDT", bars, {"maker": maker}, source="t")
+    for opportunity in [] if isinstance(found, Skip) else found:
         assert_well_formed(opportunity)
 
 
@@ -190,5 +201,5 @@ def test_market_making_at_any_spread(spread: float, maker: float, scale: float) 
 @given(beta=st.floats(-1.0, 4.0))
 def test_hedging_at_any_beta(beta: float) -> None:
     _, _, snap = book(beta)
-    for opportunity in hedging.run(snap):
+    for opportunity in hedging.run(snap).opportunities:
         assert_well_formed(opportunity)

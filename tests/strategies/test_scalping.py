@@ -5,9 +5,12 @@ from strategies import indicators as ind
 from strategies.rules import scalping
 from tests.strategies.synthetic import (
     FIVE_MIN_MS,
+    assert_quiet,
     assert_well_formed,
     candles,
     path,
+    skip_of,
+    snapshot,
     wilder_atr,
     zigzag,
 )
@@ -54,11 +57,21 @@ def test_fires_short_on_the_mirror() -> None:
 
 def test_silent_when_costs_eat_the_atr() -> None:
     expensive = {"taker": 0.01, "precision": {"price": 0.01}}
-    assert scalping.evaluate("AAA/USDT", v_back_through_vwap(), expensive, source="t") is None
+    assert_quiet(
+        scalping.evaluate("AAA/USDT", v_back_through_vwap(), expensive, source="t"),
+        "ATR (needs under 0.2",
+    )
 
 
 def test_silent_without_a_cross() -> None:
     rising = candles(
         path((400, 0.05)), step_ms=FIVE_MIN_MS
     )  # above VWAP all along: nothing crosses
-    assert scalping.evaluate("AAA/USDT", rising, CHEAP, source="t") is None
+    assert_quiet(scalping.evaluate("AAA/USDT", rising, CHEAP, source="t"), "no 5m VWAP cross")
+
+
+def test_skips_symbols_without_five_minute_candles() -> None:
+    found = scalping.run(snapshot({"A/USDT": candles(path((400, 0.05)))}))
+    assert found.opportunities == [] and found.evaluated == 1
+    assert skip_of(found, "A/USDT").message == "0 of 289 5-minute candles"
+    assert skip_of(found, "A/USDT").code == "insufficient_history"

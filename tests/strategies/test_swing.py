@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from strategies import indicators as ind
+from strategies.findings import insufficient
 from strategies.rules import swing
-from tests.strategies.synthetic import assert_well_formed, candles, path, wilder_atr
+from tests.strategies.synthetic import assert_quiet, assert_well_formed, candles, path, wilder_atr
 
 HOURS_PER_DAY = 24
 
@@ -50,9 +51,19 @@ def test_fires_long_with_stop_under_the_50_day_ema() -> None:
 
 def test_silent_while_rsi_keeps_falling() -> None:
     _, hourly = uptrend_pullback(last_day=-0.5)
-    assert swing.evaluate("AAA/USDT", hourly, source="t") is None
+    assert_quiet(swing.evaluate("AAA/USDT", hourly, source="t"), "not turning up from 40-50")
 
 
 def test_silent_below_the_200_day_ema() -> None:
     daily = path((240, -0.1), (3, -1.6), (1, 0.5), start=200.0)
-    assert swing.evaluate("AAA/USDT", candles(np.repeat(daily, HOURS_PER_DAY)), source="t") is None
+    assert_quiet(
+        swing.evaluate("AAA/USDT", candles(np.repeat(daily, HOURS_PER_DAY)), source="t"),
+        "not above both EMA200",
+    )
+
+
+def test_skips_without_200_days() -> None:
+    daily = path((150, 0.1), start=200.0)
+    skip = swing.evaluate("AAA/USDT", candles(np.repeat(daily, HOURS_PER_DAY)), source="t")
+    assert skip == insufficient("AAA/USDT", 151, 201, "daily candles")
+    assert skip.message == "151 of 201 daily candles"

@@ -2,12 +2,16 @@ import numpy as np
 import pytest
 
 from strategies import indicators as ind
+from strategies.findings import insufficient
 from strategies.rules import trend_momentum
 from tests.strategies.synthetic import (
     SOURCE,
+    assert_accounted,
+    assert_quiet,
     assert_well_formed,
     candles,
     path,
+    skip_of,
     snapshot,
     wilder_atr,
 )
@@ -58,17 +62,30 @@ def test_fires_short_on_the_mirror_image() -> None:
 
 def test_silent_without_a_fresh_cross() -> None:
     steady = candles(path((300, 0.3)))  # trending, but the histogram has been positive for ages
-    assert trend_momentum.evaluate("AAA/USDT", steady, source=SOURCE) is None
+    assert_quiet(
+        trend_momentum.evaluate("AAA/USDT", steady, source=SOURCE),
+        "no MACD histogram cross in the last 3 bars",
+    )
 
 
 def test_silent_when_adx_shows_no_trend() -> None:
     bars = uptrend_then_fresh_cross()
     strict = trend_momentum.Params(adx_min=99.0)
-    assert trend_momentum.evaluate("AAA/USDT", bars, source=SOURCE, params=strict) is None
+    assert_quiet(trend_momentum.evaluate("AAA/USDT", bars, source=SOURCE, params=strict), "<= 99")
 
 
 def test_run_scans_every_symbol() -> None:
     found = trend_momentum.run(
-        snapshot({"A/USDT": uptrend_then_fresh_cross(), "B/USDT": candles(path((300, 0.3)))})
+        snapshot(
+            {
+                "A/USDT": uptrend_then_fresh_cross(),
+                "B/USDT": candles(path((300, 0.3))),
+                "C/USDT": candles(path((76, 0.3))),
+            }
+        )
     )
-    assert [o.symbol for o in found] == ["A/USDT"]
+    assert [o.symbol for o in found.opportunities] == ["A/USDT"]
+    assert_accounted(found, ["A/USDT", "B/USDT", "C/USDT"])
+    assert skip_of(found, "B/USDT").code == "no_signal"
+    assert skip_of(found, "C/USDT") == insufficient("C/USDT", 77, 78)
+    assert skip_of(found, "C/USDT").message == "77 of 78 hourly candles"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from strategies.rules import volatility_regime
-from tests.strategies.synthetic import assert_well_formed, candles, wilder_atr, zigzag
+from tests.strategies.synthetic import assert_quiet, assert_well_formed, candles, wilder_atr, zigzag
 
 BARS = 2000
 
@@ -32,8 +32,21 @@ def test_brackets_a_very_quiet_market() -> None:
     assert f"{volatility[-1]:.3%}/h" in up.rationale
     for opportunity in (up, down):
         assert_well_formed(opportunity)
+    # A bracket: two stop orders, one cancelling the other, as one idea.
+    assert up.group_id == down.group_id == "volatility_regime:A/USDT"
+    assert up.legs == down.legs
+    assert [(leg.side, leg.order_type, leg.ratio) for leg in up.legs] == [
+        ("long", "stop", 1.0),
+        ("short", "stop", 1.0),
+    ]
+    assert [leg.price for leg in up.legs] == pytest.approx([close + atr, close - atr])
+    assert up.order_type == down.order_type == "stop" and up.horizon_bars == 72
+    assert "one-cancels-other with the sell stop" in up.rationale
 
 
 def test_silent_at_ordinary_volatility() -> None:
     bars = candles(zigzag(BARS, 0.05), half_range=1.0)
-    assert volatility_regime.evaluate("A/USDT", bars, source="t") == []
+    assert_quiet(
+        volatility_regime.evaluate("A/USDT", bars, source="t"),
+        "percentile of 180 days (brackets at or below the 10th)",
+    )

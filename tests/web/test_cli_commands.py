@@ -9,7 +9,8 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner, Result
 
-from config.settings import DEV_JWT_SECRET, Settings
+from config.data_dir import DEV_SECRET_FILE, development_secret
+from config.settings import Settings
 from coordinator.records import TERMINAL_SCAN_STATUSES
 from tests.support import TEST_SECRET, StaticProvider, diagnostic_registry
 from web.app import create_app
@@ -24,7 +25,13 @@ SECONDS = {"30s": 30, "15m": 900, "1h": 3600, "2d": 172_800, " 45M ": 2700}
 FLAKY_READS = 3
 BAD_DURATIONS = ["5x", "0s", "1w", "", "-1h", "1.5h", "h", "1h30m", "9" * 5000 + "s", "366d"]
 # No environment of the developer's machine leaks into what the tests mint.
-CLEAN_ENV = {"JWT_SECRET": None, "DEV_MODE": None, "OPPSCAN_CONFIG": None, "OPPSCAN_TOKEN": None}
+CLEAN_ENV = {
+    "JWT_SECRET": None,
+    "DEV_MODE": None,
+    "OPPSCAN_CONFIG": None,
+    "OPPSCAN_TOKEN": None,
+    "OPPSCAN_DATA_DIR": None,
+}
 
 
 def invoke(*args: str, **env: str | None) -> Result:
@@ -47,18 +54,42 @@ def test_bad_duration_is_a_usage_error(text: str) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_admin_token_and_development_secret() -> None:
-    # Without JWT_SECRET the development secret signs, as under `oppscan serve`.
-    result = invoke("token", "--user", "ops", "--admin")
-    assert result.exit_code == EXIT_OK, result.output
-    claims = jwt.decode(result.output.strip(), DEV_JWT_SECRET, algorithms=["HS256"])
-    assert claims["sub"] == "ops" and claims["role"] == "admin"
+def test_admin_token_signed_with_the_data_directory_development_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Without JWT_SECRET, `token` signs with the secret `serve --dev` keeps in the data
+    directory (found by --data-dir or OPPSCAN_DATA_DIR), and says so on stderr."""
+    data_dir = tmp_path / "data"
+    secret = development_secret({"OPPSCAN_DATA_DIR": str(data_dir)})  # as `serve --dev` makes it
+    for args, env in (
+        (["--data-dir", str(data_dir)], {}),
+        ([], {"OPPSCAN_DATA_DIR": str(data_dir)}),
+    ):
+        result = CliRunner().invoke(
+            main, ["token", "--user", "ops", "--admin", *args], env={**CLEAN_ENV, **env}
+        )
+        assert result.exit_code == EXIT_OK, result.output
+        assert result.stderr.startswith("signed with the development secret in ")
+        claims = jwt.decode(result.stdout.strip(), secret, algorithms=["HS256"])
+        assert claims["sub"] == "ops" and claims["role"] == "admin"
 
 
-def test_token_needs_a_secret_outside_development_mode() -> None:
-    result = invoke("token", "--user", "u", DEV_MODE="0")
+def test_token_without_a_secret_is_refused_and_makes_none(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data_dir = tmp_path / "data"
+    for env in ({}, {"DEV_MODE": "1"}):
+        result = invoke("token", "--user", "u", "--data-dir", str(data_dir), **env)
+        assert result.exit_code == 1
+        assert "JWT_SECRET" in result.output and "Traceback" not in result.output
+        assert not (data_dir / DEV_SECRET_FILE).exists()
+    short = invoke("token", "--user", "u", JWT_SECRET="s" * 31)
+    assert short.exit_code == 1 and "32 bytes" in short.output
+
+
+def test_token_refuses_a_development_secret_others_could_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data_dir = tmp_path / "data"
+    development_secret({"OPPSCAN_DATA_DIR": str(data_dir)})
+    (data_dir / DEV_SECRET_FILE).chmod(0o644)
+    result = invoke("token", "--user", "u", "--data-dir", str(data_dir))
     assert result.exit_code == 1
-    assert "JWT_SECRET" in result.output and "Traceback" not in result.output
+    assert "may have been read by others" in result.output
 
 
 @pytest.mark.parametrize(
@@ -70,6 +101,7 @@ def test_token_needs_a_secret_outside_development_mode() -> None:
         (["scan"], "no token"),
         (["leases", "--limit", "0", "--token", "t"], "Invalid value for '--limit'"),
         (["serve", "--workers", "0"], "Invalid value for '--workers'"),
+        (["serve", "--port", "70000"], "Invalid value for '--port'"),
     ],
 )
 def test_usage_errors(args: list[str], message: str) -> None:

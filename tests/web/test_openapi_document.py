@@ -45,3 +45,22 @@ async def test_every_operation_documents_its_errors(api) -> None:  # type: ignor
             if operation["security"]:
                 assert "401" in statuses, f"{method} {path} has no 401"
             assert any(code.startswith(("2", "1")) for code in statuses), (method, path)
+
+
+async def test_the_document_shows_what_strategies_found_and_what_to_do(api) -> None:  # type: ignore[no-untyped-def]
+    schemas = (await (await api.get("/api/v1/openapi.json")).json())["components"]["schemas"]
+    state = schemas["StrategyState"]["properties"]
+    assert {"evaluated", "skipped", "skipped_counts"} <= set(state)
+    assert set(schemas["Skip"]["properties"]) == {"symbol", "code", "message"}
+    opportunity = schemas["Opportunity"]["properties"]
+    assert {
+        "opportunity_id", "action", "order_type", "group_id", "legs", "levels_note",
+        "conflicts", "horizon_bars",
+    } <= set(opportunity)  # fmt: skip
+    assert set(schemas["Action"]["enum"]) == {
+        "open_long", "open_short", "reduce", "hedge", "rebalance", "quote",
+    }  # fmt: skip
+    assert set(schemas["OrderType"]["enum"]) == {"limit", "market", "stop"}
+    assert {"type": "null"} in opportunity["stop"]["anyOf"]
+    # The old results route documents the old shape: none of the new fields.
+    assert "action" not in schemas["OldOpportunity"]["properties"]

@@ -60,6 +60,15 @@ async def test_a_minted_token_names_its_user_and_verifies(dev_api, api_settings)
     assert scans.status == 200
 
 
+@pytest.mark.parametrize("user", ["carol", "dev-admin"])
+async def test_the_development_route_never_mints_admin(dev_api, user: str) -> None:  # type: ignore[no-untyped-def]
+    response = await dev_api.post("/api/v1/dev/token", json={"user": user, "admin": True})
+    assert response.status == 403
+    error = (await response.json())["error"]
+    assert error["code"] == "forbidden" and "oppscan token" in error["message"]
+    assert "token" not in await response.json()
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [(b'{"user": ', 400), (b'{"user": ""}', 422), (b'{"user": "x", "colour": 1}', 422)],

@@ -10,7 +10,7 @@ import threading
 import msgspec
 import pytest
 
-from strategies.diagnostic import DIAGNOSTIC
+from strategies.diagnostic import DIAGNOSTIC, NOTHING
 from strategies.registry import Registry, StrategySpec
 from tests.support import StaticProvider, eventually
 from web.app import create_app
@@ -34,7 +34,7 @@ async def make_gated(aiohttp_client, api_settings, gate):  # type: ignore[no-unt
 
     def gated(snapshot):  # type: ignore[no-untyped-def]
         gate.wait(DEADLINE_S)
-        return []
+        return NOTHING
 
     registry = Registry([*DIAGNOSTIC, StrategySpec("gated", "waits for the test", gated)])
 

@@ -11,6 +11,7 @@ from evidence import compute, records
 from evidence.fingerprint import fingerprint
 from evidence.records import Calibration, Cell, Evaluation
 from evidence.summary import evidence_of
+from strategies.findings import Findings
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import make_opportunity
 from strategies.registry import Registry, StrategySpec
@@ -24,8 +25,8 @@ STRATEGY = "trend_momentum"  # an evaluated name, served here by a constructed r
 LEVELS = {"near": (2.0, 1.0), "even": (2.0, 2.0), "far": (2.0, 8.0)}
 
 
-def constructed(snapshot: MarketSnapshot):
-    return [
+def constructed(snapshot: MarketSnapshot) -> Findings:
+    found = [
         make_opportunity(
             strategy=STRATEGY,
             symbol="BTC/USDT",
@@ -35,12 +36,15 @@ def constructed(snapshot: MarketSnapshot):
             target=100.0 + target,
             confidence=0.9,
             horizon="1 day",
+            horizon_bars=24,
             rationale=name,
             data_source=snapshot.source,
             as_of="",
+            id_suffix=name,
         )
         for name, (stop, target) in LEVELS.items()
     ]
+    return Findings(opportunities=found, evaluated=1)
 
 
 SPEC = StrategySpec(STRATEGY, "constructed", constructed)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import msgspec
 from aiohttp import WSCloseCode, WSMsgType
 
 from web.auth import mint_token
@@ -107,9 +108,13 @@ async def test_killed_pubsub_connection_still_ends_on_the_terminal_snapshot(
     assert rest and rest[-1]["status"] == "completed"
 
 
-async def test_200_sockets_on_one_scan_all_receive_the_terminal_state(api, auth) -> None:  # type: ignore[no-untyped-def]
-    scan_id = await start(api, auth, ["sleep_500ms"])
+async def test_200_sockets_on_one_scan_all_receive_the_terminal_state(
+    make_api, api_settings, auth
+) -> None:  # type: ignore[no-untyped-def]
     sockets = 200
+    # One user's 200 sockets: past the per-user limit, which this test is not about.
+    api = await make_api(msgspec.structs.replace(api_settings, ws_per_user_max=sockets))
+    scan_id = await start(api, auth, ["sleep_500ms"])
 
     async def follow() -> dict:  # type: ignore[type-arg]
         async with api.ws_connect(f"/api/v1/scans/{scan_id}/ws", headers=auth()) as ws:

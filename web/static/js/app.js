@@ -55,7 +55,7 @@ async function onMint(event) {
     if (err instanceof ApiError && err.status === 404) {
       showAlert({
         title: "Token minting is off",
-        message: "The service is not in development mode (DEV_MODE=1). Paste a token instead.",
+        message: "The service is not in development mode (oppscan serve --dev). Paste a token instead.",
       });
     } else {
       showAlert(err);

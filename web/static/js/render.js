@@ -30,18 +30,19 @@ export function formatPercent(fraction) {
   return `${(fraction * 100).toFixed(2)} %`;
 }
 
-// A value the API may leave null (no evidence yet, no level): a dash, not a zero.
-const UNKNOWN = "–";
-
+// Evidence the API leaves null (computing, unavailable): a dash, not a zero.
 function orUnknown(value, format) {
-  return value === null || value === undefined ? UNKNOWN : format(value);
+  return value === null || value === undefined ? NO_LEVEL : format(value);
 }
 
 // Seven significant digits read well from BTC (97,123.45) to sub-cent coins; the
 // exact value stays in the cell's data-value and tooltip.
 const PRICE_DIGITS = 7;
+// A stop or target the idea does not have (a pair, a carry, a hedge): its levels_note says why.
+const NO_LEVEL = "—";
 
 function formatPrice(value) {
+  if (value == null) return NO_LEVEL;
   return Number(value).toLocaleString("en-US", { maximumSignificantDigits: PRICE_DIGITS });
 }
 
@@ -101,14 +102,38 @@ function fillStrategy(row, strategy) {
   badge.textContent = statusText(strategy.status);
   badge.dataset.status = strategy.status;
   const found = row.querySelector(".strategy-found");
-  found.textContent = `${strategy.opportunities} found`;
+  found.textContent = findingsText(strategy);
   found.dataset.count = String(strategy.opportunities);
+  const reason = row.querySelector(".strategy-reason");
+  reason.textContent = topReasonText(strategy);
+  reason.hidden = !reason.textContent;
   const time = row.querySelector(".strategy-time");
   time.textContent =
     strategy.duration_ms == null ? "" : `${(strategy.duration_ms / MS_PER_S).toFixed(2)} s`;
   const error = row.querySelector(".strategy-error");
   error.textContent = strategy.error || "";
   error.hidden = !strategy.error;
+}
+
+// "1 fired / 10 evaluated / 9 skipped": what the strategy looked at.
+export function findingsText(strategy) {
+  const counts = strategy.skipped_counts || {};
+  const skipped = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return `${strategy.opportunities} fired / ${strategy.evaluated ?? 0} evaluated / ${skipped} skipped`;
+}
+
+// The most frequent skip reason with one example: "no_signal (9): BTC/USDT RSI 48 inside 30-70".
+export function topReasonText(strategy) {
+  const counts = strategy.skipped_counts || {};
+  const codes = Object.keys(counts);
+  if (codes.length === 0) return "";
+  const top = codes.reduce((best, code) =>
+    counts[code] > counts[best] || (counts[code] === counts[best] && best === "no_signal")
+      ? code
+      : best,
+  );
+  const example = (strategy.skipped || []).find((skip) => skip.code === top);
+  return `${top} (${counts[top]})` + (example ? `: ${example.symbol} ${example.message}` : "");
 }
 
 export function setStatusLine(text) {
@@ -166,8 +191,8 @@ function resultRow(opportunity, index) {
     [formatPercent(opportunity.expected_return), "num", opportunity.expected_return],
     [opportunity.risk_reward.toFixed(2), "num", opportunity.risk_reward],
     [formatPrice(opportunity.entry), "num", opportunity.entry],
-    [orUnknown(opportunity.stop, formatPrice), "num", opportunity.stop],
-    [orUnknown(opportunity.target, formatPrice), "num", opportunity.target],
+    [formatPrice(opportunity.stop), "num", opportunity.stop ?? undefined],
+    [formatPrice(opportunity.target), "num", opportunity.target ?? undefined],
     [opportunity.horizon],
   ];
   for (const [content, className, value] of cells) {
@@ -176,8 +201,11 @@ function resultRow(opportunity, index) {
     if (className) cell.className = className;
     if (className === "side") cell.dataset.side = content;
     if (value !== undefined) {
+      // Evidence not there (yet): an empty value, and the note saying why.
       cell.dataset.value = value === null ? "" : String(value);
       cell.title = value === null ? evidenceNote(opportunity) : String(value);
+    } else if (content === NO_LEVEL) {
+      cell.title = opportunity.levels_note || ""; // why this idea has no such level
     }
     row.append(cell);
   }
