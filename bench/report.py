@@ -1,6 +1,6 @@
 """The Markdown tables of one run, written between markers into docs/benchmarks.md:
-medians over the rounds, ratios to the best peer and to the floor, the targets of
-issue 6 met or missed, and the machine's load average during the run."""
+medians over the rounds, ratios to the best peer and to the floor, the service's
+targets met or missed, and the machine's load average during the run."""
 
 from __future__ import annotations
 
@@ -326,7 +326,7 @@ def render(rows: list[Row], meta: dict[str, object]) -> str:
             out += section(rows, targets)
             failures += errors_of(rows, workload)
     out += [
-        "### Targets of issue 6 (and issue 4's fan-out)",
+        "### Targets",
         "",
         "| target | verdict | figure |",
         "|---|---|---|",

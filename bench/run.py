@@ -56,7 +56,7 @@ HOLD_ENV = {"MARKET_DATA_LATENCY_MS": "600000", "SCAN_DEADLINE_S": "3600"}
 # the peers are: a dead worker's strategy tasks are reclaimed after 1 s instead of 3 s.
 TAKEOVER_ENV = {"MARKET_DATA_LATENCY_MS": "2000", "WORK_RECLAIM_IDLE_MS": "1000"}
 # Scale: a scan's one strategy waits on market data for longer than the run, so every
-# scan stays running (owned, leased, renewed); reduced from the 10,000 by default.
+# scan stays running (owned, leased, renewed); reduced from the target's 10,000 by default.
 SCALE_SCANS = 2000
 SCALE_ENV = {"MARKET_DATA_LATENCY_MS": "600000", "SCAN_DEADLINE_S": "3600"}
 # Fan-out: strategies wait 2.5 s on market data, many at once: a scan's 14 complete in

@@ -285,7 +285,12 @@ def parse_env_value(field_name: str, raw: str) -> Any:
     return raw
 
 
-def load_settings(env: Mapping[str, str] | None = None, toml_path: Path | None = None) -> Settings:
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    toml_path: Path | None = None,
+    *,
+    require_secret: bool = True,
+) -> Settings:
     """Settings from the TOML file (if any), overridden by the environment."""
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
@@ -304,7 +309,7 @@ def load_settings(env: Mapping[str, str] | None = None, toml_path: Path | None =
         field = str(exc).rpartition("$.")[2].strip("`")
         names = [env_name for env_name, name in ENV_NAMES.items() if name == field]
         raise SettingsError(names[0] if names else "environment", str(exc)) from None
-    return validate(settings)
+    return validate(settings, require_secret=require_secret)
 
 
 # Counts and intervals where 0 would mean "never" or "spin": at least 1.
@@ -341,9 +346,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def validate(settings: Settings) -> Settings:
+def validate(settings: Settings, *, require_secret: bool = True) -> Settings:
+    """``settings``, or SettingsError naming the first bad one. ``require_secret=False``
+    is for commands that never verify or sign a token (`oppscan data check`): an unset
+    secret is then allowed, a short one still refused."""
     secret_bytes = len(settings.jwt_secret.encode())
-    if secret_bytes < JWT_SECRET_MIN_BYTES:
+    if secret_bytes < JWT_SECRET_MIN_BYTES and (require_secret or secret_bytes):
         problem = "not set" if not secret_bytes else f"only {secret_bytes} bytes"
         raise SettingsError(
             "JWT_SECRET",

@@ -1,4 +1,4 @@
-"""Issue 4's fan-out: CLIENTS_PER_SCAN websocket clients on each of SCANS running scans;
+"""Websocket fan-out: CLIENTS_PER_SCAN websocket clients on each of SCANS running scans;
 delay from the owner's publish to each client's receipt.
 
 The publish time is the snapshot's `updated_at`, which the owner stamps (ms precision)

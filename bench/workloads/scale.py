@@ -1,4 +1,4 @@
-"""Workload 5, scale (reduced by default: SCANS concurrent running scans; the issue's
+"""Workload 5, scale (reduced by default: SCANS concurrent running scans; the target's
 10,000 with BENCH_SCALE_SCANS=10000): scans whose strategy waits on simulated
 market-data latency stay running, owned and leased, on 2 web workers + 1 worker.
 

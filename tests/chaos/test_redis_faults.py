@@ -34,7 +34,7 @@ STRATEGIES = ["noop", "sleep_500ms", "sleep_2s"]
 OUTAGE_S = 1.0
 # Readiness probes in a row that must agree, so every worker was asked.
 PROBES = 12
-# Workers reconnect with backoff capped at 1 s; the target is 5 s.
+# Workers reconnect with backoff capped at 1 s; the target is 5 s.
 SERVING_AGAIN_TIMEOUT_S = 15.0
 FAIL_CLOSED_TIMEOUT_S = 10.0
 WEB_WORKERS = 3

@@ -34,8 +34,35 @@ def test_user_keys_share_the_user_hash_tag() -> None:
     assert {hash_tag(key) for key in user_keys} == {"user:u1"}
 
 
-def test_buckets_are_stable_and_in_range() -> None:
-    assert keys.bucket_of(SCAN_ID, 4) == keys.bucket_of(SCAN_ID, 4)
+# CRC-32's published check value: the checksum of the nine ASCII digits "123456789".
+CRC32_CHECK_INPUT = "123456789"
+CRC32_CHECK_VALUE = 0xCBF43926
+# Buckets of a few ids, written down once: every process, whatever its hash seed,
+# must put a scan in the same bucket (its work stream and lease index entry).
+KNOWN_BUCKETS = {
+    "0123456789abcdef0123456789abcdef": (2, 14),
+    "00000000000000000000000000000001": (2, 6),
+    "00000000000000000000000000000002": (0, 12),
+    "00000000000000000000000000000003": (2, 10),
+    "00000000000000000000000000000004": (1, 9),
+    "00000000000000000000000000000005": (3, 15),
+    "00000000000000000000000000000006": (1, 5),
+    "00000000000000000000000000000007": (3, 3),
+    "ffffffffffffffffffffffffffffffff": (1, 1),
+}
+
+
+def test_buckets_are_the_same_in_every_process() -> None:
+    """A salted hash (Python's hash() of a str) is stable within one process and
+    differs between processes: only values fixed outside this process catch it."""
+    assert keys.bucket_of(CRC32_CHECK_INPUT, 2**32) == CRC32_CHECK_VALUE
+    assert {
+        scan_id: (keys.bucket_of(scan_id, 4), keys.bucket_of(scan_id, 16))
+        for scan_id in KNOWN_BUCKETS
+    } == KNOWN_BUCKETS
+
+
+def test_buckets_are_in_range() -> None:
     assert {keys.bucket_of(f"{i:032x}", 4) for i in range(64)} == {0, 1, 2, 3}
 
 

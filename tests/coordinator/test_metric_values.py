@@ -21,6 +21,7 @@ from coordinator.metric_values import (
 )
 
 
+@pytest.mark.processes  # forks a child
 def test_the_kept_process_id_is_the_forked_childs_own() -> None:
     read_end, write_end = os.pipe()
     child = os.fork()
@@ -96,6 +97,7 @@ def test_counters_are_written_at_once(
     assert not UNWRITTEN
 
 
+@pytest.mark.processes  # forks a child
 def test_a_forked_child_never_writes_what_its_parent_summed(
     monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]
 ) -> None:

@@ -101,6 +101,30 @@ MUTATIONS = (
         ),
     ),
     Mutation(
+        name="slot-held-while-reporting",
+        path="coordinator/coordinator.py",
+        search="            await self.runner.run_together(tasks, free_slot)\n",
+        # Slots are given back only once the report and acknowledgement are written.
+        replace="            await self.runner.run_together(tasks, lambda task: None)\n",
+        tests=("tests/coordinator/test_strategy_slots.py",),
+    ),
+    Mutation(
+        name="salted-bucket-hash",
+        path="coordinator/keys.py",
+        search="    return zlib.crc32(scan_id.encode()) % buckets\n",
+        # Python's str hash: the same within a process, different in each worker.
+        replace="    return hash(scan_id) % buckets\n",
+        tests=("tests/coordinator/test_keys.py",),
+    ),
+    Mutation(
+        name="signal-side-swapped",
+        path="strategies/scoring.py",
+        search='    return "long" if direction == LONG else "short"\n',
+        # Every strategy's signals are traded the wrong way round.
+        replace='    return "short" if direction == LONG else "long"\n',
+        tests=("tests/strategies/test_golden_scan.py",),
+    ),
+    Mutation(
         name="generation-marker-check",
         path="coordinator/generation.py",
         search="            self.lost = True\n",

@@ -7,9 +7,11 @@ designed one. Half the catalogue finding nothing there is expected. When a
 strategy, an indicator or the dataset changes on purpose, review the new output
 and update GOLDEN; an accidental change fails here. Each strategy's must-fire
 and must-stay-silent cases are constructed in tests/strategies/test_constructed_cases.py.
+The CPU a full scan takes is measured by bench/strategy_bench.py (`make
+bench-strategies`), not here: a time budget in a test fails on a loaded machine
+and proves no behaviour.
 """
 
-import time
 from collections import Counter
 
 from strategies.catalog import CATALOG
@@ -66,18 +68,3 @@ async def test_each_strategy_sees_only_the_requested_symbols() -> None:
     snapshot = await provider.snapshot(["SOL/USDT", "DOGE/USDT"])
     symbols = {o.symbol for spec in CATALOG for o in spec.run(snapshot).opportunities}
     assert symbols <= {"SOL/USDT", "DOGE/USDT"}
-
-
-# The issue's budget for a full scan of the bundled data for one user, in CPU ms.
-SCAN_CPU_BUDGET_MS = 250.0
-
-
-async def test_full_scan_fits_the_cpu_budget() -> None:
-    provider = build_provider("bundled", latency_ms=0, files_dir=None)
-    snapshot = await provider.snapshot(())
-    for spec in CATALOG:  # warm-up: first calls pay for imports and caches
-        spec.run(snapshot)
-    started = time.process_time()
-    for spec in CATALOG:
-        spec.run(snapshot)
-    assert (time.process_time() - started) * 1000 < SCAN_CPU_BUDGET_MS
