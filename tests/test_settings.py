@@ -157,6 +157,8 @@ def test_evidence_settings_are_read_from_the_environment(tmp_path) -> None:  # t
     assert settings.evidence_lock_refresh_interval_s == 4.0
     assert settings.evidence_retention_s == 3600
     assert settings.evidence_poll_interval_s == 0.5
+
+
 def test_a_command_that_signs_nothing_runs_without_a_secret_but_never_with_a_short_one() -> None:
     env = {"STALE_DATA_S": "7200"}
     assert load_settings(env, require_secret=False).stale_data_s == 7200

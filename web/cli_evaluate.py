@@ -21,7 +21,6 @@ from evidence.records import Evaluation
 from strategies.catalog import CATALOG
 from strategies.errors import StrategyError
 from web.cli_params import COMMA_LIST
-from web.serve import development_env
 
 CATALOG_NAMES = tuple(spec.name for spec in CATALOG)
 
@@ -99,7 +98,7 @@ def evaluate(
         )
     try:
         # Only the market-data settings matter here: no token secret is needed.
-        settings = Settings() if markdown else load_settings(development_env())
+        settings = Settings() if markdown else load_settings(require_secret=False)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     if stride is not None:

@@ -18,7 +18,7 @@ from strategies.registry import build_registry
 from strategies.sources.bundled import BundledProvider
 from tests.support import eventually
 
-STRATEGY = "hedging"  # one of the cheapest rules to replay
+STRATEGY = "mean_reversion"  # a cheap rule to replay, with trades
 # A coarse stride keeps the child's replay to a fraction of a second.
 COARSE_STRIDE_BARS = 96
 
@@ -26,7 +26,7 @@ COARSE_STRIDE_BARS = 96
 def idea(strategy: str = STRATEGY):
     return make_opportunity(
         strategy=strategy,
-        symbol="BTC/USDT:USDT",
+        symbol="BTC/USDT",
         side="short",
         entry=100.0,
         stop=104.0,
@@ -78,7 +78,8 @@ async def test_one_worker_computes_and_the_others_read_it(redis, book_for):
     assert ready.evidence_status == EvidenceStatus.READY
     assert ready.evidence_all == stored.overall
     assert ready.evidence is not None
-    assert ready.confidence == ready.probability
+    assert ready.probability is not None and ready.confidence == ready.probability
+    assert ready.expected_value_pct is not None
 
 
 async def test_a_crashed_computers_lock_lapses_and_another_takes_over(redis, book_for):

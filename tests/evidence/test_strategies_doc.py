@@ -13,8 +13,8 @@ from evidence.fingerprint import fingerprint
 from strategies.catalog import CATALOG
 from strategies.sources.bundled import BundledProvider
 
-# The cheapest rules to replay in full (well under a second each).
-REPLAYED = ("market_making", "hedging")
+# Rules to replay in full: one without price levels, one with trades (seconds).
+REPLAYED = ("hedging", "mean_reversion")
 STALE = "docs/strategies.md is stale: run `oppscan evaluate --markdown`"
 
 

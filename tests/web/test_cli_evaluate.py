@@ -18,23 +18,23 @@ def run(*args: str):  # type: ignore[no-untyped-def]
 
 
 def test_prints_the_table_of_the_strategies_asked():
-    result = run("--strategies", "hedging,scalping", "--stride", STRIDE)
+    result = run("--strategies", "mean_reversion,scalping", "--stride", STRIDE)
     assert result.exit_code == 0, result.output
     assert "walk-forward · bundled-synthetic" in result.output
     for header in ("trades", "hit rate", "95 % CI", "exp R", "exp %", "worst run"):
         assert header in result.output
     lines = [line.split() for line in result.output.splitlines()]
-    hedging = next(line for line in lines if line and line[0] == "hedging")
-    assert int(hedging[1]) > 0  # trades
+    row = next(line for line in lines if line and line[0] == "mean_reversion")
+    assert int(row[1]) > 0  # trades
     assert f"every {STRIDE}th hourly bar" in result.output
 
 
 def test_json_has_every_evaluation_without_its_trades():
-    result = run("--strategies", "hedging", "--stride", STRIDE, "--json")
+    result = run("--strategies", "mean_reversion", "--stride", STRIDE, "--json")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
     [evaluation] = printed["evaluations"]
-    assert evaluation["strategy"] == "hedging" and evaluation["stride_bars"] == int(STRIDE)
+    assert evaluation["strategy"] == "mean_reversion" and evaluation["stride_bars"] == int(STRIDE)
     assert evaluation["trades"] == [] and evaluation["trades_total"] > 0
     assert printed["cpu_s"] > 0
 
