@@ -54,12 +54,12 @@ def scan_cpu(evaluations: dict[str, records.Evaluation], runs: int) -> None:
     snapshot = provider.snapshot_now(provider.symbols())
     bare, attached = [], []
     for spec in CATALOG:  # warm-up
-        [attach.attach(o, evaluations[spec.name]) for o in spec.run(snapshot)]
+        [attach.attach(o, evaluations[spec.name]) for o in spec.run(snapshot).opportunities]
     for _ in range(runs):
         run_s = attach_s = 0.0
         for spec in CATALOG:
             started = time.process_time()
-            found = spec.run(snapshot)
+            found = spec.run(snapshot).opportunities
             ran = time.process_time()
             [attach.attach(o, evaluations[spec.name]) for o in found]
             run_s += ran - started
