@@ -25,7 +25,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config.settings import Settings
-from coordinator.evidence import CHILD_START_METHOD, receive
+from coordinator.service.evidence import CHILD_START_METHOD, receive
+from coordinator.store.codec import evaluation_decoder, msgpack_encoder
 from evidence import attach, compute, records
 from strategies.catalog import CATALOG
 from strategies.sources.bundled import BundledProvider
@@ -41,8 +42,8 @@ def evaluate_all() -> dict[str, records.Evaluation]:
     evaluations = {}
     names = [spec.name for spec in CATALOG]
     for computed in compute.evaluations(Settings(), names):
-        assert computed.payload is not None, computed.error
-        evaluation = records.decoder.decode(computed.payload)
+        assert computed.evaluation is not None, computed.error
+        evaluation = computed.evaluation
         evaluations[evaluation.strategy] = evaluation
         print(f"  {evaluation.strategy:<26}{evaluation.cpu_s:>8.2f} s")
     print(f"CPU of one evaluation: {time.process_time() - started:.1f} s (14 strategies)")
@@ -96,8 +97,9 @@ async def receive_all(names: list[str]) -> int:
     sending.close()
     received = 0
     while (computed := await asyncio.to_thread(receive, receiving)) is not None:
-        assert computed.payload is not None, computed.error
-        records.decoder.decode(computed.payload)
+        assert computed.evaluation is not None, computed.error
+        # What the parent does with it: stores it encoded, installs it decoded.
+        evaluation_decoder.decode(msgpack_encoder.encode(computed.evaluation))
         received += 1
     await asyncio.to_thread(child.join)
     return received

@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from redis.asyncio import Connection
 from redis.asyncio.client import Pipeline
 
-from coordinator.autopipe import AutoPipeline
-from coordinator.embedded_redis import EmbeddedRedis
-from coordinator.redis_client import HiredisPackingConnection, connect
+from coordinator.process.embedded_redis import EmbeddedRedis
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.redis_client import HiredisPackingConnection, connect
 
 # Concurrent callers: a round trip then carries about this many commands.
 CALLERS = 20

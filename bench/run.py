@@ -33,7 +33,7 @@ from bench.systems import (
     start_status_server,
 )
 from bench.workloads.status_read import run_wrk
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_ROUNDS = 3

@@ -10,8 +10,8 @@ from pathlib import Path
 import redis
 
 from bench.procs import ROOT, STARTUP_TIMEOUT_S, Proc, base_env, children_of, python_of, wait_http
-from coordinator import keys
-from coordinator.embedded_redis import free_port
+from coordinator.process.embedded_redis import free_port
+from coordinator.store import keys
 
 JWT_SECRET = "bench-secret-not-for-production-0123456789"
 POLL_S = 0.05

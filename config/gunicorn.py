@@ -28,7 +28,7 @@ from config.data_dir import data_dir_from, with_development_secret  # noqa: E402
 from config.errors import SettingsError  # noqa: E402
 from config.redis_url import redact  # noqa: E402
 from config.settings import is_loopback, load_settings  # noqa: E402
-from coordinator.embedded_redis import (  # noqa: E402
+from coordinator.process.embedded_redis import (  # noqa: E402
     EmbeddedRedis,
     EmbeddedRedisError,
     service_redis,

@@ -15,8 +15,8 @@ from redis.exceptions import RedisError
 
 from config.errors import SettingsError
 from config.redis_url import check, redact
-from coordinator.generation import write_new_generation
-from coordinator.redis_client import connect
+from coordinator.store.generation import write_new_generation
+from coordinator.store.redis_client import connect
 
 
 async def recover(url: str) -> str:

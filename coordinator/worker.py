@@ -21,9 +21,9 @@ from config.errors import SettingsError
 from config.logging import configure_logging
 from config.redis_url import redact
 from config.settings import Settings, load_settings
-from coordinator.coordinator import Coordinator
-from coordinator.gc_tuning import tune_gc
-from coordinator.redis_client import connect
+from coordinator.process.gc_tuning import tune_gc
+from coordinator.service.coordinator import Coordinator
+from coordinator.store.redis_client import connect
 from strategies.providers import configured_provider
 from strategies.registry import build_registry
 

@@ -2,8 +2,8 @@
 
 The parent sends nothing but the settings and names: the child builds the
 configured source itself, takes the full snapshot, checks that its data
-version is the one asked for, and sends back each strategy's encoded
-evaluation as soon as it is done (see coordinator.evidence).
+version is the one asked for, and sends back each strategy's evaluation as soon
+as it is done; the parent encodes and stores it (see coordinator.service.evidence).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from multiprocessing.connection import Connection
 import msgspec
 
 from config.settings import Settings
-from evidence import records
 from evidence.fingerprint import fingerprint
+from evidence.records import Evaluation
 from evidence.walk_forward import Config, evaluate
 from strategies.market_data import MarketDataProvider
 from strategies.providers import configured_provider
@@ -41,12 +41,12 @@ def config_of(settings: Settings) -> Config:
 
 @dataclass(frozen=True, slots=True)
 class Computed:
-    """One strategy's evaluation, encoded, or why there is none."""
+    """One strategy's evaluation, or why there is none."""
 
     strategy: str
     data_version: str
     fingerprint: str
-    payload: bytes | None
+    evaluation: Evaluation | None
     error: str | None = None
 
 
@@ -72,7 +72,7 @@ def evaluations(
         except Exception as exc:  # reported to the parent, stored as unavailable
             yield Computed(name, version, printed, None, f"{type(exc).__name__}: {exc}")
             continue
-        yield Computed(name, version, printed, records.encoder.encode(evaluation))
+        yield Computed(name, version, printed, evaluation)
 
 
 def run_child(connection: Connection, settings: Settings, names: list[str]) -> None:

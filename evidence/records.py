@@ -1,8 +1,9 @@
 """What an evaluation stores: its trades, its calibration table, its evidence.
 
 Stored once per (source, data version, strategy, rule fingerprint) in Redis as
-MessagePack and held read-only in each process; bounded (per-symbol evidence,
-a calibration table of a few cells, the most recent trades up to a cap).
+MessagePack (see coordinator.store.codec) and held read-only in each process;
+bounded (per-symbol evidence, a calibration table of a few cells, the most
+recent trades up to a cap).
 """
 
 from __future__ import annotations
@@ -95,7 +96,3 @@ class Evaluation(msgspec.Struct, frozen=True, kw_only=True):
     trades_total: int = 0
     trades: list[Trade] = msgspec.field(default_factory=list)  # the most recent, capped
     cpu_s: float = 0.0
-
-
-encoder = msgspec.msgpack.Encoder()
-decoder = msgspec.msgpack.Decoder(Evaluation)

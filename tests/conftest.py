@@ -13,10 +13,10 @@ import pytest
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator.coordinator import Coordinator
-from coordinator.embedded_redis import EmbeddedRedis
-from coordinator.redis_client import connect
-from coordinator.scans import Scans
+from coordinator.process.embedded_redis import EmbeddedRedis
+from coordinator.service.coordinator import Coordinator
+from coordinator.service.scans import Scans
+from coordinator.store.redis_client import connect
 from tests.redis_cluster import LocalCluster, LocalSentinel
 from tests.support import StaticProvider, diagnostic_registry, make_settings
 

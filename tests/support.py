@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from config.settings import Settings
-from coordinator.records import Report, StrategyStatus
+from coordinator.store.records import Report, StrategyStatus
 from strategies.diagnostic import DIAGNOSTIC
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity
@@ -123,7 +123,7 @@ async def owned_scan(owner: Any, scans: Any, strategies: list[str], user: str = 
     scan_id: str = created.snapshot.scan_id
 
     async def owned() -> bool:
-        return scan_id in owner.actors or bool(await owner.adopt(scan_id))
+        return scan_id in owner.owned.actors or bool(await owner.owned.adopt(scan_id))
 
     await eventually(owned, what=f"an owner of scan {scan_id}")
     return scan_id

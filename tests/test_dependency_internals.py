@@ -1,10 +1,10 @@
 """What the service relies on inside its libraries beyond their documented API.
 
-redis-py (coordinator/autopipe.py sends pipelines over a held connection;
-coordinator/redis_client.py packs commands with hiredis and tells a Sentinel pool
+redis-py (coordinator/store/autopipe.py sends pipelines over a held connection;
+coordinator/store/redis_client.py packs commands with hiredis and tells a Sentinel pool
 apart; the doorbell and the feed hear of reconnections), aiohttp (web/websocket.py
 writes snapshot frames past aiohttp's writer; config/gunicorn.py wakes aiohttp's
-gunicorn worker on SIGTERM) and prometheus-client (coordinator/metric_values.py
+gunicorn worker on SIGTERM) and prometheus-client (coordinator/process/metric_values.py
 swaps the value class). pyproject.toml bounds each of these libraries below its
 next major version; one test per use says what changed and which code relies on
 it, so a new version that moves one fails here, by name, rather than somewhere
@@ -33,7 +33,7 @@ from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from coordinator.redis_client import HiredisPackingConnection, backoff
+from coordinator.store.redis_client import HiredisPackingConnection, backoff
 from web.ws_frame import text_frame
 
 REDIS = f"redis-py {version('redis')}"
@@ -69,9 +69,9 @@ async def unconnected_redis() -> Any:
     await client.aclose()
 
 
-# ---- redis-py: coordinator/autopipe.py ----
+# ---- redis-py: coordinator/store/autopipe.py ----
 
-AUTOPIPE = "coordinator/autopipe.py (AutoPipeline.execute and exchange)"
+AUTOPIPE = "coordinator/store/autopipe.py (AutoPipeline.execute and exchange)"
 
 
 async def test_a_single_redis_pipeline_is_the_plain_pipeline_class(
@@ -145,7 +145,7 @@ def test_a_connection_sends_packed_commands_and_reads_replies_one_by_one() -> No
         b"".join(packed)
         == hiredis.pack_command(("SET", "k", "v")) + hiredis.pack_command(("GET", "k")),
         f"{REDIS}: Connection.pack_commands packs each command with pack_command",
-        f"{AUTOPIPE} and coordinator/redis_client.py (HiredisPackingConnection)",
+        f"{AUTOPIPE} and coordinator/store/redis_client.py (HiredisPackingConnection)",
     )
     expect(
         takes(connection.send_packed_command, packed)
@@ -180,9 +180,9 @@ async def test_a_connections_retry_policy_runs_a_round_trip_again_after_a_failur
     )
 
 
-# ---- redis-py and hiredis: coordinator/redis_client.py ----
+# ---- redis-py and hiredis: coordinator/store/redis_client.py ----
 
-REDIS_CLIENT = "coordinator/redis_client.py"
+REDIS_CLIENT = "coordinator/store/redis_client.py"
 
 
 def test_a_pool_makes_its_connections_from_its_connection_class() -> None:
@@ -237,20 +237,11 @@ async def test_a_pubsub_exposes_its_connection_and_its_connect_callbacks(
             and takes(AbstractConnection.deregister_connect_callback, None, print),
             f"{REDIS}: PubSub.connection, and a connection's register_connect_callback(cb) "
             "and deregister_connect_callback(cb)",
-            "coordinator/coordinator.py (listen_doorbell) and web/feed.py (Hub.listen), "
+            "coordinator/service/doorbell.py (listen_doorbell) and web/feed.py (Hub.listen), "
             "which hear of redis-py's silent reconnections through them",
         )
     finally:
         await pubsub.aclose()
-
-
-async def test_a_registered_script_keeps_its_text(unconnected_redis: Redis) -> None:
-    script = unconnected_redis.register_script("return 1")
-    expect(
-        script.script == "return 1",
-        f"{REDIS}: AsyncScript.script is the script's text",
-        "coordinator/scripts.py (queue_script sends it with EVAL in a pipeline)",
-    )
 
 
 # ---- aiohttp: web/websocket.py and config/gunicorn.py ----
@@ -345,9 +336,9 @@ def test_aiohttps_gunicorn_worker_has_a_loop_and_a_graceful_quit() -> None:
     )
 
 
-# ---- prometheus-client: coordinator/metric_values.py ----
+# ---- prometheus-client: coordinator/process/metric_values.py ----
 
-METRIC_VALUES = "coordinator/metric_values.py (install, buffered)"
+METRIC_VALUES = "coordinator/process/metric_values.py (install, buffered)"
 
 
 def test_metrics_take_their_values_from_the_value_class_when_made(

@@ -126,8 +126,8 @@ def test_bad_values_are_named(env, tmp_path) -> None:  # type: ignore[no-untyped
 
 
 def test_unknown_default_strategies_are_a_startup_error(redis, settings) -> None:  # type: ignore[no-untyped-def]
-    from coordinator.generation import GenerationGuard
-    from coordinator.scans import Scans
+    from coordinator.service.scans import Scans
+    from coordinator.store.generation import GenerationGuard
     from tests.support import StaticProvider, diagnostic_registry
 
     wrong = msgspec.structs.replace(settings, default_strategies=("noop", "nope"))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import msgspec
 from aiohttp import web
 
-from coordinator.lease_listing import LeaseFilter, lease_page
-from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
-from coordinator.worker_registry import live_workers
+from coordinator.service.worker_registry import live_workers
+from coordinator.store.codec import json_encoder
+from coordinator.store.lease_listing import LeaseFilter, lease_page
+from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from web.auth import admin_middleware, principal_of
 from web.errors import ApiError
 from web.handlers import JSON, snapshot_response
@@ -17,7 +17,6 @@ from web.schemas import WorkerList
 
 LEASES_LIMIT_DEFAULT = 100
 LEASES_LIMIT_MAX = 1000
-encoder = msgspec.json.Encoder()
 STATUSES = frozenset(status.value for status in ScanStatus)
 
 
@@ -41,12 +40,14 @@ async def list_leases(request: web.Request) -> web.Response:
         limit=limit,
         only=lease_filter(request),
     )
-    return web.Response(body=encoder.encode(page), content_type=JSON)
+    return web.Response(body=json_encoder.encode(page), content_type=JSON)
 
 
 async def list_workers(request: web.Request) -> web.Response:
     workers = await live_workers(request.config_dict[REDIS])
-    return web.Response(body=encoder.encode(WorkerList(workers, len(workers))), content_type=JSON)
+    return web.Response(
+        body=json_encoder.encode(WorkerList(workers, len(workers))), content_type=JSON
+    )
 
 
 async def cancel_any_scan(request: web.Request) -> web.Response:

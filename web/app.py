@@ -12,10 +12,11 @@ from aiohttp import web
 from config.errors import SettingsError
 from config.logging import configure_logging
 from config.settings import Settings, load_settings
-from coordinator.coordinator import Coordinator
-from coordinator.gc_tuning import tune_gc
-from coordinator.redis_client import connect
-from coordinator.scans import Scans
+from coordinator.process.gc_tuning import tune_gc
+from coordinator.service.coordinator import Coordinator
+from coordinator.service.scans import Scans
+from coordinator.store.codec import json_encoder
+from coordinator.store.redis_client import connect
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
 from web import bad_requests, compat, handlers, health, openapi, page, websocket
@@ -26,7 +27,6 @@ from web.feed import FeedHub
 from web.keys import COORDINATOR, FEED, REDIS, SCANS, SETTINGS
 from web.limits import limits_ctx
 from web.metrics import metrics_endpoint, metrics_middleware
-from web.schemas import encoder as json_encoder
 
 ROUTES = [
     web.post("/api/v1/scans", handlers.create_scan),

@@ -11,7 +11,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from config.settings import Settings
-from coordinator.auth_failures import AuthFailures
+from coordinator.service.auth_failures import AuthFailures
 from web.errors import ApiError
 
 log = structlog.get_logger(__name__)

@@ -26,8 +26,8 @@ from rich.markup import escape
 from config.data_dir import DATA_DIR_ENV, DEFAULT_DATA_DIR, DEV_SECRET_FILE, read_secret
 from config.errors import SettingsError
 from config.settings import load_settings
-from coordinator.embedded_redis import EmbeddedRedisError
-from coordinator.records import ScanStatus
+from coordinator.process.embedded_redis import EmbeddedRedisError
+from coordinator.store.records import ScanStatus
 from web import cli_data, cli_evaluate, cli_render
 from web import serve as serve_module
 from web.auth import USER_ID_MAX_CHARS, mint_token

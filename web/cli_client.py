@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from coordinator.records import TERMINAL_SCAN_STATUSES as TERMINAL_STATUSES
+from coordinator.store.records import TERMINAL_SCAN_STATUSES as TERMINAL_STATUSES
 
 CREATED = 202
 # Unreachable (a restart) or 503 (Redis briefly away): the poll tries again, this many

@@ -30,9 +30,9 @@ def evaluate_all(settings: Settings, names: Sequence[str]) -> tuple[list[Evaluat
     started = time.process_time()
     evaluations = []
     for computed in compute.evaluations(settings, names):
-        if computed.payload is None:
+        if computed.evaluation is None:
             raise click.ClickException(f"{computed.strategy}: {computed.error}")
-        evaluations.append(msgspec.msgpack.decode(computed.payload, type=Evaluation))
+        evaluations.append(computed.evaluation)
     return evaluations, time.process_time() - started
 
 

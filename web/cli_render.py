@@ -11,8 +11,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
-from coordinator.clock import MS_PER_S
-from coordinator.records import TERMINAL_STRATEGY_STATUSES
+from coordinator.process.clock import MS_PER_S
+from coordinator.store.records import TERMINAL_STRATEGY_STATUSES
 from strategies.findings import top_reason
 
 Json = dict[str, Any]

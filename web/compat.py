@@ -9,16 +9,15 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from coordinator.codec import snapshot_decoder
 from coordinator.errors import ScanNotFound
-from coordinator.records import TERMINAL_SCAN_STATUSES, ScanSnapshot, ScanStatus
+from coordinator.store.codec import json_encoder, snapshot_decoder
+from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanSnapshot, ScanStatus
 from web.auth import principal_of
 from web.handlers import JSON
 from web.keys import COORDINATOR, SCANS
 from web.requests import read_scan_request
 from web.schemas import OldOpportunity, OldResults, OldStatus
 
-encoder = msgspec.json.Encoder()
 # Stored opportunities read in the old shape: fields it lacks are dropped.
 old_opportunities_decoder = msgspec.json.Decoder(list[OldOpportunity])
 
@@ -35,7 +34,7 @@ def old_status_of(snapshot: ScanSnapshot) -> OldStatus:
 
 
 def respond(body: msgspec.Struct, status: int = 200) -> web.Response:
-    return web.Response(body=encoder.encode(body), status=status, content_type=JSON)
+    return web.Response(body=json_encoder.encode(body), status=status, content_type=JSON)
 
 
 async def discover(request: web.Request) -> web.Response:

@@ -14,7 +14,6 @@ import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from coordinator.clock import MS_PER_S
 from coordinator.errors import (
     GenerationLost,
     InvalidScanRequest,
@@ -22,6 +21,8 @@ from coordinator.errors import (
     ScanNotFound,
     TooManyScans,
 )
+from coordinator.process.clock import MS_PER_S
+from coordinator.store.codec import json_encoder
 from web.keys import SETTINGS
 
 log = structlog.get_logger(__name__)
@@ -56,13 +57,10 @@ class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody
 
 
-error_encoder = msgspec.json.Encoder()
-
-
 def error_response(error: ApiError) -> web.Response:
     body = ErrorEnvelope(ErrorBody(error.code, error.message, error.details or None))
     return web.Response(
-        body=error_encoder.encode(body),
+        body=json_encoder.encode(body),
         status=error.status,
         content_type="application/json",
         headers=error.headers,

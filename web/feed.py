@@ -21,16 +21,16 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import msgspec
 import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.failure_streak import FailureStreak
-from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
+from coordinator.process.failure_streak import FailureStreak
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.codec import snapshot_version_decoder
+from coordinator.store.records import TERMINAL_SCAN_STATUSES
 from web.ws_frame import text_frame
 
 log = structlog.get_logger(__name__)
@@ -46,16 +46,6 @@ HUB_BURST_LIMIT = 256
 # Pub/sub message types: a published snapshot, and a subscription Redis confirms.
 PUBLISHED_TYPES = frozenset({"message", "smessage"})
 SUBSCRIBED_TYPES = frozenset({"subscribe", "ssubscribe"})
-
-
-class VersionView(msgspec.Struct):
-    """The two fields of a snapshot the feed needs, decoded without the rest."""
-
-    version: int
-    status: ScanStatus
-
-
-version_decoder = msgspec.json.Decoder(VersionView)
 
 
 @dataclass(frozen=True)
@@ -74,7 +64,7 @@ class Frame:
 
 
 def frame_of(body: bytes) -> Frame:
-    view = version_decoder.decode(body)
+    view = snapshot_version_decoder.decode(body)
     return Frame(body, view.version, view.status in TERMINAL_SCAN_STATUSES)
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import msgspec
 from aiohttp import web
 
-from coordinator.codec import results_decoder, snapshot_decoder
-from coordinator.connection_slots import ConnectionKind
-from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus
-from coordinator.scans import SnapshotRead
+from coordinator.service.connection_slots import ConnectionKind
+from coordinator.service.scans import SnapshotRead
+from coordinator.store.codec import json_encoder, results_decoder, snapshot_decoder
+from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from web import ranking
 from web.auth import principal_of
 from web.feed import Frame
@@ -30,7 +29,6 @@ from web.schemas import Lifecycle, ResultsEnvelope, ScanList
 
 JSON = "application/json"
 LIST_LIMIT_MAX = 100
-json_encoder = msgspec.json.Encoder()
 
 
 def etag_of(version: int) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from coordinator.store.codec import json_encoder
 from web.handlers import JSON
 from web.keys import COORDINATOR, REDIS
-from web.schemas import Health, Readiness, encoder
+from web.schemas import Health, Readiness
 
 # Reason codes: the answer names what is wrong, never where (no host, port, URL or
 # password: a Redis error's text carries the address it failed on) nor a traceback.
@@ -18,7 +19,7 @@ REDIS_DATA_LOST = "redis_data_lost"
 
 
 def respond(body: Health | Readiness, status: int = 200) -> web.Response:
-    return web.Response(body=encoder.encode(body), status=status, content_type=JSON)
+    return web.Response(body=json_encoder.encode(body), status=status, content_type=JSON)
 
 
 async def healthz(request: web.Request) -> web.Response:

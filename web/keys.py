@@ -6,8 +6,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator.coordinator import Coordinator
-from coordinator.scans import Scans
+from coordinator.service.coordinator import Coordinator
+from coordinator.service.scans import Scans
 from web.feed import FeedHub
 
 SETTINGS = web.AppKey("settings", Settings)

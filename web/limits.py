@@ -12,11 +12,11 @@ import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from coordinator import keys
-from coordinator.auth_failures import AuthFailures
-from coordinator.clock import MS_PER_S
-from coordinator.connection_slots import ConnectionKind, ConnectionSlots
-from coordinator.periodic import run_periodic
+from coordinator.process.clock import MS_PER_S
+from coordinator.service.auth_failures import AuthFailures
+from coordinator.service.connection_slots import ConnectionKind, ConnectionSlots
+from coordinator.service.periodic import run_periodic
+from coordinator.store import keys
 from web.auth import principal_of
 from web.auth_guard import AUTH_GUARD, AuthGuard
 from web.errors import ApiError

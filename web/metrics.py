@@ -18,8 +18,8 @@ from prometheus_client import (
     multiprocess,
 )
 
-from coordinator import metric_values
-from coordinator.clock import MS_PER_S
+from coordinator.process import metric_values
+from coordinator.process.clock import MS_PER_S
 from web.errors import Handler
 
 metric_values.install()  # before the first metric below

@@ -16,8 +16,8 @@ import msgspec
 from aiohttp import web
 
 from config.settings import Settings
-from coordinator.lease_listing import LeasePage
-from coordinator.records import ScanSnapshot, ScanStatus
+from coordinator.store.lease_listing import LeasePage
+from coordinator.store.records import ScanSnapshot, ScanStatus
 from web import ranking
 from web.errors import ErrorEnvelope
 from web.page import DevTokenRequest

@@ -9,10 +9,11 @@ from typing import Annotated
 import msgspec
 from aiohttp import web
 
+from coordinator.store.codec import json_encoder
 from web.auth import USER_ID_MAX_CHARS, mint_token
 from web.errors import ApiError
 from web.keys import SETTINGS
-from web.schemas import DevToken, encoder
+from web.schemas import DevToken
 
 STATIC_DIR = Path(__file__).with_name("static")
 # The page loads only its own files and talks only to this service (fetch and
@@ -61,4 +62,4 @@ async def dev_token(request: web.Request) -> web.Response:
         )
     token = mint_token(settings, body.user, ttl_s=DEV_TOKEN_TTL_S)
     body_out = DevToken(token=token, user=body.user, expires_in_s=DEV_TOKEN_TTL_S)
-    return web.Response(body=encoder.encode(body_out), content_type="application/json")
+    return web.Response(body=json_encoder.encode(body_out), content_type="application/json")

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from coordinator.records import LifecycleEvent, Progress, ScanSnapshot, ScanStatus
-from coordinator.worker_registry import WorkerView
+from coordinator.store.records import LifecycleEvent, Progress, ScanSnapshot, ScanStatus, WorkerView
 from strategies.opportunity import Opportunity
 
 
@@ -90,6 +89,3 @@ class OldResults(msgspec.Struct):
     progress: Progress
     market_data_as_of: str | None
     opportunities: list[OldOpportunity]
-
-
-encoder = msgspec.json.Encoder()

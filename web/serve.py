@@ -31,7 +31,7 @@ import msgspec
 from config.data_dir import DATA_DIR_ENV, DEFAULT_DATA_DIR, with_development_secret
 from config.redis_url import redact
 from config.settings import Settings, load_settings
-from coordinator.embedded_redis import EmbeddedRedis, service_redis
+from coordinator.process.embedded_redis import EmbeddedRedis, service_redis
 from web.auth import mint_token
 from web.gunicorn_worker import WORKER_CLASS
 

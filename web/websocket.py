@@ -10,8 +10,8 @@ import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from coordinator.connection_slots import ConnectionKind
 from coordinator.errors import ScanExpired, ScanNotFound
+from coordinator.service.connection_slots import ConnectionKind
 from web.auth import principal_of
 from web.feed import Frame, Subscriber, following, frame_of
 from web.keys import FEED, SCANS

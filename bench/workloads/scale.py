@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 
 from bench.adapters.costs import redis_url
 from bench.stats import latency_summary
-from coordinator import keys
+from coordinator.store import keys
 
 SCANS = 2000
 SUBMIT_CONCURRENCY = 16

@@ -1,4 +1,4 @@
-"""The history checker: invariants 1-5 of ARCHITECTURE.md over a whole history.
+"""The history checker: invariants 1-5 of docs/architecture.md over a whole history.
 
 ``check`` returns how often each violation occurred (all must be zero) and a
 line of detail per occurrence. Each violation belongs to one invariant:

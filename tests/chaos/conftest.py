@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 from tests.chaos.harness import FAST_ENV
 from tests.integration.conftest import (  # noqa: F401 - fixtures re-exported for tests/chaos
     redis_topology,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from coordinator.embedded_redis import free_port
+from coordinator.process.embedded_redis import free_port
 
 CHUNK_BYTES = 65536
 LOOPBACK = "127.0.0.1"

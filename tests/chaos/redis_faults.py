@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import signal
 
-from coordinator.embedded_redis import STARTUP_TIMEOUT_S, EmbeddedRedis
+from coordinator.process.embedded_redis import STARTUP_TIMEOUT_S, EmbeddedRedis
 
 
 def kill_9(server: EmbeddedRedis) -> None:

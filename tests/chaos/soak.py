@@ -26,9 +26,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coordinator import keys
-from coordinator.embedded_redis import EmbeddedRedis
-from coordinator.redis_client import connect
+from coordinator.process.embedded_redis import EmbeddedRedis
+from coordinator.store import keys
+from coordinator.store.redis_client import connect
 from tests.chaos import redis_faults
 from tests.chaos.checker import VIOLATIONS, CheckResult, check
 from tests.chaos.harness import (

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from coordinator.redis_client import connect
+from coordinator.store.redis_client import connect
 from tests.chaos.harness import follow_websocket
 from tests.chaos.scenario import FOLLOW_TIMEOUT_S, Run
 from tests.integration.service import Service

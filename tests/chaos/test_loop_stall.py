@@ -16,15 +16,15 @@ import msgspec
 import pytest
 from structlog.testing import capture_logs
 
-from coordinator import keys
-from coordinator.codec import timeline_events
-from coordinator.coordinator import Coordinator
-from coordinator.embedded_redis import EmbeddedRedis
-from coordinator.generation import GenerationGuard
-from coordinator.mailbox import Entry
-from coordinator.records import Report
-from coordinator.redis_client import connect
-from coordinator.scans import Scans
+from coordinator.actor.mailbox import Entry
+from coordinator.process.embedded_redis import EmbeddedRedis
+from coordinator.service.coordinator import Coordinator
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.codec import timeline_events
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Report
+from coordinator.store.redis_client import connect
 from strategies.sources.bundled import BundledProvider
 from tests.chaos.checker import check
 from tests.chaos.harness import FAST_ENV, LEASE_TTL_S
@@ -83,7 +83,7 @@ async def test_s03_owner_whose_loop_stalls_past_its_lease_stops_before_writing(
             events = [msgspec.to_builtins(e) for _id, f in timeline for e in timeline_events(f)]
             history.add_outcome(final, events)
         assert stalled, "the owner never folded a report, so never stalled"
-        assert scan_id not in owner.actors, "the stalled owner kept its actor"
+        assert scan_id not in owner.owned.actors, "the stalled owner kept its actor"
     finally:
         await owner.stop()
         await redis.aclose()
@@ -117,6 +117,6 @@ async def create_owned_by(owner: Coordinator, redis, settings) -> str:  # type: 
     scans = Scans(redis, settings, diagnostic_registry(), symbols, guard)
     for attempt in range(ADOPT_ATTEMPTS):
         created = await scans.create(f"s03-{attempt}", STRATEGIES, None, None)
-        if await owner.adopt(created.snapshot.scan_id):
+        if await owner.owned.adopt(created.snapshot.scan_id):
             return created.snapshot.scan_id
     raise AssertionError(f"the worker process adopted all {ADOPT_ATTEMPTS} scans first")

@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.redis_client import connect
+from coordinator.store import keys
+from coordinator.store.redis_client import connect
 from tests.chaos.harness import LEASE_TTL_S, ChaosClient, owner_pid, takeover_s
 from tests.chaos.history import History
 from tests.chaos.scenario import Run, as_probe, run_events, worker_lines

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 from tests.chaos.harness import FAST_ENV, LEASE_TTL_S, owner_pid, takeover_s
 from tests.chaos.proxy import RedisProxy
 from tests.chaos.scenario import Fleet, as_probe

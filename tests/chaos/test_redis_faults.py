@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 from tests.chaos import redis_faults
 from tests.chaos.harness import (
     FAST_ENV,

@@ -15,11 +15,11 @@ import time
 
 import pytest
 
-from coordinator.clock import now_ms
-from coordinator.mailbox import Mailbox, appended_ids
-from coordinator.records import Report, Started, StrategyStatus
-from coordinator.redis_client import connect
-from coordinator.scripts import Scripts
+from coordinator.actor.mailbox import Mailbox
+from coordinator.process.clock import now_ms
+from coordinator.store.records import Report, Started, StrategyStatus
+from coordinator.store.redis_client import connect
+from coordinator.store.scripts import queue_call
 from tests.chaos.history import ReportAck
 from tests.chaos.scenario import Run, as_probe
 from tests.integration.service import Service
@@ -111,7 +111,7 @@ async def test_s06_duplicate_report_and_zombie_attempt_are_each_applied_once_or_
 ) -> None:
     run = Run(fault_service, "s06-reports")
     redis = connect(fault_service.redis_url)
-    mailbox = Mailbox(redis, Scripts(redis))
+    mailbox = Mailbox(redis)
     try:
         await run.start(["noop", "sleep_2s"])
         # While the real attempt 1 of sleep_2s still runs: attempt 2 starts (a
@@ -124,11 +124,11 @@ async def test_s06_duplicate_report_and_zombie_attempt_are_each_applied_once_or_
             report("sleep_2s", 2),
             report("sleep_2s", 2),
         ]
+        append = mailbox.append_call(run.scan_id, messages)
         async with redis.pipeline(transaction=True) as pipe:
-            mailbox.queue_appends(pipe, run.scan_id, messages)
+            queue_call(pipe, append)
             (reply,) = await pipe.execute()
-        entries = appended_ids(reply, len(messages))
-        assert None not in entries, "an append was refused"
+        assert append.reply(reply) is not None, "an append was refused"
         for message in messages[1:]:
             run.history.acks.append(
                 ReportAck(

@@ -11,11 +11,12 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline, same_reply
-from coordinator.embedded_redis import EmbeddedRedis
-from coordinator.redis_client import connect
-from coordinator.scripts import Scripts, queue_script
+from coordinator.process.embedded_redis import EmbeddedRedis
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline, same_reply
+from coordinator.store.redis_client import connect
+from coordinator.store.scripts import queue_call
+from coordinator.store.scripts.scan import AppendMailbox
 from tests.chaos import redis_faults
 from tests.redis_cluster import LocalCluster
 
@@ -77,18 +78,14 @@ async def test_scripts_and_commands_on_cluster(redis_cluster: LocalCluster) -> N
     """A queued command returns the pipeline itself; awaiting a Cluster pipeline would
     re-initialise it and drop what was queued (the bug this guards against)."""
     redis = connect(redis_cluster.url)
-    scripts = Scripts(redis)
     autopipe = AutoPipeline(redis)
     try:
         await redis.xadd(keys.mailbox("autopipe"), {"m": b"seed"})
         await redis.hset(keys.scan("autopipe"), "status", "running")
 
         def append(pipe: Pipeline) -> None:
-            queue_script(
-                pipe,
-                scripts.append_mailbox,
-                [keys.mailbox("autopipe"), keys.lease("autopipe"), keys.scan("autopipe")],
-                [keys.DOORBELL_PREFIX, "autopipe", "", b"message"],
+            queue_call(
+                pipe, AppendMailbox(scan_id="autopipe", local_worker="", messages=[b"message"])
             )
 
         appended, fields = await asyncio.gather(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import msgspec
 from redis.asyncio import Redis
 
-from coordinator import keys
+from coordinator.store import keys
 from tests.support import eventually
 
 # Scans started one after another, each of whose work the other process could take.
@@ -23,7 +23,7 @@ async def test_the_creating_process_owns_the_scan_when_its_id_is_handed_out(
     created = await scans.create("alice", ["noop", "noop_01"], None, None)
     scan_id = created.snapshot.scan_id
     assert created.claimed
-    assert scan_id in coordinator.actors, "registered before the id is handed out"
+    assert scan_id in coordinator.owned.actors, "registered before the id is handed out"
     lease = await redis.hgetall(keys.lease(scan_id))
     assert lease[b"worker"].decode() == settings.worker_id and lease[b"epoch"] == b"1"
     index = keys.lease_index(keys.bucket_of(scan_id, settings.index_buckets))

@@ -7,7 +7,7 @@ import pytest
 from redis.asyncio import Connection
 from redis.exceptions import DataError
 
-from coordinator.redis_client import HiredisPackingConnection, connect
+from coordinator.store.redis_client import HiredisPackingConnection, connect
 
 COMMANDS = [
     ("HMGET", "scan:{0123}", "snap", "user", "version", "status"),

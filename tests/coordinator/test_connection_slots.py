@@ -9,9 +9,9 @@ import asyncio
 import msgspec
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.connection_slots import ConnectionKind, ConnectionSlots
-from coordinator.periodic import run_periodic
+from coordinator.service.connection_slots import ConnectionKind, ConnectionSlots
+from coordinator.service.periodic import run_periodic
+from coordinator.store import keys
 from tests.support import eventually
 
 WS = ConnectionKind.WEBSOCKET

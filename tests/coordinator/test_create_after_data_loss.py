@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
 from coordinator.errors import GenerationLost
-from coordinator.generation import GenerationGuard
-from coordinator.scans import Scans
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.generation import GenerationGuard
 from tests.support import StaticProvider, diagnostic_registry, make_settings
 
 

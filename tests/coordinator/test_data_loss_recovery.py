@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.codec import snapshot_decoder
-from coordinator.records import TERMINAL_SCAN_STATUSES
 from coordinator.recover import recover
+from coordinator.store import keys
+from coordinator.store.codec import snapshot_decoder
+from coordinator.store.records import TERMINAL_SCAN_STATUSES
 from tests.support import eventually
 
 

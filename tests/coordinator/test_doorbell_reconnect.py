@@ -7,9 +7,9 @@ from __future__ import annotations
 import msgspec
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.codec import msgpack_encoder
-from coordinator.records import Cancel
+from coordinator.store import keys
+from coordinator.store.codec import msgpack_encoder
+from coordinator.store.records import Cancel
 from tests.coordinator.test_work import read_snapshot, terminal_snapshot
 from tests.support import eventually, owned_scan
 
@@ -47,6 +47,6 @@ async def test_mail_whose_bell_was_lost_is_found_by_the_batched_recheck(
     redis: Redis, settings, coordinator_factory, scans_for
 ) -> None:  # type: ignore[no-untyped-def]
     owner, scan_id = await scan_with_unrung_mail(redis, settings, coordinator_factory, scans_for)
-    await owner.recheck_mailboxes()  # what the periodic duty does, driven here
+    await owner.owned.recheck_mailboxes()  # what the periodic duty does, driven here
     final = await terminal_snapshot(redis, scan_id)
     assert final.status == "cancelled"

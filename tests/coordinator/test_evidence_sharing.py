@@ -8,11 +8,16 @@ import asyncio
 import msgspec
 import pytest
 
-from coordinator import keys
-from coordinator.evidence import COMPUTING_NOTE, NOBODY_NOTE, NOT_EVALUATED_NOTE, EvidenceBook
-from coordinator.redis_client import connect
-from coordinator.scripts import Scripts
-from evidence import compute, records
+from coordinator.service.evidence import (
+    COMPUTING_NOTE,
+    NOBODY_NOTE,
+    NOT_EVALUATED_NOTE,
+    EvidenceBook,
+)
+from coordinator.store import keys
+from coordinator.store.codec import evaluation_decoder
+from coordinator.store.redis_client import connect
+from evidence import compute
 from strategies.opportunity import EvidenceStatus, make_opportunity
 from strategies.registry import build_registry
 from strategies.sources.bundled import BundledProvider
@@ -50,7 +55,7 @@ def book_for(redis, settings):
         worker_settings = msgspec.structs.replace(
             settings, worker_id=worker, market_data_source="bundled", **chosen
         )
-        return EvidenceBook(redis, Scripts(redis), registry, provider, worker_settings)
+        return EvidenceBook(redis, registry, provider, worker_settings)
 
     return build
 
@@ -69,7 +74,7 @@ async def test_one_worker_computes_and_the_others_read_it(redis, book_for):
     assert STRATEGY in first.evaluations
     assert await redis.exists(keys.evidence_lock(first.tag_of(STRATEGY))) == 0
     result_key = keys.evidence_result(first.tag_of(STRATEGY))
-    stored = records.decoder.decode(await redis.get(result_key))
+    stored = evaluation_decoder.decode(await redis.get(result_key))
     assert stored.strategy == STRATEGY and stored.data_version == first.version
     assert 0 < await redis.pttl(result_key) <= keys.evidence_retention_ms(first._settings)
     assert await second.refresh() == []
@@ -144,9 +149,7 @@ async def test_a_new_data_version_is_evaluated_anew(redis, settings):
     worker_settings = msgspec.structs.replace(
         settings, worker_id="a:1", market_data_source="bundled", evidence_stride_bars=96
     )
-    book = EvidenceBook(
-        redis, Scripts(redis), build_registry(include_diagnostic=False), provider, worker_settings
-    )
+    book = EvidenceBook(redis, build_registry(include_diagnostic=False), provider, worker_settings)
     book.attach(STRATEGY, [idea()])
     assert await book.refresh() == [STRATEGY]
     # Computed here (in a thread: it runs its own loop), on the provider at "v1".
@@ -164,7 +167,8 @@ async def test_a_new_data_version_is_evaluated_anew(redis, settings):
     [again] = book.attach(STRATEGY, [idea()])
     assert again.evidence_status == EvidenceStatus.COMPUTING
     # An evaluation of v1 arriving now (a late child) is not taken for v2's.
-    book.install(records.decoder.decode(computed.payload))
+    assert computed.evaluation is not None
+    book.install(computed.evaluation)
     assert book.evaluations == {}
 
 
@@ -178,7 +182,6 @@ async def test_sharing_works_on_a_redis_cluster(redis_cluster, settings):
         books = [
             EvidenceBook(
                 redis,
-                Scripts(redis),
                 registry,
                 BundledProvider(),
                 msgspec.structs.replace(

@@ -8,7 +8,7 @@ import asyncio
 from redis.exceptions import ConnectionError as RedisConnectionError
 from structlog.testing import capture_logs
 
-from coordinator.periodic import run_periodic
+from coordinator.service.periodic import run_periodic
 
 FAILURES = 7
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import msgspec
 
-from coordinator import fold
-from coordinator.codec import mailbox_decoder, msgpack_encoder
-from coordinator.conflicts import with_conflicts
-from coordinator.records import Report, StrategyState, StrategyStatus, WorkItem
-from coordinator.strategy_actor import StrategyRunner
+from coordinator.actor import fold
+from coordinator.actor.conflicts import with_conflicts
+from coordinator.actor.strategy_actor import StrategyRunner
+from coordinator.store.codec import mailbox_decoder, msgpack_encoder
+from coordinator.store.records import Report, StrategyState, StrategyStatus, WorkItem
 from strategies.findings import Findings, Skip, SkipCode, quiet
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Leg, Opportunity, OrderType, make_opportunity

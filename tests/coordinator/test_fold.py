@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from coordinator import fold
-from coordinator.clock import iso
-from coordinator.records import (
+from coordinator.actor import fold
+from coordinator.process.clock import iso
+from coordinator.store.records import (
     ActorState,
     Cancel,
     Progress,

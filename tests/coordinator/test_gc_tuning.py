@@ -1,10 +1,10 @@
-"""Worker processes run the cyclic garbage collector rarely (coordinator.gc_tuning)."""
+"""Worker processes run the cyclic garbage collector rarely (coordinator.process.gc_tuning)."""
 
 from __future__ import annotations
 
 import gc
 
-from coordinator.gc_tuning import GC_THRESHOLDS, tune_gc
+from coordinator.process.gc_tuning import GC_THRESHOLDS, tune_gc
 
 
 def test_tune_gc_sets_the_worker_thresholds() -> None:

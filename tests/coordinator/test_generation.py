@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator import keys
 from coordinator.errors import GenerationLost
-from coordinator.generation import GenerationGuard, write_new_generation
+from coordinator.store import keys
+from coordinator.store.generation import GenerationGuard, write_new_generation
 
 
 async def test_first_worker_creates_the_marker_and_others_adopt_it(fake_redis) -> None:  # type: ignore[no-untyped-def]

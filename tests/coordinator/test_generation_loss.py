@@ -4,8 +4,8 @@ fresh marker, and a marker the recovery command did not write is not adopted."""
 
 from __future__ import annotations
 
-from coordinator import keys
-from coordinator.generation import GenerationGuard, write_new_generation
+from coordinator.store import keys
+from coordinator.store.generation import GenerationGuard, write_new_generation
 
 HEARTBEAT_MS = 1
 

@@ -10,14 +10,13 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.codec import mailbox_decoder
-from coordinator.embedded_redis import EmbeddedRedis
-from coordinator.mailbox import Mailbox
-from coordinator.records import Started, WorkItem
-from coordinator.redis_client import connect
-from coordinator.scripts import Scripts
-from coordinator.work import WorkQueue, decode_item
+from coordinator.actor.mailbox import Mailbox
+from coordinator.process.embedded_redis import EmbeddedRedis
+from coordinator.store import keys
+from coordinator.store.codec import mailbox_decoder
+from coordinator.store.records import Started, WorkItem
+from coordinator.store.redis_client import connect
+from coordinator.store.work import WorkQueue, decode_item
 from tests.support import make_settings
 
 SCAN = "0123456789abcdef0123456789abcdef"
@@ -55,7 +54,7 @@ async def test_concurrent_appends_to_one_scan_are_one_script_call_in_order(
     client: Redis,
 ) -> None:
     await live_scan(client)
-    mailbox = Mailbox(client, Scripts(client))
+    mailbox = Mailbox(client)
     await client.config_resetstat()
 
     ids = await asyncio.gather(*(mailbox.append(SCAN, started(n)) for n in range(CALLERS)))
@@ -71,7 +70,7 @@ async def test_concurrent_appends_to_one_scan_are_one_script_call_in_order(
 
 async def test_appends_to_a_finished_scan_are_all_refused(client: Redis) -> None:
     await live_scan(client, status="completed")
-    mailbox = Mailbox(client, Scripts(client))
+    mailbox = Mailbox(client)
 
     ids = await asyncio.gather(*(mailbox.append(SCAN, started(n)) for n in range(3)))
 
@@ -91,9 +90,9 @@ async def test_concurrent_acks_on_one_stream_are_one_script_call_each_judged_alo
     await client.xclaim(stream, keys.WORK_GROUP, "other:2", 0, [tasks[2].entry_id])
     await client.config_resetstat()
 
-    acked = await asyncio.gather(*(work.ack_unless_superseded(task) for task in tasks))
+    acked = await asyncio.gather(*(work.acks_unless_superseded([task]) for task in tasks))
 
-    assert acked == [True, True, False, True]
+    assert acked == [[True], [True], [False], [True]]
     assert await command_calls(client, "eval") == 1
     pending = await client.xpending_range(stream, keys.WORK_GROUP, "-", "+", 10)
     assert [p["message_id"].decode() for p in pending] == [tasks[2].entry_id]

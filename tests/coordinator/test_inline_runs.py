@@ -10,9 +10,9 @@ import time
 import msgspec
 import pytest
 
-from coordinator.inline_runs import RECENT_RUNS_KEPT, RUNS_BEFORE_INLINE, InlineRuns
-from coordinator.records import WorkItem
-from coordinator.strategy_actor import StrategyRunner
+from coordinator.actor.inline_runs import RECENT_RUNS_KEPT, RUNS_BEFORE_INLINE, InlineRuns
+from coordinator.actor.strategy_actor import StrategyRunner
+from coordinator.store.records import WorkItem
 from strategies.diagnostic import NOTHING
 from strategies.findings import Findings
 from strategies.market_data import MarketSnapshot

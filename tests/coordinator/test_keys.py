@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from coordinator import keys
+from coordinator.store import keys
 from tests.support import make_settings
 
 SCAN_ID = "0123456789abcdef0123456789abcdef"

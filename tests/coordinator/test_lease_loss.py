@@ -9,11 +9,10 @@ import structlog.testing
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from coordinator import keys
-from coordinator.clock import now_ms
-from coordinator.lease import LeaseStore
-from coordinator.records import ScanStatus, Started
-from coordinator.scripts import Scripts
+from coordinator.actor.lease import LeaseStore
+from coordinator.process.clock import now_ms
+from coordinator.store import keys
+from coordinator.store.records import ScanStatus, Started
 from tests.support import eventually, make_settings, owned_scan
 
 # Well under the scan deadline (30 s in make_settings): only the lease loss explains an exit.
@@ -28,13 +27,11 @@ async def test_owner_drops_the_actor_when_its_lease_is_taken_with_no_mail(
     owner = await coordinator_factory(settings, run_strategies=False)
     scan_id = await owned_scan(owner, scans_for(settings, owner), ["sleep_2s"])
     await redis.delete(keys.lease(scan_id))  # stands in for a clock jump expiring the lease
-    thief = LeaseStore(
-        redis, Scripts(redis), make_settings(redis_url=settings.redis_url, worker_id="b:2")
-    )
+    thief = LeaseStore(redis, make_settings(redis_url=settings.redis_url, worker_id="b:2"))
     assert await thief.acquire(scan_id) is not None
 
     async def dropped() -> bool:
-        return scan_id not in owner.actors
+        return scan_id not in owner.owned.actors
 
     await eventually(dropped, timeout_s=DROP_TIMEOUT_S, what="the ex-owner to drop its actor")
 
@@ -62,7 +59,8 @@ async def taken_over_before_the_ttl(redis: Redis, scan_id: str, owner, rival) ->
     async def taken() -> bool:
         # Either worker may win the next epoch (the old owner's sweeper too).
         epoch = await redis.hget(keys.lease(scan_id), "epoch")
-        return epoch is not None and int(epoch) == 2 and scan_id in owner.actors | rival.actors
+        owners = owner.owned.actors | rival.owned.actors
+        return epoch is not None and int(epoch) == 2 and scan_id in owners
 
     await eventually(taken, timeout_s=PROMPT_TAKEOVER_S, what="a takeover before the TTL")
 
@@ -105,13 +103,13 @@ async def test_a_lease_acquired_while_stopping_is_handed_back_at_once(
     )
     scan_id = await owned_scan(owner, scans_for(settings, owner), ["sleep_2s"])
     candidate = await coordinator_factory(no_sweeps, run_strategies=False, start=False)
-    sweep, swept = candidate.sweep, []
+    sweep, swept = candidate.sweeper.sweep, []
 
     async def counted_sweep() -> None:
         await sweep()
         swept.append(True)
 
-    candidate.sweep = counted_sweep  # type: ignore[method-assign]
+    candidate.sweeper.sweep = counted_sweep  # type: ignore[method-assign]
     await candidate.start()
 
     async def first_sweep_done() -> bool:
@@ -130,8 +128,8 @@ async def test_a_lease_acquired_while_stopping_is_handed_back_at_once(
         return acquired
 
     candidate.leases.acquire = acquire_then_stop  # type: ignore[method-assign]
-    assert not await candidate.adopt(scan_id)
-    assert scan_id not in candidate.actors
+    assert not await candidate.owned.adopt(scan_id)
+    assert scan_id not in candidate.owned.actors
     assert acquired_while_stopping and acquired_while_stopping[0] is not None
     assert not await redis.exists(keys.lease(scan_id)), "the lease was kept until its TTL"
 
@@ -151,13 +149,13 @@ async def test_a_lease_deleted_by_the_final_publish_is_not_reported_lost(
     settings = msgspec.structs.replace(settings, lease_ttl_ms=QUIET_LEASE_TTL_MS)
     owner = await coordinator_factory(settings, run_strategies=False)
     scan_id = await owned_scan(owner, scans_for(settings, owner), ["sleep_2s"])
-    actor = owner.actors[scan_id]
+    actor = owner.owned.actors[scan_id]
     if finished:
         actor.view.snapshot.status = ScanStatus.COMPLETED  # published; not yet retired
     await redis.delete(keys.lease(scan_id))
 
     with structlog.testing.capture_logs() as logs:
-        await owner.renew_leases()
+        await owner.owned.renew_leases()
 
     warned = [line for line in logs if line["event"] == "lease_lost"]
     assert bool(warned) is not finished
@@ -179,6 +177,6 @@ async def test_an_idle_owner_whose_renewals_fail_ends_its_actor_when_the_lease_l
     monkeypatch.setattr(owner.leases, "renew_all", refused)
 
     async def dropped() -> bool:
-        return scan_id not in owner.actors
+        return scan_id not in owner.owned.actors
 
     await eventually(dropped, timeout_s=DROP_TIMEOUT_S, what="the lapsed owner to drop its actor")

@@ -6,18 +6,20 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import fold, keys
-from coordinator.autopipe import AutoPipeline
+from coordinator.actor import fold
+from coordinator.actor.fold import ScanView
+from coordinator.actor.lease import Lease, LeaseStore
+from coordinator.actor.mailbox import Mailbox
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import view_from
 from coordinator.errors import LeaseLost
-from coordinator.fold import ScanView
-from coordinator.generation import GenerationGuard
-from coordinator.lease import Lease, LeaseStore
-from coordinator.mailbox import Mailbox
-from coordinator.publisher import Publisher
-from coordinator.records import Cancel, Report
-from coordinator.scan_actor import view_from
-from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Cancel, Report
+from coordinator.store.scripts import SCRIPT_BATCH, queue_call
+from coordinator.store.scripts.scan import RecheckMailboxes
 from tests.support import (
     StaticProvider,
     completed_report,
@@ -39,18 +41,17 @@ async def env(redis: Redis, shared_redis_server):  # type: ignore[no-untyped-def
     guard = GenerationGuard(redis)
     await guard.establish()
     scans = Scans(redis, settings, diagnostic_registry(), StaticProvider().symbols(), guard)
-    scripts = Scripts(redis)
     created = await scans.create("alice", ["noop", "sleep_100ms"], None, None)
 
     class Env:
         pass
 
     e = Env()
-    e.settings, e.scans, e.scripts, e.redis = settings, scans, scripts, redis
+    e.settings, e.scans, e.redis = settings, scans, redis
     e.scan_id = created.snapshot.scan_id
-    e.leases = LeaseStore(redis, scripts, settings)
-    e.other = LeaseStore(redis, scripts, msgspec.structs.replace(settings, worker_id="otherhost:2"))
-    e.publisher = Publisher(scripts, settings, AutoPipeline(redis))
+    e.leases = LeaseStore(redis, settings)
+    e.other = LeaseStore(redis, msgspec.structs.replace(settings, worker_id="otherhost:2"))
+    e.publisher = Publisher(settings, AutoPipeline(redis))
     return e
 
 
@@ -94,7 +95,7 @@ async def test_ex_owner_publish_is_fenced_by_token(env) -> None:  # type: ignore
     await env.redis.delete(keys.lease(env.scan_id))
     new = await env.other.acquire(env.scan_id)
     new_view = view_from(new)
-    await Publisher(env.scripts, env.settings, AutoPipeline(env.redis)).publish(new.lease, new_view)
+    await Publisher(env.settings, AutoPipeline(env.redis)).publish(new.lease, new_view)
     with pytest.raises(LeaseLost) as caught:
         await env.publisher.publish(old.lease, old_view)
     assert caught.value.epoch == 1
@@ -140,7 +141,7 @@ async def test_publish_after_the_local_deadline_never_reaches_redis(env) -> None
 
 
 async def test_trim_keeps_every_entry_after_the_cursor(env) -> None:  # type: ignore[no-untyped-def]
-    mailbox = Mailbox(env.redis, env.scripts)
+    mailbox = Mailbox(env.redis)
     ids = [await mailbox.append(env.scan_id, Cancel(by="x", at_ms=i)) for i in range(5)]
     acquired = await env.leases.acquire(env.scan_id)
     view = view_from(acquired)
@@ -153,7 +154,7 @@ async def test_trim_keeps_every_entry_after_the_cursor(env) -> None:  # type: ig
 async def test_terminal_publish_empties_the_mailbox_but_keeps_it(env) -> None:  # type: ignore[no-untyped-def]
     """A finished scan retains no mailbox entries (a stream node is ~4 KB); the key stays,
     with the retention TTL, and a late append is refused (nothing would ever fold it)."""
-    mailbox = Mailbox(env.redis, env.scripts)
+    mailbox = Mailbox(env.redis)
     cancel_id = await mailbox.append(env.scan_id, Cancel(by="x", at_ms=1))
     acquired = await env.leases.acquire(env.scan_id)
     view = view_from(acquired)
@@ -179,7 +180,7 @@ async def test_every_key_of_a_running_scan_has_a_bound(env) -> None:  # type: ig
 
 
 async def test_append_to_an_expired_mailbox_does_not_recreate_it(env) -> None:  # type: ignore[no-untyped-def]
-    mailbox = Mailbox(env.redis, env.scripts)
+    mailbox = Mailbox(env.redis)
     await env.redis.delete(keys.mailbox(env.scan_id))  # stands in for retention expiry
     assert await mailbox.append(env.scan_id, Cancel(by="x", at_ms=1)) is None
     assert await env.redis.exists(keys.mailbox(env.scan_id)) == 0
@@ -205,11 +206,11 @@ async def test_terminal_publish_gives_every_key_the_retention_ttl(env) -> None: 
 
 
 async def test_renewing_more_leases_than_a_batch_reports_exactly_the_lost_ones(env) -> None:  # type: ignore[no-untyped-def]
-    count = keys.SCRIPT_BATCH + 3
+    count = SCRIPT_BATCH + 3
     leases = [Lease(f"batch{n}", f"token{n}", 1, 0.0) for n in range(count)]
     for lease in leases:
         await env.redis.hset(keys.lease(lease.scan_id), "token", lease.token)
-    gone = {0, keys.SCRIPT_BATCH - 1, keys.SCRIPT_BATCH, count - 1}  # both sides of a batch edge
+    gone = {0, SCRIPT_BATCH - 1, SCRIPT_BATCH, count - 1}  # both sides of a batch edge
     for n in gone:
         await env.redis.delete(keys.lease(leases[n].scan_id))
     lost = await env.leases.renew_all(leases)
@@ -231,7 +232,9 @@ async def test_recheck_finds_exactly_the_mailboxes_with_mail_after_their_cursor(
         if newest is not None:
             await env.redis.xadd(keys.mailbox(name), {"m": b""}, id=newest)
     names = list(cases)
-    news = await env.scripts.recheck_mailboxes(
-        keys=[keys.mailbox(name) for name in names], args=[cases[name][1] for name in names]
-    )
-    assert sorted(names[int(position) - 1] for position in news) == ["news-ms", "news-seq"]
+    recheck = RecheckMailboxes(scan_ids=names, cursors=[cases[name][1] for name in names])
+    async with env.redis.pipeline(transaction=False) as pipe:
+        queue_call(pipe, recheck)
+        (raw,) = await pipe.execute()
+    news = [name for name, has_news in zip(names, recheck.reply(raw), strict=True) if has_news]
+    assert sorted(news) == ["news-ms", "news-seq"]

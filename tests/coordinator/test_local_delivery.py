@@ -8,18 +8,17 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.clock import now_ms
-from coordinator.codec import snapshot_decoder
-from coordinator.generation import GenerationGuard
-from coordinator.lease import LeaseStore
-from coordinator.mailbox import Entry, LocalOwner, Mailbox
-from coordinator.publisher import Publisher
-from coordinator.records import Cancel, Report, ScanStatus
-from coordinator.scan_actor import ActorDeps, ScanActor
-from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.actor.lease import LeaseStore
+from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import ActorDeps, ScanActor
+from coordinator.process.clock import now_ms
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.codec import snapshot_decoder
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Cancel, Report, ScanStatus
 from tests.support import StaticProvider, completed_report, diagnostic_registry, make_settings
 
 OWNER = "here:1"
@@ -32,18 +31,16 @@ class Harness:
         self.redis = redis
         # Every step publishes what it folded (the coalescing has its own test).
         self.settings = make_settings(worker_id=OWNER, publish_min_interval_ms=0)
-        self.scripts = Scripts(redis)
         self.delivered: list[tuple[str, list[Entry]]] = []
         # This process's appends: handed over, as the coordinator's are.
         self.local = Mailbox(
             redis,
-            self.scripts,
             local_owner=LocalOwner(
                 OWNER, lambda scan_id: None, self.record_delivery, lambda scan_id: None
             ),
         )
         # Another process's appends: only in the mailbox.
-        self.elsewhere = Mailbox(redis, self.scripts)
+        self.elsewhere = Mailbox(redis)
         self.reads = 0
 
     def record_delivery(self, scan_id: str, previous: str, entries: list[Entry]) -> None:
@@ -56,7 +53,7 @@ class Harness:
             self.redis, self.settings, diagnostic_registry(), StaticProvider().symbols(), guard
         )
         scan_id = (await scans.create("alice", strategies, None, None)).snapshot.scan_id
-        acquired = await LeaseStore(self.redis, self.scripts, self.settings).acquire(scan_id)
+        acquired = await LeaseStore(self.redis, self.settings).acquire(scan_id)
         assert acquired is not None
         autopipe = AutoPipeline(self.redis)
         read_after = self.elsewhere.read_after
@@ -65,14 +62,13 @@ class Harness:
             self.reads += 1
             return await read_after(scan_id, cursor)
 
-        counting = Mailbox(self.redis, self.scripts, autopipe)
+        counting = Mailbox(self.redis, autopipe)
         counting.read_after = counted_read  # type: ignore[method-assign]
         deps = ActorDeps(
             self.redis,
             autopipe,
-            self.scripts,
             counting,
-            Publisher(self.scripts, self.settings, autopipe),
+            Publisher(self.settings, autopipe),
             self.settings,
         )
         actor = ScanActor(acquired, deps, on_exit=lambda actor: None)

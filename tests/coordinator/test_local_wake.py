@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.mailbox import Entry, LocalOwner, Mailbox
-from coordinator.records import Cancel
-from coordinator.scripts import Scripts
+from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.store import keys
+from coordinator.store.records import Cancel
 
 SCAN_ID = "localwake"
 HERE = "here:1"
@@ -38,7 +37,6 @@ async def test_doorbell_only_for_an_owner_elsewhere(
     woken: list[str] = []
     mailbox = Mailbox(
         redis,
-        Scripts(redis),
         local_owner=LocalOwner(HERE, woken.append, nothing_delivered, nothing_owned),
     )
     before = await publishes(redis)

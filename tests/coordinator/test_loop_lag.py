@@ -7,7 +7,7 @@ import time
 
 from prometheus_client import REGISTRY
 
-from coordinator.loop_lag import LOOP_LAG_PROBE_INTERVAL_S, watch_loop_lag
+from coordinator.process.loop_lag import LOOP_LAG_PROBE_INTERVAL_S, watch_loop_lag
 from tests.support import eventually
 
 SERIES = "oppscan_event_loop_lag_seconds"

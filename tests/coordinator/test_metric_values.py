@@ -12,7 +12,7 @@ import os
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, values
 
-from coordinator.metric_values import (
+from coordinator.process.metric_values import (
     MULTIPROC_ENV,
     UNWRITTEN,
     ProcessId,

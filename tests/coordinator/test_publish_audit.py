@@ -8,15 +8,14 @@ import pytest
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
+from coordinator.actor.lease import LeaseStore
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import view_from
 from coordinator.errors import LeaseLost
-from coordinator.generation import GenerationGuard
-from coordinator.lease import LeaseStore
-from coordinator.publisher import Publisher
-from coordinator.scan_actor import view_from
-from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.generation import GenerationGuard
 from tests.support import StaticProvider, diagnostic_registry, make_settings
 
 
@@ -32,21 +31,20 @@ async def test_accepted_fenced_and_self_fenced_attempts_are_each_logged(
     await guard.establish()
     scans = Scans(redis, settings, diagnostic_registry(), StaticProvider().symbols(), guard)
     scan_id = (await scans.create("alice", ["noop"], None, None)).snapshot.scan_id
-    scripts = Scripts(redis)
-    old = await LeaseStore(redis, scripts, settings).acquire(scan_id)
+    old = await LeaseStore(redis, settings).acquire(scan_id)
     other = msgspec.structs.replace(settings, worker_id="otherhost:2")
     with capture_logs() as logs:
         old_view = view_from(old)
-        await Publisher(scripts, settings, AutoPipeline(redis)).publish(old.lease, old_view)
+        await Publisher(settings, AutoPipeline(redis)).publish(old.lease, old_view)
         await redis.delete(keys.lease(scan_id))
-        new = await LeaseStore(redis, scripts, other).acquire(scan_id)
-        await Publisher(scripts, other, AutoPipeline(redis)).publish(new.lease, view_from(new))
+        new = await LeaseStore(redis, other).acquire(scan_id)
+        await Publisher(other, AutoPipeline(redis)).publish(new.lease, view_from(new))
         old_view.dirty = True
         with pytest.raises(LeaseLost):
-            await Publisher(scripts, settings, AutoPipeline(redis)).publish(old.lease, old_view)
+            await Publisher(settings, AutoPipeline(redis)).publish(old.lease, old_view)
         old.lease.local_deadline = 0.0
         with pytest.raises(LeaseLost):
-            await Publisher(scripts, settings, AutoPipeline(redis)).publish(old.lease, old_view)
+            await Publisher(settings, AutoPipeline(redis)).publish(old.lease, old_view)
     lines = audit_lines(logs)
     assert [(line["epoch"], line["outcome"]) for line in lines] == [
         (1, "accepted"),

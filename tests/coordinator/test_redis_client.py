@@ -9,7 +9,7 @@ from redis.asyncio.sentinel import SentinelConnectionPool, SentinelManagedSSLCon
 
 from config.errors import SettingsError
 from config.redis_url import redact
-from coordinator.redis_client import MAX_CONNECTIONS, connect
+from coordinator.store.redis_client import MAX_CONNECTIONS, connect
 
 
 async def test_plain_url_is_one_redis_with_a_blocking_pool() -> None:

@@ -1,4 +1,4 @@
-"""Tasks of one scan taken together run as one job (StrategyRunner.run_together):
+"""Tasks of one scan taken together run as one job (StrategyRunner.run):
 first attempts of strategies quick enough for the loop run one after another over
 one market-data fetch, report in one append and are acknowledged in one call; the
 others still run on their own; a scan that ended has its tasks dropped unrun."""
@@ -13,17 +13,16 @@ import structlog
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.clock import now_ms
-from coordinator.codec import mailbox_decoder
-from coordinator.generation import GenerationGuard
-from coordinator.inline_runs import RUNS_BEFORE_INLINE
-from coordinator.mailbox import Entry, LocalOwner, Mailbox
-from coordinator.records import Report, ScanStatus, StrategyStatus, WorkItem
-from coordinator.scans import Scans
-from coordinator.scripts import Scripts
-from coordinator.strategy_actor import StrategyRunner
-from coordinator.work import Task, WorkQueue, by_scan
+from coordinator.actor.inline_runs import RUNS_BEFORE_INLINE
+from coordinator.actor.mailbox import Entry, LocalOwner, Mailbox
+from coordinator.actor.strategy_actor import StrategyRunner
+from coordinator.process.clock import now_ms
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.codec import mailbox_decoder
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Report, ScanStatus, StrategyStatus, WorkItem
+from coordinator.store.work import Task, WorkQueue, by_scan
 from strategies.market_data import MarketSnapshot
 from tests.support import StaticProvider, diagnostic_registry
 
@@ -59,7 +58,7 @@ class Harness:
             settings, strategy_inline_budget_ms=INLINE_BUDGET_MS
         )
         self.work = WorkQueue(redis, self.settings)
-        self.mailbox = Mailbox(redis, Scripts(redis))
+        self.mailbox = Mailbox(redis)
         self.runner = StrategyRunner(
             redis,
             self.mailbox,
@@ -93,7 +92,7 @@ class Harness:
 
     async def run_together(self, tasks: list[Task]) -> None:
         [together] = by_scan(tasks)
-        await self.runner.run_together(together, lambda task: self.freed.append(task.entry_id))
+        await self.runner.run(together, lambda task: self.freed.append(task.entry_id))
 
     async def reports(self, scan_id: str) -> list[Report]:
         entries = await self.redis.xrange(keys.mailbox(scan_id))

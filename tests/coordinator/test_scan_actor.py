@@ -9,18 +9,17 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.clock import now_ms
-from coordinator.codec import snapshot_decoder
-from coordinator.generation import GenerationGuard
-from coordinator.lease import LeaseStore
-from coordinator.mailbox import Mailbox
-from coordinator.publisher import Publisher
-from coordinator.records import Cancel, Report, ScanStatus, Started, StrategyStatus
-from coordinator.scan_actor import ActorDeps, ScanActor
-from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.actor.lease import LeaseStore
+from coordinator.actor.mailbox import Mailbox
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import ActorDeps, ScanActor
+from coordinator.process.clock import now_ms
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.codec import snapshot_decoder
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Cancel, Report, ScanStatus, Started, StrategyStatus
 from tests.support import StaticProvider, diagnostic_registry, eventually, make_settings
 
 # Longer than any test runs: a held-back publish would only go out at the end.
@@ -32,17 +31,14 @@ class Harness:
         self.redis = redis
         # Every step publishes what it folded (the coalescing has its own test).
         self.settings = make_settings(redis_url=url, publish_min_interval_ms=0)
-        self.scripts = Scripts(redis)
-        self.mailbox = Mailbox(redis, self.scripts)
+        self.mailbox = Mailbox(redis)
         self.guard = GenerationGuard(redis)
         self.scans = Scans(
             redis, self.settings, diagnostic_registry(), StaticProvider().symbols(), self.guard
         )
 
     def store(self, worker_id: str) -> LeaseStore:
-        return LeaseStore(
-            self.redis, self.scripts, msgspec.structs.replace(self.settings, worker_id=worker_id)
-        )
+        return LeaseStore(self.redis, msgspec.structs.replace(self.settings, worker_id=worker_id))
 
     async def actor(
         self, scan_id: str, worker_id: str = "a:1", *, fresh: bool = False, **overrides: object
@@ -54,9 +50,8 @@ class Harness:
         deps = ActorDeps(
             self.redis,
             autopipe,
-            self.scripts,
             self.mailbox,
-            Publisher(self.scripts, settings, autopipe),
+            Publisher(settings, autopipe),
             settings,
         )
         return ScanActor(acquired, deps, on_exit=lambda actor: None, fresh=fresh)

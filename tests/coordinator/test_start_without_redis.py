@@ -9,9 +9,9 @@ import asyncio
 
 from structlog.testing import capture_logs
 
-from coordinator.coordinator import Coordinator
-from coordinator.embedded_redis import EmbeddedRedis
-from coordinator.redis_client import connect
+from coordinator.process.embedded_redis import EmbeddedRedis
+from coordinator.service.coordinator import Coordinator
+from coordinator.store.redis_client import connect
 from tests.support import StaticProvider, diagnostic_registry, eventually, make_settings
 
 START_TIMEOUT_S = 10.0

@@ -10,15 +10,14 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.codec import mailbox_decoder
-from coordinator.generation import GenerationGuard
-from coordinator.mailbox import Mailbox
-from coordinator.records import Report, Started
-from coordinator.scans import Scans
-from coordinator.scripts import Scripts
-from coordinator.strategy_actor import StrategyRunner
-from coordinator.work import Task, WorkQueue
+from coordinator.actor.mailbox import Mailbox
+from coordinator.actor.strategy_actor import StrategyRunner
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.codec import mailbox_decoder
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Report, Started
+from coordinator.store.work import Task, WorkQueue
 from tests.support import StaticProvider, diagnostic_registry
 
 # Far longer than a no-op strategy takes, however loaded the machine.
@@ -37,14 +36,14 @@ async def run_first_task(redis: Redis, settings: Settings, *, delivery: int) -> 
     [task] = await work.take(bucket, 1, settings.work_block_ms)
     runner = StrategyRunner(
         redis,
-        Mailbox(redis, Scripts(redis)),
+        Mailbox(redis),
         work,
         diagnostic_registry(),
         StaticProvider(),
         settings,
     )
     try:
-        await runner.run(Task(task.bucket, task.entry_id, task.item, delivery))
+        await runner.run([Task(task.bucket, task.entry_id, task.item, delivery)])
     finally:
         runner.close()  # its strategy threads
     entries = await redis.xrange(keys.mailbox(scan_id))

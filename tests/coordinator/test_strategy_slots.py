@@ -11,7 +11,7 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from coordinator.records import MailboxMessage, Report
+from coordinator.store.records import MailboxMessage, Report
 from tests.support import eventually
 
 

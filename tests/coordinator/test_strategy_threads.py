@@ -11,16 +11,15 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.codec import mailbox_decoder
-from coordinator.generation import GenerationGuard
-from coordinator.inline_runs import RUNS_JUDGED, InlineRuns
-from coordinator.mailbox import Mailbox
-from coordinator.records import Report, StrategyStatus
-from coordinator.scans import Scans
-from coordinator.scripts import Scripts
-from coordinator.strategy_actor import StrategyRunner
-from coordinator.work import WorkQueue
+from coordinator.actor.inline_runs import RUNS_JUDGED, InlineRuns
+from coordinator.actor.mailbox import Mailbox
+from coordinator.actor.strategy_actor import StrategyRunner
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.codec import mailbox_decoder
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import Report, StrategyStatus
+from coordinator.store.work import WorkQueue
 from strategies.diagnostic import NOTHING
 from strategies.registry import Registry, StrategySpec
 from tests.support import StaticProvider
@@ -53,12 +52,10 @@ async def test_a_runs_budget_starts_when_a_thread_is_free_for_it(redis: Redis, s
     await work.ensure_groups()
     scan_id = (await scans.create("alice", ["blocker", "instant"], None, None)).snapshot.scan_id
     first, second = await work.take(keys.bucket_of(scan_id, settings.index_buckets), 2, 0)
-    runner = StrategyRunner(
-        redis, Mailbox(redis, Scripts(redis)), work, registry, StaticProvider(), settings
-    )
+    runner = StrategyRunner(redis, Mailbox(redis), work, registry, StaticProvider(), settings)
     try:
-        blocking = asyncio.ensure_future(runner.run(first))
-        waiting = asyncio.ensure_future(runner.run(second))
+        blocking = asyncio.ensure_future(runner.run([first]))
+        waiting = asyncio.ensure_future(runner.run([second]))
         await blocking  # timed out, its thread still held: the instant one has waited a budget
         released.set()
         await waiting
@@ -98,8 +95,9 @@ async def test_a_process_takes_beyond_its_threads_only_while_runs_are_quick(
     )
     worker = await coordinator_factory(settings, start=False)
     try:
-        assert worker.take_count() == 2  # nothing judged yet: no more than its threads
+        # Nothing judged yet: no more than its threads.
+        assert worker.strategy_tasks.take_count() == 2
         monkeypatch.setattr(worker.runner, "quick_lately", lambda: True)
-        assert worker.take_count() == 10
+        assert worker.strategy_tasks.take_count() == 10
     finally:
         worker.runner.close()

@@ -9,11 +9,11 @@ from __future__ import annotations
 import msgspec
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.codec import snapshot_decoder
-from coordinator.records import TERMINAL_SCAN_STATUSES, ScanStatus, Started
-from coordinator.strategy_actor import StrategyRunner
-from coordinator.work import WorkQueue
+from coordinator.actor.strategy_actor import StrategyRunner
+from coordinator.store import keys
+from coordinator.store.codec import snapshot_decoder
+from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus, Started
+from coordinator.store.work import WorkQueue
 from tests.support import StaticProvider, diagnostic_registry, eventually, owned_scan
 
 
@@ -41,7 +41,7 @@ async def test_superseded_attempt_leaves_the_task_for_a_retry_when_the_newer_one
         redis, owner.mailbox, first, diagnostic_registry(), StaticProvider(), first_settings
     )
     try:
-        await runner.run(task)  # the first attempt finishes late: its report is superseded
+        await runner.run([task])  # the first attempt finishes late: its report is superseded
     finally:
         runner.close()  # its strategy threads
     await coordinator_factory(

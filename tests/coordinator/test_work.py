@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.codec import snapshot_decoder
-from coordinator.records import ScanStatus, StrategyStatus
+from coordinator.store import keys
+from coordinator.store.codec import snapshot_decoder
+from coordinator.store.records import ScanStatus, StrategyStatus
 from tests.support import eventually, make_settings
 
 
@@ -113,7 +113,8 @@ async def test_graceful_stop_hands_scans_over_at_once(
     created = await scans.create("alice", ["sleep_2s"], None, None)
     scan_id = created.snapshot.scan_id
     await eventually(
-        lambda: first.adopt(scan_id) if scan_id not in first.actors else _true(), what="first owner"
+        lambda: first.owned.adopt(scan_id) if scan_id not in first.owned.actors else _true(),
+        what="first owner",
     )
     await first.stop()
     second = await coordinator_factory(
@@ -130,11 +131,11 @@ async def _true() -> bool:
 
 
 async def _owned(coordinator, scan_id: str) -> bool:  # type: ignore[no-untyped-def]
-    return scan_id in coordinator.actors
+    return scan_id in coordinator.owned.actors
 
 
 async def test_dead_consumers_are_forgotten_but_never_one_holding_a_task(redis) -> None:  # type: ignore[no-untyped-def]
-    from coordinator.work import WorkQueue
+    from coordinator.store.work import WorkQueue
 
     # Dead after 30 silent blocks of 10 ms: 0.3 s.
     quick = make_settings(redis_url="unused", worker_id="self:1", work_block_ms=10, index_buckets=1)

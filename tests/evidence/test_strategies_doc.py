@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from config.settings import Settings
-from evidence import compute, records, report
+from evidence import compute, report
 from evidence.fingerprint import fingerprint
 from strategies.catalog import CATALOG
 from strategies.sources.bundled import BundledProvider
@@ -41,8 +41,8 @@ def test_replayed_rows_match_the_table(document):
     rows = report.recorded_rows(document)
     assert set(rows) == {spec.name for spec in CATALOG}, STALE
     for computed in compute.evaluations(Settings(), REPLAYED):
-        assert computed.payload is not None, computed.error
-        evaluation = records.decoder.decode(computed.payload)
+        evaluation = computed.evaluation
+        assert evaluation is not None, computed.error
         line = "| " + " | ".join(report.row_of(evaluation).cells) + " |"
         assert rows[evaluation.strategy] == line, STALE
 

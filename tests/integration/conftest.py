@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 from tests.integration.service import Service, WorkerProcess
 from tests.redis_cluster import CLUSTER, SENTINEL, SINGLE, LocalCluster, LocalSentinel
 

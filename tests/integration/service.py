@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coordinator.embedded_redis import free_port
+from coordinator.process.embedded_redis import free_port
 from tests.support import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]

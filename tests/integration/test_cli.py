@@ -17,7 +17,7 @@ import aiohttp
 import jwt
 import pytest
 
-from coordinator.embedded_redis import EmbeddedRedis, free_port
+from coordinator.process.embedded_redis import EmbeddedRedis, free_port
 from strategies.catalog import CATALOG
 from strategies.findings import SKIP_EXAMPLES_KEPT, SkipCode
 from tests.integration.client import ScanClient, token_for

@@ -25,7 +25,7 @@ import pytest
 import redis
 
 from config.data_dir import DEV_SECRET_FILE, REDIS_PASSWORD_FILE
-from coordinator.embedded_redis import free_port
+from coordinator.process.embedded_redis import free_port
 from tests.integration.service import children_of
 from tests.support import eventually
 

@@ -24,8 +24,8 @@ import pytest
 from multidict import CIMultiDict
 from redis.asyncio import Redis
 
-from coordinator import keys
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
+from coordinator.store import keys
 from tests.integration.client import token_for
 from tests.integration.service import Service
 from tests.support import TEST_SECRET, eventually

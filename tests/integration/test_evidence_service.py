@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coordinator.redis_client import connect
+from coordinator.store.redis_client import connect
 from tests.integration.client import ScanClient
 from tests.support import eventually
 

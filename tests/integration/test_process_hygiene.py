@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.embedded_redis import EmbeddedRedis
+from coordinator.process.embedded_redis import EmbeddedRedis
 from tests.integration.service import Service
 from tests.support import eventually
 

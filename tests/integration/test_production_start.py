@@ -21,7 +21,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from coordinator.embedded_redis import EmbeddedRedis, free_port
+from coordinator.process.embedded_redis import EmbeddedRedis, free_port
 from tests.integration.service import ROOT, children_of, procfile_command
 from tests.support import eventually
 from web.gunicorn_worker import GRACEFUL_TIMEOUT_S

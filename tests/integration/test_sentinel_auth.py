@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from coordinator.redis_client import connect
+from coordinator.store.redis_client import connect
 from tests.integration.client import ScanClient
 from tests.integration.service import Service, WorkerProcess
 from tests.redis_cluster import LocalSentinel

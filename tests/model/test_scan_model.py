@@ -5,7 +5,7 @@ through LeaseStore, Publisher and Mailbox; ScanActor and its fold) against a
 real redis-server, with several would-be owners that acquire, renew, pause,
 lose their lease, crash and restart, hand over, while strategy attempts report,
 retry their reports, and report late as zombies. After every rule the
-invariants of ARCHITECTURE.md are checked against what Redis holds and against
+invariants of docs/architecture.md are checked against what Redis holds and against
 a small reference model of the fold written independently here.
 
 Leases never lapse by wall-clock time in this test (their TTL outlasts any
@@ -36,21 +36,23 @@ from hypothesis.stateful import (
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from coordinator import keys
-from coordinator.autopipe import AutoPipeline
-from coordinator.codec import (
+from coordinator.actor.fold import ScanView
+from coordinator.actor.lease import Lease, LeaseStore
+from coordinator.actor.mailbox import Entry, Mailbox
+from coordinator.actor.publisher import Publisher
+from coordinator.actor.scan_actor import ActorDeps, ScanActor
+from coordinator.errors import LeaseLost
+from coordinator.service.scans import Scans
+from coordinator.store import keys
+from coordinator.store.autopipe import AutoPipeline
+from coordinator.store.codec import (
     actor_state_decoder,
     results_decoder,
     snapshot_decoder,
     timeline_events,
 )
-from coordinator.errors import LeaseLost
-from coordinator.fold import ScanView
-from coordinator.generation import GenerationGuard
-from coordinator.lease import Lease, LeaseStore
-from coordinator.mailbox import Entry, Mailbox
-from coordinator.publisher import Publisher
-from coordinator.records import (
+from coordinator.store.generation import GenerationGuard
+from coordinator.store.records import (
     TERMINAL_SCAN_STATUSES,
     TERMINAL_STRATEGY_STATUSES,
     Cancel,
@@ -60,10 +62,7 @@ from coordinator.records import (
     Started,
     StrategyStatus,
 )
-from coordinator.redis_client import connect
-from coordinator.scan_actor import ActorDeps, ScanActor
-from coordinator.scans import Scans
-from coordinator.scripts import Scripts
+from coordinator.store.redis_client import connect
 from strategies.opportunity import Opportunity
 from tests.support import StaticProvider, diagnostic_registry, make_settings, sample_opportunity
 
@@ -115,10 +114,8 @@ class WriteAttempt:
 class RecordingPublisher(Publisher):
     """The real publisher, with every attempt appended to the history."""
 
-    def __init__(
-        self, redis: Redis, scripts: Scripts, settings: Settings, history: list[WriteAttempt]
-    ) -> None:
-        super().__init__(scripts, settings, AutoPipeline(redis))
+    def __init__(self, redis: Redis, settings: Settings, history: list[WriteAttempt]) -> None:
+        super().__init__(settings, AutoPipeline(redis))
         self.redis = redis
         self.worker = settings.worker_id
         self.history = history
@@ -141,8 +138,8 @@ class InterleavingMailbox(Mailbox):
     """The owners' mailbox, through which a rule can make mail land between an
     owner's read and its publish, as a strategy's concurrent append does."""
 
-    def __init__(self, redis: Redis, scripts: Scripts) -> None:
-        super().__init__(redis, scripts)
+    def __init__(self, redis: Redis) -> None:
+        super().__init__(redis)
         self.arriving: list[MailboxMessage] = []
         self.landed: list[tuple[str, MailboxMessage]] = []
 
@@ -231,9 +228,8 @@ class ScanOwnershipModel(RuleBasedStateMachine):
             # on the wall clock (held-back publishes are tested in test_scan_actor).
             publish_min_interval_ms=0,
         )
-        self.scripts = Scripts(self.redis)
-        self.mailbox = Mailbox(self.redis, self.scripts)
-        self.owners_mailbox = InterleavingMailbox(self.redis, self.scripts)
+        self.mailbox = Mailbox(self.redis)
+        self.owners_mailbox = InterleavingMailbox(self.redis)
         self.scan_id = ""
         self.actors: dict[str, ScanActor] = {}
         self.history: list[WriteAttempt] = []
@@ -271,7 +267,7 @@ class ScanOwnershipModel(RuleBasedStateMachine):
         return msgspec.structs.replace(self.settings, worker_id=worker)
 
     def store(self, worker: str) -> LeaseStore:
-        return LeaseStore(self.redis, self.scripts, self.settings_of(worker))
+        return LeaseStore(self.redis, self.settings_of(worker))
 
     # ---- owners ----
 
@@ -291,11 +287,9 @@ class ScanOwnershipModel(RuleBasedStateMachine):
         self.epochs_acquired.append(epoch)
         self.seen["takeovers" if epoch > 1 else "first acquisitions"] += 1
         settings = self.settings_of(worker)
-        publisher = RecordingPublisher(self.redis, self.scripts, settings, self.history)
+        publisher = RecordingPublisher(self.redis, settings, self.history)
         autopipe = AutoPipeline(self.redis)
-        deps = ActorDeps(
-            self.redis, autopipe, self.scripts, self.owners_mailbox, publisher, settings
-        )
+        deps = ActorDeps(self.redis, autopipe, self.owners_mailbox, publisher, settings)
         self.actors[worker] = ScanActor(acquired, deps, on_exit=lambda actor: None)
 
     @precondition(lambda self: self.actors)

@@ -48,15 +48,17 @@ class Mutation:
 MUTATIONS = (
     Mutation(
         name="token-check",
-        path="coordinator/keys.py",
-        search="if redis.call('HGET', KEYS[2], 'token') ~= ARGV[1] then return %(not_owner)d end",
+        path="coordinator/store/scripts/publish_snapshot.lua",
+        search=(
+            "if redis.call('HGET', lease_key, 'token') ~= token then return FENCED_NOT_OWNER end"
+        ),
         replace="-- mutated: the publish no longer checks the lease token",
         tests=(LEASE_SCRIPTS, MODEL),
     ),
     Mutation(
         name="epoch-check",
-        path="coordinator/keys.py",
-        search="if (tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 0) > epoch then",
+        path="coordinator/store/scripts/publish_snapshot.lua",
+        search="if (tonumber(redis.call('HGET', scan_key, 'epoch')) or 0) > epoch then",
         replace="if false then -- mutated: a lower epoch may overwrite a higher one",
         tests=(
             f"{LEASE_SCRIPTS}::test_publish_at_a_lower_epoch_than_written_is_fenced",
@@ -65,15 +67,15 @@ MUTATIONS = (
     ),
     Mutation(
         name="cursor-bounded-trim",
-        path="coordinator/keys.py",
-        search="redis.call('XTRIM', KEYS[4], 'MINID', ARGV[8])",
+        path="coordinator/store/scripts/publish_snapshot.lua",
+        search="redis.call('XTRIM', mailbox_key, 'MINID', cursor)",
         # Keep only the newest entry instead of everything after the cursor.
-        replace="redis.call('XTRIM', KEYS[4], 'MAXLEN', 1)",
+        replace="redis.call('XTRIM', mailbox_key, 'MAXLEN', 1)",
         tests=(f"{LEASE_SCRIPTS}::test_trim_keeps_every_entry_after_the_cursor", MODEL),
     ),
     Mutation(
         name="report-dedup",
-        path="coordinator/fold.py",
+        path="coordinator/actor/fold.py",
         search=(
             "    if item is None or message.report_id in view.state.applied:\n"
             "        return\n"
@@ -91,8 +93,8 @@ MUTATIONS = (
     ),
     Mutation(
         name="release-on-shutdown",
-        path="coordinator/coordinator.py",
-        search="                await self.leases.release(actor.lease)\n",
+        path="coordinator/service/owned_scans.py",
+        search="                await self._leases.release(actor.lease)\n",
         replace="                pass  # mutated: leases are not released on shutdown\n",
         tests=(
             "tests/coordinator/test_work.py::test_graceful_stop_hands_scans_over_at_once",
@@ -102,15 +104,15 @@ MUTATIONS = (
     ),
     Mutation(
         name="slot-held-while-reporting",
-        path="coordinator/coordinator.py",
-        search="            await self.runner.run_together(tasks, free_slot)\n",
+        path="coordinator/service/strategy_tasks.py",
+        search="            await self._runner.run(tasks, free_slot)\n",
         # Slots are given back only once the report and acknowledgement are written.
-        replace="            await self.runner.run_together(tasks, lambda task: None)\n",
+        replace="            await self._runner.run(tasks, lambda task: None)\n",
         tests=("tests/coordinator/test_strategy_slots.py",),
     ),
     Mutation(
         name="salted-bucket-hash",
-        path="coordinator/keys.py",
+        path="coordinator/store/keys.py",
         search="    return zlib.crc32(scan_id.encode()) % buckets\n",
         # Python's str hash: the same within a process, different in each worker.
         replace="    return hash(scan_id) % buckets\n",
@@ -126,7 +128,7 @@ MUTATIONS = (
     ),
     Mutation(
         name="generation-marker-check",
-        path="coordinator/generation.py",
+        path="coordinator/store/generation.py",
         search="            self.lost = True\n",
         replace="            self.lost = False  # mutated: a missing marker goes unnoticed\n",
         tests=(
@@ -182,7 +184,7 @@ def scratch_env(scratch: Path) -> dict[str, str]:
 def check_imports_from(scratch: Path) -> None:
     """The venv has this checkout installed in editable mode: prove the scratch copy wins."""
     probe = subprocess.run(
-        [sys.executable, "-c", "import coordinator.keys as k; print(k.__file__)"],
+        [sys.executable, "-c", "import coordinator.store.keys as k; print(k.__file__)"],
         cwd=scratch,
         env=scratch_env(scratch),
         capture_output=True,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from coordinator.auth_failures import AuthFailures
+from coordinator.service.auth_failures import AuthFailures
 from web import auth_guard
 
 LIMIT = 3

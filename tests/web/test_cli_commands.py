@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from config.data_dir import DEV_SECRET_FILE, development_secret
 from config.settings import Settings
-from coordinator.records import TERMINAL_SCAN_STATUSES
+from coordinator.store.records import TERMINAL_SCAN_STATUSES
 from tests.support import TEST_SECRET, StaticProvider, diagnostic_registry
 from web.app import create_app
 from web.auth import USER_ID_MAX_CHARS, mint_token

@@ -9,7 +9,7 @@ import json
 
 from redis.asyncio import Redis
 
-from coordinator import keys
+from coordinator.store import keys
 from web.feed import HUB_REFRESH_S, FeedHub
 
 SCAN_ID = "f" * 32

@@ -11,7 +11,7 @@ import json
 import pytest
 from redis.asyncio import Redis
 
-from coordinator import keys
+from coordinator.store import keys
 from tests.support import eventually
 from web import feed
 from web.feed import FeedHub

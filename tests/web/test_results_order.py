@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator import keys
-from coordinator.evidence import EvidenceBook
-from evidence import compute, records
+from coordinator.service.evidence import EvidenceBook
+from coordinator.store import keys
+from coordinator.store.codec import msgpack_encoder
+from evidence import compute
 from evidence.fingerprint import fingerprint
 from evidence.records import Calibration, Cell, Evaluation
 from evidence.summary import evidence_of
@@ -82,7 +83,7 @@ async def evidence_api(aiohttp_client, api_settings, redis):
     tag = keys.evidence_tag(
         evaluation.source, evaluation.data_version, STRATEGY, evaluation.fingerprint
     )
-    await redis.set(keys.evidence_result(tag), records.encoder.encode(evaluation))
+    await redis.set(keys.evidence_result(tag), msgpack_encoder.encode(evaluation))
     app = create_app(api_settings, registry=Registry([SPEC]), provider=StaticProvider())
     return await aiohttp_client(app)
 
