@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config.settings import Settings
 from coordinator.service.evidence import CHILD_START_METHOD, receive
 from coordinator.store.codec import evaluation_decoder, msgpack_encoder
-from evidence import attach, compute, records
 from strategies.catalog import CATALOG
+from strategies.evidence import attach, compute, records
 from strategies.sources.bundled import BundledProvider
 
 DEFAULT_RUNS = 20

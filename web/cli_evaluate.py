@@ -16,10 +16,10 @@ from rich.table import Table
 
 from config.errors import SettingsError
 from config.settings import Settings, load_settings
-from evidence import compute, report
-from evidence.records import Evaluation
 from strategies.catalog import CATALOG
 from strategies.errors import StrategyError
+from strategies.evidence import compute, report
+from strategies.evidence.records import Evaluation
 from web.cli_params import COMMA_LIST
 
 CATALOG_NAMES = tuple(spec.name for spec in CATALOG)

@@ -29,11 +29,11 @@ from config.settings import Settings
 from coordinator.service.jobs import Jobs
 from coordinator.store import keys
 from coordinator.store.evidence import EvidenceStore
-from evidence import attach, compute
-from evidence.compute import Computed
-from evidence.fingerprint import fingerprint
-from evidence.records import Evaluation, EvaluationStatus
 from strategies.catalog import CATALOG
+from strategies.evidence import attach, compute
+from strategies.evidence.compute import Computed
+from strategies.evidence.fingerprint import fingerprint
+from strategies.evidence.records import Evaluation, EvaluationStatus
 from strategies.market_data import MarketDataProvider
 from strategies.opportunity import Opportunity
 from strategies.registry import Registry

@@ -22,7 +22,7 @@ from coordinator.store.records import (
     WorkerBeat,
     WorkItem,
 )
-from evidence.records import Evaluation
+from strategies.evidence.records import Evaluation
 from strategies.opportunity import Opportunity
 
 json_encoder = msgspec.json.Encoder()

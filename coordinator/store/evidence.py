@@ -23,7 +23,7 @@ from coordinator.store.scripts.evidence import (
     ReleaseEvidenceLock,
     StoreEvidence,
 )
-from evidence.records import Evaluation
+from strategies.evidence.records import Evaluation
 
 
 class EvidenceStore:

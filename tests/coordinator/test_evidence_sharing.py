@@ -17,7 +17,7 @@ from coordinator.service.evidence import (
 from coordinator.store import keys
 from coordinator.store.codec import evaluation_decoder
 from coordinator.store.redis_client import connect
-from evidence import compute
+from strategies.evidence import compute
 from strategies.opportunity import EvidenceStatus, make_opportunity
 from strategies.registry import build_registry
 from strategies.sources.bundled import BundledProvider

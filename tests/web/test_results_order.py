@@ -8,10 +8,10 @@ import pytest
 from coordinator.service.evidence import EvidenceBook
 from coordinator.store import keys
 from coordinator.store.codec import msgpack_encoder
-from evidence import compute
-from evidence.fingerprint import fingerprint
-from evidence.records import Calibration, Cell, Evaluation
-from evidence.summary import evidence_of
+from strategies.evidence import compute
+from strategies.evidence.fingerprint import fingerprint
+from strategies.evidence.records import Calibration, Cell, Evaluation
+from strategies.evidence.summary import evidence_of
 from strategies.findings import Findings
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import make_opportunity

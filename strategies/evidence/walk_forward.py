@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from evidence import calibration
-from evidence.fills import LONG, SHORT, Filled, NotTraded, Order, simulate
-from evidence.records import Evaluation, EvaluationStatus, Trade
-from evidence.stats import worst_losing_run
-from evidence.summary import evidence_of
-from evidence.truncate import Truncator
 from strategies import indicators as ind
+from strategies.evidence import calibration
+from strategies.evidence.fills import LONG, SHORT, Filled, NotTraded, Order, simulate
+from strategies.evidence.records import Evaluation, EvaluationStatus, Trade
+from strategies.evidence.stats import worst_losing_run
+from strategies.evidence.summary import evidence_of
+from strategies.evidence.truncate import Truncator
 from strategies.indicators import Bars
 from strategies.market_data import MarketSnapshot
 from strategies.opportunity import Opportunity

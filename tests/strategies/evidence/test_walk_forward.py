@@ -8,14 +8,14 @@ import itertools
 import numpy as np
 import pytest
 
-from evidence import walk_forward
-from evidence.truncate import Truncator
-from evidence.walk_forward import Config, Replay, evaluate, evaluation_points
 from strategies.catalog import CATALOG
+from strategies.evidence import walk_forward
+from strategies.evidence.truncate import Truncator
+from strategies.evidence.walk_forward import Config, Replay, evaluate, evaluation_points
 from strategies.findings import Findings
 from strategies.opportunity import make_opportunity
 from strategies.sources.bundled import BundledProvider
-from tests.evidence import edge_data
+from tests.strategies.evidence import edge_data
 
 HOUR_MS = 3_600_000
 # Points per strategy in the look-ahead check: every 97th hour of the past half year.

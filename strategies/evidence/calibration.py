@@ -20,8 +20,8 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from evidence.records import Calibration, Cell, Trade
-from evidence.stats import shrunk_rate
+from strategies.evidence.records import Calibration, Cell, Trade
+from strategies.evidence.stats import shrunk_rate
 
 # Risk/reward bands: below 0.75 (targets nearer than stops), 0.75-1.5, 1.5-2.5, 2.5+.
 RR_BAND_EDGES = (0.75, 1.5, 2.5)

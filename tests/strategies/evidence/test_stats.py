@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidence.stats import shrunk_rate, wilson_interval, worst_losing_run
+from strategies.evidence.stats import shrunk_rate, wilson_interval, worst_losing_run
 
 
 def test_wilson_interval_matches_the_published_example():

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from config.settings import Settings
-from evidence import compute, report
-from evidence.fingerprint import fingerprint
 from strategies.catalog import CATALOG
+from strategies.evidence import compute, report
+from strategies.evidence.fingerprint import fingerprint
 from strategies.sources.bundled import BundledProvider
 
 # Rules to replay in full: one without price levels, one with trades (seconds).

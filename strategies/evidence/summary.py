@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from statistics import fmean
 
-from evidence.records import Trade
-from evidence.stats import wilson_interval
+from strategies.evidence.records import Trade
+from strategies.evidence.stats import wilson_interval
 from strategies.indicators import iso_of
 from strategies.opportunity import Evidence
 

@@ -17,9 +17,9 @@ from multiprocessing.connection import Connection
 import msgspec
 
 from config.settings import Settings
-from evidence.fingerprint import fingerprint
-from evidence.records import Evaluation
-from evidence.walk_forward import Config, evaluate
+from strategies.evidence.fingerprint import fingerprint
+from strategies.evidence.records import Evaluation
+from strategies.evidence.walk_forward import Config, evaluate
 from strategies.market_data import MarketDataProvider
 from strategies.providers import configured_provider
 from strategies.registry import build_registry

@@ -15,13 +15,13 @@ import hashlib
 import inspect
 from pathlib import Path
 
-from evidence.walk_forward import Config
+from strategies.evidence.walk_forward import Config
 from strategies.registry import StrategySpec
 
 # Hex digits of the SHA-256 kept in key names.
 FINGERPRINT_HEX_DIGITS = 16
 PACKAGE_DIR = Path(__file__).resolve().parent
-STRATEGIES_DIR = PACKAGE_DIR.parent / "strategies"
+STRATEGIES_DIR = PACKAGE_DIR.parent
 
 
 @functools.cache

@@ -9,12 +9,12 @@ from statistics import fmean
 
 import pytest
 
-from evidence import calibration
-from evidence.calibration import Estimate, estimate, expected_value_pct, fit, prequential
-from evidence.records import Trade
-from evidence.stats import Z_95
-from evidence.walk_forward import Config, evaluate
-from tests.evidence import edge_data
+from strategies.evidence import calibration
+from strategies.evidence.calibration import Estimate, estimate, expected_value_pct, fit, prequential
+from strategies.evidence.records import Trade
+from strategies.evidence.stats import Z_95
+from strategies.evidence.walk_forward import Config, evaluate
+from tests.strategies.evidence import edge_data
 
 # Buckets with fewer held-out trades than this are not judged (their interval is too wide
 # to say anything, and they would only add chances of a fluke).

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from evidence.records import Evaluation
+from strategies.evidence.records import Evaluation
 
-DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "strategies.md"
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "strategies.md"
 BEGIN, END = "<!-- evaluation:begin -->", "<!-- evaluation:end -->"
 IDENTITY_RE = re.compile(r"<!-- evaluated: (?P<body>.*?) -->")
 HEADERS = (

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import msgspec
 
-from evidence import calibration
-from evidence.records import Evaluation, EvaluationStatus
-from evidence.summary import evidence_of
-from evidence.walk_forward import simulable
+from strategies.evidence import calibration
+from strategies.evidence.records import Evaluation, EvaluationStatus
+from strategies.evidence.summary import evidence_of
+from strategies.evidence.walk_forward import simulable
 from strategies.opportunity import EvidenceStatus, Opportunity
 
 PERCENT = 100.0

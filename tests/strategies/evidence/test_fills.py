@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evidence.fills import LONG, SHORT, Exit, Filled, NotTraded, Order, simulate
+from strategies.evidence.fills import LONG, SHORT, Exit, Filled, NotTraded, Order, simulate
 from strategies.indicators import Bars
 
 
