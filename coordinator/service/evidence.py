@@ -53,7 +53,7 @@ CHILD_START_METHOD: Final = "spawn"
 
 class EvidenceBook:
     """This process's copy of the evaluations of the current data version, and the
-    duty that fills it (``refresh``, run periodically by the coordinator)."""
+    duty that fills it (``refresh``, run by ``follow_evidence``)."""
 
     def __init__(
         self,
