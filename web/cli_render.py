@@ -104,9 +104,16 @@ def price_cell(price: float | None) -> str:
     return NO_LEVEL if price is None else f"{price:.{PRICE_DIGITS_SHOWN}g}"
 
 
+def percent_or_dash(value: float | None) -> str:
+    """An evidence percentage, or a dash where there is none yet (evidence_note: --json)."""
+    return NO_LEVEL if value is None else f"{value:+.2f}%"
+
+
 def opportunities_table(results: Json) -> Table:
-    """The opportunities, best expected return first (horizon and rationale: --json)."""
-    found = sorted(results["opportunities"], key=lambda o: o["expected_return"], reverse=True)
+    """The opportunities in the service's order, best expected value first (horizon,
+    rationale and evidence: --json). EV is the net expected value, p the probability
+    of the target first, return the distance to the target."""
+    found = results["opportunities"]
     table = Table(
         title=f"{len(found)} opportunities · scan {escape(results['scan_id'])} · "
         f"{styled(results['status'])}",
@@ -119,17 +126,19 @@ def opportunities_table(results: Json) -> Table:
     table.add_column("strategy", overflow="fold", min_width=NAME_MIN_WIDTH)
     table.add_column("symbol", overflow="fold", min_width=NAME_MIN_WIDTH)
     table.add_column("side", no_wrap=True)
-    for header in ("return", "entry", "stop", "target", "R/R", "conf"):
+    for header in ("EV", "p", "return", "entry", "stop", "target", "R/R"):
         table.add_column(header, justify="right", no_wrap=True)
     for item in found:
+        probability = item.get("probability")
         table.add_row(
             escape(item["strategy"]),
             escape(item["symbol"]),
             escape(item["side"]),
+            percent_or_dash(item.get("expected_value_pct")),
+            NO_LEVEL if probability is None else f"{probability:.2f}",
             f"{item['expected_return'] * PERCENT:.2f} %",
             *(price_cell(item[level]) for level in ("entry", "stop", "target")),
             f"{item['risk_reward']:.2f}",
-            f"{item['confidence']:.2f}",
         )
     return table
 

@@ -18,6 +18,7 @@ from aiohttp import web
 from config.settings import Settings
 from coordinator.store.lease_listing import LeasePage
 from coordinator.store.records import ScanSnapshot, ScanStatus
+from web import ranking
 from web.errors import ErrorEnvelope
 from web.page import DevTokenRequest
 from web.requests import IDEMPOTENCY_KEY_PATTERN, ScanRequest
@@ -163,10 +164,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "get",
         "/api/v1/scans/{scan_id}/results",
         "getResults",
-        "Opportunities so far",
+        "Opportunities so far, best expected value first",
         {200: ResultsEnvelope},
-        errors=(404, 410),
-        parameters=(SCAN_ID,),
+        errors=(404, 410, 422),
+        parameters=(SCAN_ID, query(ranking.SORT_QUERY, {"enum": list(ranking.SORTS)})),
     ),
     Operation(
         "get",

@@ -30,6 +30,11 @@ export function formatPercent(fraction) {
   return `${(fraction * 100).toFixed(2)} %`;
 }
 
+// Evidence the API leaves null (computing, unavailable): a dash, not a zero.
+function orUnknown(value, format) {
+  return value === null || value === undefined ? NO_LEVEL : format(value);
+}
+
 // Seven significant digits read well from BTC (97,123.45) to sub-cent coins; the
 // exact value stays in the cell's data-value and tooltip.
 const PRICE_DIGITS = 7;
@@ -141,22 +146,12 @@ export function setTransport(mode, text) {
   badge.textContent = text;
 }
 
-// Best expected return first; ties by confidence, then symbol and strategy, so
-// the order is the same on every render (and in the tests).
-export function byExpectedReturn(a, b) {
-  return (
-    b.expected_return - a.expected_return ||
-    b.confidence - a.confidence ||
-    a.symbol.localeCompare(b.symbol) ||
-    a.strategy.localeCompare(b.strategy)
-  );
-}
-
 export function showResults(envelope) {
   const section = $("results");
   section.hidden = false;
   section.dataset.version = String(envelope.version);
-  const rows = [...envelope.opportunities].sort(byExpectedReturn);
+  // The API ranks them: best expected value first, those without evidence last.
+  const rows = envelope.opportunities;
   $("results-count").textContent = String(rows.length);
   $("results-empty").hidden = rows.length > 0;
   $("results-table-wrap").hidden = rows.length === 0;
@@ -176,6 +171,10 @@ export function showResults(envelope) {
   $("results-body").replaceChildren(...rows.map(resultRow));
 }
 
+function evidenceNote(opportunity) {
+  return opportunity.evidence_note || `evidence ${opportunity.evidence_status || "unavailable"}`;
+}
+
 function resultRow(opportunity, index) {
   const row = document.createElement("tr");
   const cells = [
@@ -183,8 +182,13 @@ function resultRow(opportunity, index) {
     [opportunity.symbol],
     [opportunity.side, "side"],
     [strategyCell(opportunity), "idea"],
+    [
+      orUnknown(opportunity.expected_value_pct, (v) => `${v.toFixed(2)} %`),
+      "num",
+      opportunity.expected_value_pct,
+    ],
+    [orUnknown(opportunity.probability, formatPercent), "num", opportunity.probability],
     [formatPercent(opportunity.expected_return), "num", opportunity.expected_return],
-    [formatPercent(opportunity.confidence), "num", opportunity.confidence],
     [opportunity.risk_reward.toFixed(2), "num", opportunity.risk_reward],
     [formatPrice(opportunity.entry), "num", opportunity.entry],
     [formatPrice(opportunity.stop), "num", opportunity.stop ?? undefined],
@@ -197,8 +201,9 @@ function resultRow(opportunity, index) {
     if (className) cell.className = className;
     if (className === "side") cell.dataset.side = content;
     if (value !== undefined) {
-      cell.dataset.value = String(value);
-      cell.title = String(value);
+      // Evidence not there (yet): an empty value, and the note saying why.
+      cell.dataset.value = value === null ? "" : String(value);
+      cell.title = value === null ? evidenceNote(opportunity) : String(value);
     } else if (content === NO_LEVEL) {
       cell.title = opportunity.levels_note || ""; // why this idea has no such level
     }
