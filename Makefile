@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint lock audit chaos mutation bench bench-strategies bench-deps redis-tools clean
+.PHONY: run test test-fast lint lock audit chaos mutation bench bench-strategies bench-evidence bench-deps redis-tools clean
 
 # Dependencies: uv.lock pins every package, with its hashes, for every platform and
 # Python 3.11+; uv installs exactly that. uv itself is bootstrapped into the virtualenv
@@ -113,10 +113,16 @@ bench-deps: $(BENCH_STAMP) $(foreach peer,$(BENCH_PEERS_ALL),$(BENCH_VENV)/$(pee
 bench: bench-deps
 	$(PY) -m bench.run
 	$(PY) bench/strategy_bench.py
+	$(PY) bench/evidence_bench.py
 
 # The CPU of a full scan per strategy; exits 1 when over the one-user budget.
 bench-strategies: $(STAMP)
 	$(PY) bench/strategy_bench.py
+
+# CPU of one evaluation (every strategy walked forward on the bundled data) and what
+# attaching its evidence adds to a scan.
+bench-evidence: $(STAMP)
+	$(PY) bench/evidence_bench.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .data .pytest_cache

@@ -232,6 +232,37 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     token_cache_ttl_s: Annotated[int, EnvVar("TOKEN_CACHE_TTL_S")] = 60
     """how long a worker trusts a token it verified before checking it again (never past its
     `exp`); `0`: check every request"""
+    # Evidence (see docs/strategies.md). Slippage each fill pays in the walk-forward
+    # replay, on top of the market's taker fee: 2 bps is about half the quoted
+    # spread of a liquid major; thinner coins slip more, so set it to your market.
+    slippage_bps: Annotated[float, EnvVar("SLIPPAGE_BPS")] = 2.0
+    """slippage each fill pays in the walk-forward replay, on top of the market's taker fee
+    (both ways)"""
+    # The replay runs a rule at every this many hourly bars: every bar would cost four
+    # times the CPU, and a signal a rule gives on one bar it mostly gives on the next.
+    # 4 keeps all 14 strategies on the bundled year under a minute of one core.
+    evidence_stride_bars: Annotated[int, EnvVar("EVIDENCE_STRIDE_BARS")] = 4
+    """the replay runs each rule at every this many hourly bars"""
+    # Whether this process computes evaluations (in a child process) when its scans
+    # need one that nobody has computed; it always reads those computed elsewhere.
+    evidence_compute: Annotated[bool, EnvVar("EVIDENCE_COMPUTE")] = True
+    """this worker computes evaluations its scans need and nobody has (in a child process);
+    `0`: it only reads them"""
+    # A computing worker's lock on an evaluation lapses this long after its last
+    # refresh (it refreshes every third of it): a crashed worker's evaluation is
+    # taken over by another within this. Longer than any pause of a healthy loop.
+    evidence_lock_ttl_s: Annotated[float, EnvVar("EVIDENCE_LOCK_TTL_S")] = 30.0
+    """a computing worker's lock lapses this long after its last refresh (refreshed every
+    third): a crashed worker's evaluation is taken over within it"""
+    # An evaluation stays in Redis this long after it was computed: a data version
+    # that stopped being served (a live source moves on every hour) is forgotten.
+    evidence_retention_s: Annotated[int, EnvVar("EVIDENCE_RETENTION_S")] = 7 * 24 * 3600
+    """how long an evaluation stays in Redis (a live source's data version moves every
+    hour)"""
+    # How often a worker checks for a new data version and for evaluations other
+    # workers finished: how late, at most, evidence appears after it is computed.
+    evidence_poll_interval_s: Annotated[float, EnvVar("EVIDENCE_POLL_INTERVAL_S")] = 2.0
+    """how often a worker looks for a new data version and evaluations others finished"""
     # ---- token checks, operations endpoints, per-user connection limits ----
     # Clock skew allowed on a token's exp, nbf and iat: the issuer's clock and ours
     # differ by seconds in practice; 30 s forgives that and nothing a stolen token needs.
@@ -304,6 +335,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.work_reclaim_idle_ms / 4000
 
     @property
+    def evidence_lock_refresh_interval_s(self) -> float:
+        # Refresh three times per TTL, so two failed refreshes still leave a third.
+        return self.evidence_lock_ttl_s / 3
+
+    @property
     def pid(self) -> int:
         return int(self.worker_id.rsplit(":", 1)[1])
 
@@ -336,7 +372,7 @@ def parse_env_value(field_name: str, raw: str) -> Any:
     """Turn an environment string into the raw value msgspec converts and checks."""
     if field_name in ("default_strategies", "trusted_proxies"):
         return [name.strip() for name in raw.split(",") if name.strip()]
-    if field_name in ("dev_mode", "diagnostic_strategies"):
+    if field_name in ("dev_mode", "diagnostic_strategies", "evidence_compute"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     return raw
 
@@ -383,6 +419,8 @@ AT_LEAST_ONE = (
     "MAX_BODY_BYTES",
     "SCAN_STARTS_PER_WINDOW",
     "RATE_WINDOW_S",
+    "EVIDENCE_STRIDE_BARS",
+    "EVIDENCE_RETENTION_S",
     "WS_PER_USER_MAX",
     "WAITS_PER_USER_MAX",
     "AUTH_FAILURES_PER_WINDOW",
@@ -439,7 +477,14 @@ def validate(settings: Settings, *, require_secret: bool = True) -> Settings:
         raise SettingsError("PUBLISH_MIN_INTERVAL_MS", "must be 0 or more")
     if settings.strategy_inline_budget_ms < 0:
         raise SettingsError("STRATEGY_INLINE_BUDGET_MS", "must be 0 or more")
-    for env_name in ("STALE_DATA_S", "DATA_MAX_GAP_S"):
+    if settings.slippage_bps < 0:
+        raise SettingsError("SLIPPAGE_BPS", "must be 0 or more")
+    for env_name in (
+        "STALE_DATA_S",
+        "DATA_MAX_GAP_S",
+        "EVIDENCE_LOCK_TTL_S",
+        "EVIDENCE_POLL_INTERVAL_S",
+    ):
         if getattr(settings, ENV_NAMES[env_name]) <= 0:
             raise SettingsError(env_name, "must be positive")
     for env_name in ("PREFER_WAIT_MAX_S", "TOKEN_CACHE_TTL_S"):

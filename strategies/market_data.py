@@ -70,6 +70,11 @@ class MarketDataProvider(Protocol):
         """Every symbol this source can serve."""
         ...
 
+    def data_version(self) -> str:
+        """Names the data a snapshot taken now would hold: it changes whenever that
+        data may have (evidence is computed once per version). Cheap: no I/O."""
+        ...
+
     async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
         """The consistent snapshot for ``symbols`` (validated by the caller)."""
         ...

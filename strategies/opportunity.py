@@ -59,13 +59,45 @@ class Leg(msgspec.Struct, frozen=True, kw_only=True):
     price: float
 
 
+class EvidenceStatus(enum.StrEnum):
+    READY = "ready"  # the strategy's walk-forward evaluation is attached
+    COMPUTING = "computing"  # it is being computed for this data version: no numbers yet
+    UNAVAILABLE = "unavailable"  # it cannot be estimated; ``evidence_note`` says why
+
+
+class Evidence(msgspec.Struct, frozen=True, kw_only=True):
+    """How a strategy's past signals turned out, walk-forward on the source's history.
+
+    ``hit_rate`` is the share of trades whose target was reached before the stop
+    within the horizon, with its 95 % Wilson interval; percentages are net of
+    the taker fee both ways plus slippage (``fees_pct_round_trip``). Rates and
+    averages are None when there were no trades.
+    """
+
+    trades: int
+    hit_rate: float | None
+    hit_rate_low: float | None
+    hit_rate_high: float | None
+    expectancy_r: float | None  # mean net return in units of each idea's own risk
+    expectancy_pct_net: float | None  # mean net return per trade, percent
+    avg_win_pct: float | None  # mean net return of the trades that made money, percent
+    avg_loss_pct: float | None  # mean net loss of the trades that lost (a positive percent)
+    window_start: str | None  # ISO-8601 UTC: the first signal evaluated ...
+    window_end: str | None  # ... and the last bar the trades were followed to
+    fees_pct_round_trip: float
+
+
 class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
     """A concrete, actionable trade idea.
 
     Where set, ``stop`` and ``target`` sit on the correct sides of ``entry``
     for ``side`` (below/above for ``long``, above/below for ``short``).
     Records stored before ``action`` and the other order fields existed decode
-    as a single-leg market order opening their side.
+    as a single-leg market order opening their side. ``expected_return`` is the
+    distance from entry to target (what the idea makes if it works), not an
+    expectation; ``expected_value_pct`` is the expectation. ``confidence`` is the
+    calibrated ``probability`` once evidence is attached (None while it is not);
+    the rule's own score is what a strategy run sets before that.
     """
 
     strategy: str
@@ -74,7 +106,7 @@ class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
     entry: float
     stop: float | None
     target: float | None
-    confidence: float  # 0..1
+    confidence: float | None  # 0..1; the probability once evidence is attached
     expected_return: float  # distance to target, a fraction of entry (0 without a target)
     risk_reward: float  # target distance / stop distance (0 without both)
     horizon: str  # human horizon, e.g. "1-3 days"
@@ -92,6 +124,17 @@ class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
     # the opposite direction (set where a scan's results are assembled).
     conflicts: list[str] = msgspec.field(default_factory=list)
     horizon_bars: int = 0  # the horizon in hourly bars (0: unknown, an old record)
+    # Evidence (attached after the rule ran, never by the rule; defaults keep
+    # records stored before evidence existed decodable):
+    # the calibrated chance that the target is hit before the stop within the horizon,
+    probability: float | None = None
+    # the net expected return of taking the trade, percent,
+    expected_value_pct: float | None = None
+    # this strategy on this symbol, and on every symbol, walk-forward,
+    evidence: Evidence | None = None
+    evidence_all: Evidence | None = None
+    evidence_status: str = EvidenceStatus.UNAVAILABLE
+    evidence_note: str | None = None
 
     def __post_init__(self) -> None:
         # Old records: derive what they lacked from what they had.

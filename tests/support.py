@@ -30,6 +30,9 @@ class StaticProvider:
     def symbols(self) -> tuple[str, ...]:
         return SYMBOLS
 
+    def data_version(self) -> str:
+        return "static"
+
     async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
         return MarketSnapshot(source=self.source_name, as_of_ms=AS_OF_MS, symbols=tuple(symbols))
 

@@ -126,6 +126,7 @@ PLANTED = {
     "coordinator/service/scans.py": "import web.app\n",
     "strategies/rules/grid.py": "from coordinator.store.records import Report\n",
     "strategies/registry.py": "from web import handlers\n",
+    "strategies/evidence/compute.py": "from coordinator.store import codec\n",
     "config/settings.py": "from strategies import registry\n",
     "coordinator/errors.py": "from coordinator.process import clock\n",
     "web/app.py": "from tests import support\n",

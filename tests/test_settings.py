@@ -120,6 +120,11 @@ def test_a_redis_url_no_client_could_use_is_refused_with_its_password_hidden(
         {"MAX_SYMBOLS_PER_SCAN": "0"},
         {"RETRY_AFTER_S": "0"},
         {"TOKEN_CACHE_TTL_S": "-1"},
+        {"SLIPPAGE_BPS": "-1"},
+        {"EVIDENCE_STRIDE_BARS": "0"},
+        {"EVIDENCE_LOCK_TTL_S": "0"},
+        {"EVIDENCE_RETENTION_S": "0"},
+        {"EVIDENCE_POLL_INTERVAL_S": "0"},
     ],
 )
 def test_bad_values_are_named(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -138,6 +143,28 @@ def test_unknown_default_strategies_are_a_startup_error(redis, settings) -> None
         Scans(
             redis, wrong, diagnostic_registry(), StaticProvider().symbols(), GenerationGuard(redis)
         )
+
+
+def test_evidence_settings_are_read_from_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings(
+        {
+            "JWT_SECRET": "x" * 32,
+            "SLIPPAGE_BPS": "3.5",
+            "EVIDENCE_STRIDE_BARS": "6",
+            "EVIDENCE_COMPUTE": "0",
+            "EVIDENCE_LOCK_TTL_S": "12",
+            "EVIDENCE_RETENTION_S": "3600",
+            "EVIDENCE_POLL_INTERVAL_S": "0.5",
+        },
+        toml_path=tmp_path / "none.toml",
+    )
+    assert settings.slippage_bps == 3.5
+    assert settings.evidence_stride_bars == 6
+    assert settings.evidence_compute is False
+    assert settings.evidence_lock_ttl_s == 12.0
+    assert settings.evidence_lock_refresh_interval_s == 4.0
+    assert settings.evidence_retention_s == 3600
+    assert settings.evidence_poll_interval_s == 0.5
 
 
 def test_a_command_that_signs_nothing_runs_without_a_secret_but_never_with_a_short_one() -> None:

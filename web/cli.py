@@ -28,7 +28,7 @@ from config.errors import SettingsError
 from config.settings import load_settings
 from coordinator.process.embedded_redis import EmbeddedRedisError
 from coordinator.store.records import ScanStatus
-from web import cli_data, cli_render, cli_table
+from web import cli_data, cli_evaluate, cli_render, cli_table
 from web import serve as serve_module
 from web.auth import USER_ID_MAX_CHARS, mint_token
 from web.cli_client import ScanService, ServiceError
@@ -342,6 +342,7 @@ async def list_leases(service: ScanService, query: dict[str, str]) -> dict[str, 
 
 main.add_command(cli_data.data)
 main.add_command(settings_command)
+main.add_command(cli_evaluate.evaluate)
 
 if __name__ == "__main__":
     main()

@@ -4,9 +4,9 @@ values are in `--json`), long in green and short in red, the expected value
 and probability first, the legs of a multi-leg idea under it, and a mark on
 ideas that conflict with another row (naming that row).
 
-Rows are ranked as the service ranks them by default (best expected value
-first, ideas without evidence last, then by distance to target); the rows of
-one multi-leg idea (one ``group_id``) are kept together at their best row's place.
+Rows keep the service's order (best expected value first, ideas without
+evidence last: ``?sort=`` on the results route); the rows of one multi-leg idea
+(one ``group_id``) are kept together at their best row's place.
 """
 
 from __future__ import annotations
@@ -33,16 +33,10 @@ LEGS_SHOWN = 4
 NAME_MIN_WIDTH = 6
 
 
-def rank_key(item: Json) -> tuple[bool, float, float]:
-    """Best expected value first, ideas without evidence after; then the farthest target."""
-    value = item.get("expected_value_pct")
-    return (value is None, -(value or 0.0), -item["expected_return"])
-
-
 def grouped(opportunities: Sequence[Json]) -> list[Json]:
-    """Ranked (``rank_key``), with each group's rows moved up to its best row."""
+    """The service's order, with each group's rows moved up to its best row."""
     order: dict[str, list[Json]] = {}
-    for item in sorted(opportunities, key=rank_key):
+    for item in opportunities:
         key = item.get("group_id") or item.get("opportunity_id") or str(id(item))
         order.setdefault(key, []).append(item)
     return [item for rows in order.values() for item in rows]

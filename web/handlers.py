@@ -10,6 +10,7 @@ from coordinator.service.connection_slots import ConnectionKind
 from coordinator.service.scans import SnapshotRead
 from coordinator.store.codec import json_encoder, results_decoder, snapshot_decoder
 from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus
+from web import ranking
 from web.auth import principal_of
 from web.csv_export import opportunities_csv, wants_csv
 from web.feed import Frame
@@ -124,6 +125,8 @@ async def get_scan(request: web.Request) -> web.Response:
 
 
 async def get_results(request: web.Request) -> web.Response:
+    """Opportunities so far, best expected value first (``?sort=`` picks another order)."""
+    by = ranking.sort_of(request.query.get(ranking.SORT_QUERY))
     found, raw = await request.config_dict[SCANS].read_results(
         request.match_info["scan_id"], principal_of(request).user_id
     )
@@ -135,7 +138,7 @@ async def get_results(request: web.Request) -> web.Response:
         version=snapshot.version,
         market_data_as_of=snapshot.market_data_as_of,
         data_source=snapshot.data_source,
-        opportunities=results_decoder.decode(raw),
+        opportunities=ranking.ranked(results_decoder.decode(raw), by),
     )
     if wants_csv(request.headers.get("Accept")):
         return csv_response(envelope)

@@ -19,6 +19,7 @@ from config.settings import Settings
 from coordinator.store.lease_listing import LeasePage
 from coordinator.store.records import ScanSnapshot, ScanStatus
 from strategies.chart import TIMEFRAMES, chartable
+from web import ranking
 from web.charts import BARS_MAX, BARS_MIN
 from web.errors import ErrorEnvelope
 from web.page import DevTokenRequest
@@ -169,11 +170,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "get",
         "/api/v1/scans/{scan_id}/results",
         "getResults",
-        "Opportunities so far; `Accept: text/csv` answers them as CSV (a header row, "
-        "then one row per opportunity)",
+        "Opportunities so far, best expected value first; `Accept: text/csv` answers "
+        "them as CSV (a header row, then one row per opportunity, in the same order)",
         {200: ResultsEnvelope},
-        errors=(404, 410),
-        parameters=(SCAN_ID,),
+        errors=(404, 410, 422),
+        parameters=(SCAN_ID, query(ranking.SORT_QUERY, {"enum": list(ranking.SORTS)})),
         media={200: "text/csv"},
     ),
     Operation(

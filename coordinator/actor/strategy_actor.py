@@ -12,7 +12,9 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
+import msgspec
 import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -37,6 +39,7 @@ from coordinator.store.records import (
 from coordinator.store.work import Task, WorkQueue
 from strategies.findings import Findings, summarise, with_excluded
 from strategies.market_data import MarketDataProvider, MarketSnapshot
+from strategies.opportunity import Opportunity
 from strategies.registry import Registry, StrategySpec
 
 log = structlog.get_logger(__name__)
@@ -52,6 +55,13 @@ NO_FINDINGS = Findings(opportunities=[], evaluated=0)
 Computed = tuple[MarketSnapshot, Findings]
 
 
+class EvidenceAttacher(Protocol):
+    """What attaches a run's evidence to its opportunities (the service's
+    EvidenceBook: this process's copy of the shared evaluations)."""
+
+    def attach(self, strategy: str, found: Sequence[Opportunity]) -> list[Opportunity]: ...
+
+
 class StrategyRunner:
     """Runs tasks taken from the work queue; one instance per coordinator."""
 
@@ -65,8 +75,11 @@ class StrategyRunner:
         settings: Settings,
         autopipe: AutoPipeline | None = None,
         local_owner: LocalOwner | None = None,
+        evidence: EvidenceAttacher | None = None,
     ) -> None:
         self._redis = redis
+        # Attaches each run's evidence (None: opportunities go as the rule made them).
+        self._evidence = evidence
         self._local_owner = local_owner
         self._autopipe = autopipe or AutoPipeline(redis)
         self._mailbox = mailbox
@@ -257,6 +270,9 @@ class StrategyRunner:
         snapshot, found = outcome
         # The source's exclusions are every strategy's skips (for the symbols asked).
         found = with_excluded(found, snapshot.excluded, item.symbols)
+        if self._evidence is not None:
+            attached = self._evidence.attach(item.strategy, found.opportunities)
+            found = msgspec.structs.replace(found, opportunities=attached)
         return self.report_message(
             item,
             attempt,

@@ -2,9 +2,9 @@
 
 It wires the process's parts and runs them in its one scheduler (``Jobs``): the
 scans it owns (``OwnedScans``, one ScanActor each), the strategy tasks it runs
-(``StrategyTasks``), the sweeper, the doorbell listener and the periodic duties
-(lease renewal, mailbox recheck, sweeping, work reclaim and refresh, heartbeats,
-the generation watchdog, metrics).
+(``StrategyTasks``), the sweeper, the doorbell listener, the evidence duty
+(``EvidenceBook``) and the periodic duties (lease renewal, mailbox recheck,
+sweeping, work reclaim and refresh, heartbeats, the generation watchdog, metrics).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from coordinator.process.failure_streak import FailureStreak
 from coordinator.process.loop_lag import watch_loop_lag
 from coordinator.service import worker_registry
 from coordinator.service.doorbell import listen_doorbell
+from coordinator.service.evidence import EvidenceBook, follow_evidence
 from coordinator.service.jobs import Jobs
 from coordinator.service.new_scan import Claimed
 from coordinator.service.owned_scans import OwnedScans
@@ -81,8 +82,17 @@ class Coordinator:
         self.owned = OwnedScans(redis, autopipe, settings, self.leases, self.generation, self.jobs)
         self.mailbox = self.owned.mailbox
         self.work = WorkQueue(redis, settings, autopipe)
+        self.evidence = EvidenceBook(redis, registry, provider, settings)
         self.runner = StrategyRunner(
-            redis, self.mailbox, self.work, registry, provider, settings, autopipe, self.owned.local
+            redis,
+            self.mailbox,
+            self.work,
+            registry,
+            provider,
+            settings,
+            autopipe,
+            self.owned.local,
+            evidence=self.evidence,
         )
         self.strategy_tasks = StrategyTasks(
             redis, settings, self.work, self.runner, self.generation, self.jobs
@@ -123,6 +133,7 @@ class Coordinator:
             await self.jobs.spawn(run_periodic(name, interval_s, duty, stopping))
         await self.jobs.spawn(listen_doorbell(self.redis, s.worker_id, self.owned, stopping))
         await self.jobs.spawn(watch_loop_lag(stopping))
+        await self.jobs.spawn(follow_evidence(self.evidence, self.jobs, s.evidence_poll_interval_s))
         if self._run_strategies:
             for bucket in self.work.buckets():
                 await self.jobs.spawn(self.strategy_tasks.consume(bucket))

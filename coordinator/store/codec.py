@@ -1,7 +1,8 @@
 """Every msgspec encoder and decoder of the service, each built once per process.
 
 One JSON encoder (for what clients read, and every HTTP body) and one MessagePack
-encoder (for what only the service reads); a decoder per stored record type.
+encoder (for what only the service reads: scan state, mailboxes, work, the shared
+evidence evaluations); a decoder per stored record type.
 The web layer's decoders of its own request bodies live with those bodies in
 web/requests.py, and the old API's view of stored opportunities in web/compat.py.
 """
@@ -21,6 +22,7 @@ from coordinator.store.records import (
     WorkerBeat,
     WorkItem,
 )
+from strategies.evidence.records import Evaluation
 from strategies.opportunity import Opportunity
 
 json_encoder = msgspec.json.Encoder()
@@ -37,6 +39,7 @@ mailbox_decoder = msgspec.msgpack.Decoder(MailboxMessage)
 work_item_decoder = msgspec.msgpack.Decoder(WorkItem)
 snapshot_version_decoder = msgspec.json.Decoder(SnapshotVersion)
 worker_beat_decoder = msgspec.json.Decoder(WorkerBeat)
+evaluation_decoder = msgspec.msgpack.Decoder(Evaluation)
 
 
 def timeline_events(fields: dict[bytes, bytes]) -> list[LifecycleEvent]:

@@ -188,3 +188,31 @@ def dead_consumer_idle_ms(settings: Settings) -> int:
 
 
 DEAD_CONSUMER_SILENT_BLOCKS = 30
+
+
+# ---- evidence: walk-forward evaluations shared by every worker ----
+# One evaluation per (source, data version, strategy, rule fingerprint). Its result
+# and its lock share a hash tag, so storing the one and releasing the other is one
+# script on a Cluster too. Evaluations are immutable: a key is written once.
+
+
+def evidence_tag(source: str, data_version: str, strategy: str, fingerprint: str) -> str:
+    return f"ev:{source}|{data_version}|{strategy}|{fingerprint}"
+
+
+def evidence_result(tag: str) -> str:
+    """String: the msgpack Evaluation; expires after the evidence retention."""
+    return f"{PREFIX}:{{{tag}}}:result"
+
+
+def evidence_lock(tag: str) -> str:
+    """String: the token of the worker computing it; expires unless refreshed."""
+    return f"{PREFIX}:{{{tag}}}:lock"
+
+
+def evidence_lock_ttl_ms(settings: Settings) -> int:
+    return round(settings.evidence_lock_ttl_s * MS_PER_S)
+
+
+def evidence_retention_ms(settings: Settings) -> int:
+    return settings.evidence_retention_s * MS_PER_S

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,14 +28,18 @@ QUOTE = "USDT"
 # Snapshots kept per process, by symbol selection: the bundled data never changes,
 # so every strategy of every scan over the same symbols shares one snapshot.
 SNAPSHOTS_CACHED = 64
+# Hex digits of the file's SHA-256 that name its data version (64 bits: no collision
+# between the versions one deployment ever sees).
+VERSION_HEX_DIGITS = 16
 
 
 @functools.cache
 def load_dataset(path: Path = DATA_PATH) -> dict[str, Any]:
     """Every series of the dataset as read-only float64 tables with their ms column."""
+    version = hashlib.sha256(path.read_bytes()).hexdigest()[:VERSION_HEX_DIGITS]
     with np.load(path) as archive:
         meta = json.loads(archive["meta"].tobytes())
-        series: dict[str, Any] = {"meta": meta, **{kind: {} for kind in KINDS}}
+        series: dict[str, Any] = {"meta": meta, "version": version, **{kind: {} for kind in KINDS}}
         for name in archive.files:
             if name == "meta":
                 continue
@@ -59,6 +64,10 @@ class BundledProvider:
 
     def symbols(self) -> tuple[str, ...]:
         return tuple(self._data["h1"])
+
+    def data_version(self) -> str:
+        """A hash of the dataset file: it changes only when the file does."""
+        return str(self._data["version"])
 
     async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
         if self._latency_s:

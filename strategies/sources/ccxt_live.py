@@ -93,6 +93,10 @@ class CcxtProvider:
     def symbols(self) -> tuple[str, ...]:
         return self._symbols
 
+    def data_version(self) -> str:
+        """The last closed hourly candle: a snapshot's data changes with it."""
+        return str(last_closed_hour(self._clock() * MS_PER_S))
+
     async def snapshot(self, symbols: Sequence[str], as_of_ms: int | None = None) -> MarketSnapshot:
         wanted = tuple(symbols) or self._symbols
         unknown = [s for s in wanted if s not in self._symbols]

@@ -15,6 +15,7 @@ before the as-of), and a log line names the file when it is loaded.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -31,6 +32,8 @@ from strategies.sources.layout import HOLDINGS_FILE, MARKETS_FILE, MS_PER_S, Kin
 from strategies.sources.validation import OPEN, TIME, DataLimits, Status
 
 SOURCE_NAME = "files"
+# Hex digits of the SHA-256 naming a directory's data version (see directory_version).
+VERSION_HEX_DIGITS = 16
 log = structlog.get_logger()
 
 
@@ -72,6 +75,16 @@ def log_findings(check: DirectoryCheck) -> None:
             log.error("market_data_file_unusable", file=side.name, problems=[str(side.problem)])
 
 
+def directory_version(directory: Path) -> str:
+    """A hash of every file's relative name, size and modification time under
+    ``directory``: what the provider loaded changes only if one of these did."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(directory)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:VERSION_HEX_DIGITS]
+
+
 class FilesProvider:
     """Serves the user's files; ``latency_ms`` is accepted for symmetry and usually 0."""
 
@@ -95,6 +108,8 @@ class FilesProvider:
         log_findings(self.check)
         self._raw = market_data(self.check)
         self._excluded = self.check.excluded()
+        # Taken once the files are read: the version of what was loaded.
+        self._version = directory_version(directory)
         self._latency_s = latency_ms / MS_PER_S
         log.info(
             "market_data_loaded",
@@ -109,6 +124,9 @@ class FilesProvider:
         """Every symbol with an hourly file, usable or not: a scan may ask for any, and
         hears why one is left out."""
         return self.check.symbols()
+
+    def data_version(self) -> str:
+        return self._version
 
     async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
         if self._latency_s:

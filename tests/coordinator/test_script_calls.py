@@ -17,6 +17,11 @@ from coordinator.store.scripts.edge import (
     RefreshConnectionSlots,
     TakeConnectionSlot,
 )
+from coordinator.store.scripts.evidence import (
+    RefreshEvidenceLock,
+    ReleaseEvidenceLock,
+    StoreEvidence,
+)
 from coordinator.store.scripts.lease import AcquireLease, ReleaseLease, RenewLeases
 from coordinator.store.scripts.scan import (
     AppendMailbox,
@@ -87,6 +92,9 @@ CALLS: list[ScriptCall[object]] = [
     TakeConnectionSlot(connections_key="k", member="w:1#1", limit=1, ttl_ms=1),
     RefreshConnectionSlots(connections_key="k", ttl_ms=1, members=["w:1#1"]),
     CountAuthFailure(address="127.0.0.1", window_ms=1),
+    RefreshEvidenceLock(tag="ev:t", token="t", ttl_ms=1),
+    StoreEvidence(tag="ev:t", token="t", evaluation=b"e", retention_ms=1),
+    ReleaseEvidenceLock(tag="ev:t", token="t"),
 ]
 NAMED = re.compile(r"^local (\w+) = (KEYS|ARGV)\[(\d+)\]", re.MULTILINE)
 

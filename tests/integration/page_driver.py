@@ -24,13 +24,16 @@ UI_TIMEOUT_MS = 10_000
 ROWS_COMPARED = 5
 # Table columns holding a number in `data-value`, and the API field it shows.
 NUMBER_COLUMNS = {
-    4: "expected_return",
-    5: "confidence",
-    6: "risk_reward",
-    7: "entry",
-    8: "stop",
-    9: "target",
+    4: "expected_value_pct",
+    5: "probability",
+    6: "expected_return",
+    7: "risk_reward",
+    8: "entry",
+    9: "stop",
+    10: "target",
 }
+# Of those, the ones that are null while a strategy's evidence is not there.
+EVIDENCE_COLUMNS = frozenset({"expected_value_pct", "probability"})
 # What the page calls each status (web/static/js/render.js, STATUS_TEXT).
 STATUS_TEXT = {
     "queued": "Queued",
@@ -97,16 +100,6 @@ async def start_on_page(page: Page, strategies: tuple[str, ...]) -> str:
     return await page.locator("#scan-id").text_content() or ""
 
 
-def sort_key(opportunity: dict[str, Any]) -> tuple[float, float, str, str]:
-    """The page's order (render.js, byExpectedReturn)."""
-    return (
-        -opportunity["expected_return"],
-        -opportunity["confidence"],
-        opportunity["symbol"],
-        opportunity["strategy"],
-    )
-
-
 async def terminal_snapshot(page: Page, base_url: str) -> dict[str, Any]:
     """Wait for the page to show a terminal state; return the API's snapshot then."""
     await expect(page.locator("#scan-status")).to_have_text(
@@ -154,7 +147,8 @@ async def assert_page_matches_api(page: Page, base_url: str, snapshot: dict[str,
 
 async def assert_table_matches_api(page: Page, base_url: str, snapshot: dict[str, Any]) -> None:
     results = await api_get(base_url, f"/api/v1/scans/{snapshot['scan_id']}/results")
-    opportunities = sorted(results["opportunities"], key=sort_key)
+    # The page shows them in the API's order (ranked by expected value).
+    opportunities = results["opportunities"]
     assert len(opportunities) == snapshot["progress"]["opportunities_found_so_far"]
     await expect(page.locator("#results-count")).to_have_text(str(len(opportunities)))
     rows = page.locator("#results-body > tr")
@@ -166,10 +160,16 @@ async def assert_table_matches_api(page: Page, base_url: str, snapshot: dict[str
         await expect(cells.nth(2)).to_have_text(expected["side"])
         await expect(cells.nth(3).locator(".idea-strategy")).to_have_text(expected["strategy"])
         await expect(cells.nth(3).locator(".idea-why")).to_have_text(expected["rationale"])
-        await expect(cells.nth(4)).to_have_text(f"{expected['expected_return'] * 100:.2f} %")
+        value = expected["expected_value_pct"]
+        await expect(cells.nth(4)).to_have_text("—" if value is None else f"{value:.2f} %")
+        await expect(cells.nth(6)).to_have_text(f"{expected['expected_return'] * 100:.2f} %")
         # The raw numbers behind the formatted cells are the API's, exactly.
         for column, name in NUMBER_COLUMNS.items():
             raw = await cells.nth(column).get_attribute("data-value")
+            if expected[name] is None and name in EVIDENCE_COLUMNS:
+                # No evidence (yet): an empty value, the note saying why on hover.
+                assert raw == "", (index, name, raw)
+                continue
             if expected[name] is None:  # no such level: a dash, the reason on hover
                 assert raw is None, (index, name, raw)
                 await expect(cells.nth(column)).to_have_attribute("title", expected["levels_note"])

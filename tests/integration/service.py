@@ -62,6 +62,9 @@ class Service:
                 "WEB_CONCURRENCY": str(self.workers),
                 "DIAGNOSTIC_STRATEGIES": "1",
                 "HOST": "127.0.0.1",
+                # Tests running real strategies would each start a minute of evidence
+                # computing in the background; those about evidence turn it on.
+                "EVIDENCE_COMPUTE": "0",
             }
         )
         env.update(self.env_overrides)
@@ -142,7 +145,12 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         env = dict(os.environ)
         env.update(
-            {"REDIS_URL": self.redis_url, "JWT_SECRET": TEST_SECRET, "DIAGNOSTIC_STRATEGIES": "1"}
+            {
+                "REDIS_URL": self.redis_url,
+                "JWT_SECRET": TEST_SECRET,
+                "DIAGNOSTIC_STRATEGIES": "1",
+                "EVIDENCE_COMPUTE": "0",  # as for the web workers (see Service.env)
+            }
         )
         env.update(self.env_overrides)
         env["PATH"] = f"{Path(os.sys.executable).parent}:{env.get('PATH', '')}"

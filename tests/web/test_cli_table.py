@@ -50,7 +50,6 @@ RESULTS = {
     "market_data_as_of": "2025-11-30T14:00:00.000+00:00",
     "data_source": "bundled-synthetic",
     "opportunities": [
-        opportunity("low", expected_value_pct=-0.2, probability=0.31),
         opportunity(
             "best",
             strategy=LONG_NAME,
@@ -60,6 +59,7 @@ RESULTS = {
             evidence={"trades": 41, "hit_rate": 0.5609},
             conflicts=["short"],
         ),
+        opportunity("low", expected_value_pct=-0.2, probability=0.31),
         opportunity("short", side="short", conflicts=["best"], symbol=LONG_SYMBOL),
         opportunity(
             "pair", strategy="pairs_trading", stop=None, target=None, group_id="g", legs=legs(2)
@@ -93,7 +93,7 @@ def test_names_are_cut_with_an_ellipsis_when_narrow_and_whole_when_wide() -> Non
     assert LONG_NAME in wide and LONG_SYMBOL in wide
 
 
-def test_ranked_by_expected_value_with_groups_together_and_conflicts_named() -> None:
+def test_service_order_with_groups_together_and_conflicts_named() -> None:
     lines = render(200).splitlines()
     rows = {int(m[1]): line for line in lines if (m := ROW.match(line))}
     assert LONG_NAME in rows[1] and "+0.41%" in rows[1] and "0.52" in rows[1]

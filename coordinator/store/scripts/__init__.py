@@ -3,9 +3,9 @@
 Every multi-key step on a scan is one script (atomic, and on a Cluster all its
 keys share the scan's slot). A script's first lines name its KEYS and ARGV as
 locals; the Python side of each is a call class (in ``scan``, ``lease``,
-``work``, ``user`` and ``edge``) built from named arguments, whose ``keys()`` and
-``args()`` name the same locals in the same order (tests/coordinator/
-test_script_calls.py holds them to it) and whose ``reply()`` reads what the
+``work``, ``user``, ``edge`` and ``evidence``) built from named arguments, whose
+``keys()`` and ``args()`` name the same locals in the same order (tests/
+coordinator/test_script_calls.py holds them to it) and whose ``reply()`` reads what the
 script returns into a typed result, so no caller reads a reply by position.
 
 A call is always sent as EVAL with the script's text, queued on a pipeline

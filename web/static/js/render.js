@@ -31,6 +31,11 @@ export function formatPercent(fraction) {
   return `${(fraction * 100).toFixed(2)} %`;
 }
 
+// Evidence the API leaves null (computing, unavailable): a dash, not a zero.
+function orUnknown(value, format) {
+  return value === null || value === undefined ? NO_LEVEL : format(value);
+}
+
 // Seven significant digits read well from BTC (97,123.45) to sub-cent coins; the
 // exact value stays in the cell's data-value and tooltip.
 const PRICE_DIGITS = 7;
@@ -142,23 +147,13 @@ export function setTransport(mode, text) {
   badge.textContent = text;
 }
 
-// Best expected return first; ties by confidence, then symbol and strategy, so
-// the order is the same on every render (and in the tests).
-export function byExpectedReturn(a, b) {
-  return (
-    b.expected_return - a.expected_return ||
-    b.confidence - a.confidence ||
-    a.symbol.localeCompare(b.symbol) ||
-    a.strategy.localeCompare(b.strategy)
-  );
-}
-
-// onChart(opportunity, button): a row's Chart button was pressed.
+// onChart(opportunity, button): a row's symbol was selected (its chart).
 export function showResults(envelope, { onChart = null } = {}) {
   const section = $("results");
   section.hidden = false;
   section.dataset.version = String(envelope.version);
-  const rows = [...envelope.opportunities].sort(byExpectedReturn);
+  // The API ranks them: best expected value first, those without evidence last.
+  const rows = envelope.opportunities;
   $("results-count").textContent = String(rows.length);
   $("results-empty").hidden = rows.length > 0;
   $("results-table-wrap").hidden = rows.length === 0;
@@ -181,6 +176,10 @@ export function showResults(envelope, { onChart = null } = {}) {
   );
 }
 
+function evidenceNote(opportunity) {
+  return opportunity.evidence_note || `evidence ${opportunity.evidence_status || "unavailable"}`;
+}
+
 function resultRow(opportunity, index, onChart, links) {
   const row = document.createElement("tr");
   row.id = rowId(index + 1);
@@ -191,8 +190,13 @@ function resultRow(opportunity, index, onChart, links) {
     [symbolCell(opportunity, onChart)],
     [opportunity.side, "side"],
     [strategyCell(opportunity, ideaNotes(opportunity, index + 1, links)), "idea"],
+    [
+      orUnknown(opportunity.expected_value_pct, (v) => `${v.toFixed(2)} %`),
+      "num",
+      opportunity.expected_value_pct,
+    ],
+    [orUnknown(opportunity.probability, formatPercent), "num", opportunity.probability],
     [formatPercent(opportunity.expected_return), "num", opportunity.expected_return],
-    [formatPercent(opportunity.confidence), "num", opportunity.confidence],
     [opportunity.risk_reward.toFixed(2), "num", opportunity.risk_reward],
     [formatPrice(opportunity.entry), "num", opportunity.entry],
     [formatPrice(opportunity.stop), "num", opportunity.stop ?? undefined],
@@ -205,8 +209,9 @@ function resultRow(opportunity, index, onChart, links) {
     if (className) cell.className = className;
     if (className === "side") cell.dataset.side = content;
     if (value !== undefined) {
-      cell.dataset.value = String(value);
-      cell.title = String(value);
+      // Evidence not there (yet): an empty value, and the note saying why.
+      cell.dataset.value = value === null ? "" : String(value);
+      cell.title = value === null ? evidenceNote(opportunity) : String(value);
     } else if (content === NO_LEVEL) {
       cell.title = opportunity.levels_note || ""; // why this idea has no such level
     }
