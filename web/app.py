@@ -19,7 +19,7 @@ from coordinator.store.codec import json_encoder
 from coordinator.store.redis_client import connect
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
-from web import bad_requests, charts, compat, handlers, health, openapi, page, websocket
+from web import bad_requests, charts, compat, evaluation, handlers, health, openapi, page, websocket
 from web.admin import create_admin_app
 from web.auth import VERIFIER, WEBSOCKET_ROUTE_NAME, TokenVerifier, auth_middleware
 from web.errors import error_middleware
@@ -36,6 +36,7 @@ ROUTES = [
     web.get("/api/v1/scans/{scan_id}/results", handlers.get_results),
     web.get("/api/v1/scans/{scan_id}/lifecycle", handlers.get_lifecycle),
     web.get("/api/v1/scans/{scan_id}/candles", charts.get_candles),
+    web.get("/api/v1/strategies/{name}/evaluation", evaluation.get_evaluation),
     web.get("/api/v1/scans/{scan_id}/ws", websocket.scan_feed, name=WEBSOCKET_ROUTE_NAME),
     web.post("/api/v1/opportunities/discover", compat.discover),
     web.get("/api/v1/opportunities/status/{scan_id}", compat.status),

@@ -19,6 +19,7 @@ from config.settings import Settings
 from coordinator.store.lease_listing import LeasePage
 from coordinator.store.records import ScanSnapshot, ScanStatus
 from strategies.chart import TIMEFRAMES, chartable
+from strategies.evidence.track_record import TrackRecord
 from web import ranking
 from web.charts import BARS_MAX, BARS_MIN
 from web.errors import ErrorEnvelope
@@ -39,6 +40,7 @@ from web.schemas import (
 
 REF_TEMPLATE = "#/components/schemas/{name}"
 CANDLES_PATH = "/api/v1/scans/{scan_id}/candles"
+EVALUATION_PATH = "/api/v1/strategies/{name}/evaluation"
 SCAN_ID = {
     "name": "scan_id",
     "in": "path",
@@ -198,6 +200,21 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "get",
+        EVALUATION_PATH,
+        "getEvaluation",
+        "A strategy's track record: its walk-forward trades as a cumulative-R curve and "
+        "the calibration of its stated probabilities by decile (status computing until "
+        "its evaluation on this data exists)",
+        {200: TrackRecord, 304: None},
+        errors=(400, 404),
+        parameters=(
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+        ),
+        headers={200: ("ETag",), 304: ("ETag",)},
+        notes={304: "Not modified: If-None-Match names the body's ETag"},
+    ),
+    Operation(
+        "get",
         "/api/v1/scans/{scan_id}/lifecycle",
         "getLifecycle",
         "The scan's timeline",
@@ -332,6 +349,8 @@ def build_document(
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method] = operation_object(op)
     constrain_candles(paths[CANDLES_PATH]["get"], strategies, symbols)
+    name = paths[EVALUATION_PATH]["get"]["parameters"][0]
+    paths[EVALUATION_PATH]["get"]["parameters"] = [{**name, "schema": {"enum": list(strategies)}}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Opportunity Scanner", "version": "1.0.0"},
