@@ -10,12 +10,28 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import BrowserContext, CDPSession, Page, Request, expect
+from redis.asyncio import Redis
+
+from coordinator.store import keys
+from coordinator.store.codec import msgpack_encoder
+from strategies.evidence import compute
+from strategies.evidence.calibration import fit
+from strategies.evidence.fingerprint import fingerprint
+from strategies.evidence.records import Evaluation
+from strategies.evidence.summary import evidence_of
+from strategies.registry import build_registry
+from strategies.sources.bundled import BundledProvider
+from tests.integration.client import TERMINAL, ScanClient
+from tests.support import eventually, make_settings
+from tests.web.test_evaluation_api import TRADE_LIST
 
 AXE = Path(__file__).with_name("vendor") / "axe-core-4.14.1" / "axe.min.js"
 # Impacts axe ranks minor, moderate, serious, critical: the last two fail the test.
 FAILING_IMPACTS = ("serious", "critical")
 # The most Tab presses a control may take to reach: more is a page nobody tabs through.
 TAB_PRESSES_MAX = 80
+# Scans of a few strategies end in about a second; a handful suffice.
+WARM_UP_TIMEOUT_S = 60.0
 
 
 async def chart_read_back(page: Page, symbol: str) -> dict[str, Any]:
@@ -116,3 +132,58 @@ async def token_places(page: Page, context: BrowserContext, token: str) -> dict[
         "local_storage": token in json.dumps(storage["local"]),
         "cookies": any(token in cookie["value"] for cookie in cookies),
     }
+
+
+async def seed_evaluations(redis_url: str, names: tuple[str, ...]) -> None:
+    """Store a constructed walk-forward evaluation (tests/web/test_evaluation_api.py's
+    trades) for each of ``names`` on the bundled data, under the key the service's
+    evidence reads: its opportunities then carry evidence without a computation."""
+    settings = make_settings()
+    provider = BundledProvider()
+    registry = build_registry(include_diagnostic=False)
+    overall = evidence_of(TRADE_LIST, TRADE_LIST[0].signal_ms, TRADE_LIST[-1].exit_ms, 0.0)
+    client = Redis.from_url(redis_url)
+    try:
+        for name in names:
+            print_ = fingerprint(registry.get(name), compute.config_of(settings))
+            evaluation = Evaluation(
+                strategy=name,
+                source=provider.source_name,
+                data_version=provider.data_version(),
+                fingerprint=print_,
+                status="ready",
+                window_start_ms=TRADE_LIST[0].signal_ms,
+                window_end_ms=TRADE_LIST[-1].exit_ms,
+                overall=overall,
+                calibration=fit(TRADE_LIST),
+                trades=TRADE_LIST,
+                trades_total=len(TRADE_LIST),
+            )
+            tag = keys.evidence_tag(evaluation.source, evaluation.data_version, name, print_)
+            await client.set(keys.evidence_result(tag), msgpack_encoder.encode(evaluation))
+    finally:
+        await client.aclose()
+
+
+async def warm_evidence(base_url: str, user: str, strategies: list[str]) -> None:
+    """Run scans of ``strategies`` until their results carry evidence: a worker reads
+    an evaluation once a run asks for it, so the first run says `computing`."""
+    client = ScanClient(base_url)
+
+    async def ready() -> bool:
+        scan_id = (await client.start(user, strategies))["scan_id"]
+
+        async def ended() -> bool:
+            body = await client.read(user, scan_id)
+            return body is not None and body["status"] in TERMINAL
+
+        await eventually(ended, what="a warm-up scan to end")
+        _status, results = await client.results(user, scan_id)
+        # An idea without price levels (a carry, a sale) stays unavailable: not awaited.
+        statuses = {o["evidence_status"] for o in results["opportunities"]}
+        return "ready" in statuses and "computing" not in statuses
+
+    try:
+        await eventually(ready, timeout_s=WARM_UP_TIMEOUT_S, interval_s=1.0, what="evidence")
+    finally:
+        await client.close()

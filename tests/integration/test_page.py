@@ -25,8 +25,10 @@ from tests.integration.page_checks import (
     WireBytes,
     axe_violations,
     chart_read_back,
+    seed_evaluations,
     tab_to,
     token_places,
+    warm_evidence,
 )
 from tests.integration.page_driver import (
     ARTIFACTS,
@@ -40,7 +42,6 @@ from tests.integration.page_driver import (
     assert_page_matches_api,
     mint_on_page,
     screenshot,
-    sort_key,
     start_on_page,
     start_on_page_expecting_error,
     terminal_snapshot,
@@ -356,9 +357,13 @@ def seconds_of(iso: str) -> int:
 
 
 async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  # type: ignore[no-untyped-def]
-    start_service, page
+    start_service, redis_server, page
 ) -> None:
-    service = start_service(workers=WORKERS, DEV_MODE="1")
+    # Evidence stored beforehand (a constructed evaluation per strategy) and read by
+    # the one worker: the rows carry it, and the chart's track record shows it.
+    await seed_evaluations(redis_server.url, CHART_STRATEGIES)
+    service = start_service(workers=1, DEV_MODE="1", EVIDENCE_COMPUTE="0")
+    await warm_evidence(service.base_url, "warm-up-user", list(CHART_STRATEGIES))
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     wire = WireBytes()
@@ -389,7 +394,7 @@ async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  
 
     # Open the chart of an idea with a stop and a target, by keyboard.
     results = await api_get(service.base_url, f"/api/v1/scans/{first['scan_id']}/results")
-    shown = sorted(results["opportunities"], key=sort_key)
+    shown = results["opportunities"]  # the page keeps the API's order
     row, idea = next(
         (index, o)
         for index, o in enumerate(shown)
@@ -401,6 +406,7 @@ async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  
     await expect(page.locator("#chart-panel")).to_have_attribute("data-ready", "true")
     await expect(page.locator("#chart-title")).to_be_focused()
     chart = await chart_read_back(page, idea["symbol"])
+    await assert_track_record_shown(page, service.base_url, idea["strategy"])
     assert chart["canvases"] > 0
     lines = {line["id"]: line["price"] for line in chart["lines"]}
     assert {k: lines[k] for k in ("entry", "stop", "target")} == {
@@ -538,3 +544,27 @@ async def assert_a_multi_leg_chart_has_each_leg(page: Page, shown: list[dict[str
     assert [line["id"] for line in own["lines"]] == ["entry"]  # no stop or target: a carry
     await page.click("#chart-close")
     await expect(page.locator("#chart-panel")).to_be_hidden()
+
+
+async def assert_track_record_shown(page: Page, base_url: str, strategy: str) -> None:
+    """Under the chart: the strategy's cumulative-R curve and its calibration deciles,
+    as the evaluation route serves them."""
+    track = page.locator("#track")
+    await expect(track).to_have_attribute("data-ready", "true")
+    record = await api_get(
+        page.url.split("/#")[0].rstrip("/"), f"/api/v1/strategies/{strategy}/evaluation"
+    )
+    assert record["status"] == "ready"
+    await expect(track).to_have_attribute("data-status", "ready")
+    await expect(page.locator("#track-summary")).to_contain_text(
+        f"{record['overall']['trades']} trades"
+    )
+    curve = await page.locator("#track-curve .track-chart").evaluate(
+        "box => box.chartHandle.series.data().at(-1).value"
+    )
+    assert curve == record["curve"][-1]["r"]
+    rows = page.locator("#track-calibration tbody tr")
+    await expect(rows).to_have_count(len(record["calibration"]))
+    await expect(page.locator("#track-calibration circle")).to_have_count(
+        len(record["calibration"])
+    )

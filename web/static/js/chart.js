@@ -5,6 +5,7 @@
 // Drawn with TradingView's lightweight-charts (vendored, global LightweightCharts).
 
 import { request } from "./api.js";
+import { closeTrackRecord, showTrackRecord } from "./track.js";
 
 const $ = (id) => document.getElementById(id);
 // A pair's chart shows its spread's z-score against the other leg.
@@ -222,6 +223,7 @@ matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
 });
 
 export function closeChart() {
+  closeTrackRecord();
   for (const chart of charts) chart.remove();
   charts = [];
   $("chart-legs").replaceChildren();
@@ -254,6 +256,7 @@ export async function openChart(scanId, opportunity, token, from = null) {
     }
     $("chart-status").textContent = "";
     panel.dataset.ready = "true";
+    await showTrackRecord(opportunity.strategy, token);
   } catch (err) {
     $("chart-status").textContent = `The chart could not be loaded: ${err.message}`;
   }

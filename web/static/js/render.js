@@ -2,6 +2,7 @@
 // so nothing a strategy writes can become markup.
 
 import { TERMINAL } from "./feed.js";
+import { probabilityCell, recordCell } from "./evidence.js";
 import { ideaNotes, indexRows, rowId } from "./ideas.js";
 
 const $ = (id) => document.getElementById(id);
@@ -195,7 +196,8 @@ function resultRow(opportunity, index, onChart, links) {
       "num",
       opportunity.expected_value_pct,
     ],
-    [orUnknown(opportunity.probability, formatPercent), "num", opportunity.probability],
+    [probabilityCell(opportunity), "num", opportunity.probability],
+    [recordCell(opportunity), "num record-col"],
     [formatPercent(opportunity.expected_return), "num", opportunity.expected_return],
     [opportunity.risk_reward.toFixed(2), "num", opportunity.risk_reward],
     [formatPrice(opportunity.entry), "num", opportunity.entry],
