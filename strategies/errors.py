@@ -50,6 +50,27 @@ class MarketDataUnavailable(StrategyError):
         super().__init__(f"market data source {source!r}: {reason}")
 
 
+class ChartRequestInvalid(StrategyError):
+    """A chart asked for what the scan does not hold (a symbol it did not read, an
+    unknown timeframe or strategy); ``valid`` lists what it may ask for instead."""
+
+    def __init__(self, field: str, reason: str, valid: tuple[str, ...]) -> None:
+        self.field = field
+        self.reason = reason
+        self.valid = valid
+        super().__init__(reason)
+
+
+class ChartSymbolUnknown(StrategyError):
+    """A chart named a symbol the scan did not read: it holds no candles of it."""
+
+    def __init__(self, field: str, symbol: str, valid: tuple[str, ...]) -> None:
+        self.field = field
+        self.symbol = symbol
+        self.valid = valid
+        super().__init__(f"the scan holds no candles of {symbol}: it read {', '.join(valid)}")
+
+
 class LevelsUnexplained(StrategyError):
     """An opportunity without a stop or a target must say why (its levels_note)."""
 

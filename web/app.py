@@ -19,12 +19,12 @@ from coordinator.store.codec import json_encoder
 from coordinator.store.redis_client import connect
 from strategies.market_data import MarketDataProvider
 from strategies.registry import Registry, build_registry
-from web import bad_requests, compat, handlers, health, openapi, page, websocket
+from web import bad_requests, charts, compat, evaluation, handlers, health, openapi, page, websocket
 from web.admin import create_admin_app
 from web.auth import VERIFIER, WEBSOCKET_ROUTE_NAME, TokenVerifier, auth_middleware
 from web.errors import error_middleware
 from web.feed import FeedHub
-from web.keys import COORDINATOR, FEED, REDIS, SCANS, SETTINGS
+from web.keys import COORDINATOR, FEED, PROVIDER, REDIS, REGISTRY, SCANS, SETTINGS
 from web.limits import limits_ctx
 from web.metrics import metrics_endpoint, metrics_middleware
 
@@ -35,6 +35,8 @@ ROUTES = [
     web.delete("/api/v1/scans/{scan_id}", handlers.cancel_scan),
     web.get("/api/v1/scans/{scan_id}/results", handlers.get_results),
     web.get("/api/v1/scans/{scan_id}/lifecycle", handlers.get_lifecycle),
+    web.get("/api/v1/scans/{scan_id}/candles", charts.get_candles),
+    web.get("/api/v1/strategies/{name}/evaluation", evaluation.get_evaluation),
     web.get("/api/v1/scans/{scan_id}/ws", websocket.scan_feed, name=WEBSOCKET_ROUTE_NAME),
     web.post("/api/v1/opportunities/discover", compat.discover),
     web.get("/api/v1/opportunities/status/{scan_id}", compat.status),
@@ -87,6 +89,8 @@ async def run_coordinator(
     coordinator = Coordinator(app[REDIS], settings, registry, provider)
     await coordinator.start()
     app[COORDINATOR] = coordinator
+    # The candles route reads the scans' market data from the source the rules read.
+    app[PROVIDER], app[REGISTRY] = provider, registry
     app[SCANS] = Scans(
         app[REDIS],
         settings,
@@ -127,7 +131,7 @@ def create_app(
     """The application; tests may inject a strategy registry and market-data provider."""
     bad_requests.install()
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, auth_middleware],
+        middlewares=[metrics_middleware, error_middleware, auth_middleware, page.compress_static],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

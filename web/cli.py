@@ -28,7 +28,7 @@ from config.errors import SettingsError
 from config.settings import load_settings
 from coordinator.process.embedded_redis import EmbeddedRedisError
 from coordinator.store.records import ScanStatus
-from web import cli_data, cli_evaluate, cli_render
+from web import cli_data, cli_evaluate, cli_render, cli_table
 from web import serve as serve_module
 from web.auth import USER_ID_MAX_CHARS, mint_token
 from web.cli_client import ScanService, ServiceError
@@ -48,6 +48,7 @@ EXIT_CODES = {
 LEASE_STATUSES = tuple(status.value for status in ScanStatus)
 LEASES_LIMIT_DEFAULT, LEASES_LIMIT_MAX = 100, 1000
 DEFAULT_TOKEN_TTL = "1h"
+RESULT_FORMATS = ("table", "json", "csv")
 
 
 def service_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -259,7 +260,8 @@ async def watch_scan(service: ScanService, scan_id: str, *, show_progress: bool)
 
 def show_results(final: dict[str, Any], results: dict[str, Any]) -> None:
     console = Console()
-    console.print(cli_render.opportunities_table(results))
+    console.print(cli_table.opportunities_table(results, console.width))
+    console.print(cli_table.LEGEND, style="dim")
     console.print(cli_render.findings_table(final))
     for line in cli_render.strategy_problems(final):
         console.print(f"  {line}")
@@ -267,6 +269,35 @@ def show_results(final: dict[str, Any], results: dict[str, Any]) -> None:
         f"scan {final['scan_id']} {cli_render.styled(final['status'])}"
         + (f": {escape(final['cancel_reason'])}" if final.get("cancel_reason") else "")
     )
+
+
+@main.command()
+@click.argument("scan_id")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(RESULT_FORMATS),
+    default="table",
+    show_default=True,
+    help="table: fits the terminal; json: every field, names in full; csv: the service's CSV.",
+)
+@service_options
+def results(scan_id: str, output: str, url: str, token: str | None) -> None:
+    """The opportunities of a scan (yours, while its results are retained)."""
+    text = run(read_results(connect(url, token), scan_id, output))
+    if output == "table":
+        console = Console()
+        console.print(cli_table.opportunities_table(json.loads(text), console.width))
+        console.print(cli_table.LEGEND, style="dim")
+    else:
+        click.echo(text, nl=output == "json")
+
+
+async def read_results(service: ScanService, scan_id: str, output: str) -> str:
+    async with service:
+        if output == "csv":
+            return await service.results_csv(scan_id)
+        return json.dumps(await service.results(scan_id))
 
 
 @main.command()

@@ -61,6 +61,25 @@ class ScanService:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.session.close()
 
+    async def fetch(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Json | None = None,
+        query: Mapping[str, str] | None = None,
+        accept: str = "application/json",
+    ) -> tuple[int, str]:
+        """The status and text of the answer; ServiceError when none came."""
+        url = self.base_url + path
+        try:
+            async with self.session.request(
+                method, url, json=body, params=query or {}, headers={"Accept": accept}
+            ) as response:
+                return response.status, await response.text()
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise ServiceError(0, "unreachable", f"cannot reach {url}: {describe(exc)}") from None
+
     async def call(
         self,
         method: str,
@@ -69,13 +88,7 @@ class ScanService:
         body: Json | None = None,
         query: Mapping[str, str] | None = None,
     ) -> tuple[int, Json]:
-        url = self.base_url + path
-        try:
-            async with self.session.request(method, url, json=body, params=query or {}) as response:
-                text = await response.text()
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise ServiceError(0, "unreachable", f"cannot reach {url}: {describe(exc)}") from None
+        status, text = await self.fetch(method, path, body=body, query=query)
         reply = parse_json(text)
         if status >= 400 or reply is None:
             raise error_of(status, reply, text)
@@ -98,6 +111,14 @@ class ScanService:
 
     async def results(self, scan_id: str) -> Json:
         return (await self.call("GET", f"/api/v1/scans/{scan_id}/results"))[1]
+
+    async def results_csv(self, scan_id: str) -> str:
+        """The results as the service's CSV (`Accept: text/csv`)."""
+        path = f"/api/v1/scans/{scan_id}/results"
+        status, text = await self.fetch("GET", path, accept="text/csv")
+        if status >= 400:
+            raise error_of(status, parse_json(text), text)
+        return text
 
     async def leases(self, query: Mapping[str, str]) -> Json:
         return (await self.call("GET", "/api/v1/admin/leases", query=query))[1]

@@ -1,5 +1,6 @@
-"""What the command line shows: a live progress bar per strategy, the
-opportunities table and the admin lease table (rich)."""
+"""What the command line shows: a live progress bar per strategy and the admin
+lease table (rich), and what each strategy looked at. The opportunities table is
+web.cli_table's."""
 
 from __future__ import annotations
 
@@ -26,15 +27,10 @@ STATUS_STYLES = {
     "failed": "red",
     "cancelled": "magenta",
 }
-PERCENT = 100
 # One space between columns (not rich's two), so the table fits 80 columns.
 CELL_PADDING = (0, 1, 0, 0)
 # Names fold onto more lines, but never below this width.
 NAME_MIN_WIDTH = 9
-# Six significant digits tell levels apart at a glance; --json has all ten.
-PRICE_DIGITS_SHOWN = 6
-# A stop or target the idea does not have (a pair, a carry, a hedge).
-NO_LEVEL = "—"
 
 
 def styled(status: str) -> str:
@@ -97,50 +93,6 @@ class ScanProgress:
             completed=1 if finished else 0,
             state=state,
         )
-
-
-def price_cell(price: float | None) -> str:
-    """A level, or a dash where the idea has none (its levels_note says why: --json)."""
-    return NO_LEVEL if price is None else f"{price:.{PRICE_DIGITS_SHOWN}g}"
-
-
-def percent_or_dash(value: float | None) -> str:
-    """An evidence percentage, or a dash where there is none yet (evidence_note: --json)."""
-    return NO_LEVEL if value is None else f"{value:+.2f}%"
-
-
-def opportunities_table(results: Json) -> Table:
-    """The opportunities in the service's order, best expected value first (horizon,
-    rationale and evidence: --json). EV is the net expected value, p the probability
-    of the target first, return the distance to the target."""
-    found = results["opportunities"]
-    table = Table(
-        title=f"{len(found)} opportunities · scan {escape(results['scan_id'])} · "
-        f"{styled(results['status'])}",
-        caption=f"market data as of {escape(results.get('market_data_as_of') or 'unknown')}"
-        f" ({escape(results.get('data_source') or 'unknown source')})",
-        box=box.SIMPLE_HEAD,
-        padding=CELL_PADDING,
-        show_edge=False,
-    )
-    table.add_column("strategy", overflow="fold", min_width=NAME_MIN_WIDTH)
-    table.add_column("symbol", overflow="fold", min_width=NAME_MIN_WIDTH)
-    table.add_column("side", no_wrap=True)
-    for header in ("EV", "p", "return", "entry", "stop", "target", "R/R"):
-        table.add_column(header, justify="right", no_wrap=True)
-    for item in found:
-        probability = item.get("probability")
-        table.add_row(
-            escape(item["strategy"]),
-            escape(item["symbol"]),
-            escape(item["side"]),
-            percent_or_dash(item.get("expected_value_pct")),
-            NO_LEVEL if probability is None else f"{probability:.2f}",
-            f"{item['expected_return'] * PERCENT:.2f} %",
-            *(price_cell(item[level]) for level in ("entry", "stop", "target")),
-            f"{item['risk_reward']:.2f}",
-        )
-    return table
 
 
 def findings_summary(strategy: Json) -> str:

@@ -23,6 +23,7 @@ from coordinator.errors import (
 )
 from coordinator.process.clock import MS_PER_S
 from coordinator.store.codec import json_encoder
+from strategies.errors import ChartRequestInvalid, ChartSymbolUnknown
 from web.keys import SETTINGS
 
 log = structlog.get_logger(__name__)
@@ -91,6 +92,12 @@ def translate(exc: Exception, retry_after_s: int) -> ApiError | None:
             return ApiError(
                 422, "invalid_" + exc.field, str(exc), details={"valid": list(exc.valid)}
             )
+        case ChartRequestInvalid():
+            return ApiError(
+                422, "invalid_" + exc.field, str(exc), details={"valid": list(exc.valid)}
+            )
+        case ChartSymbolUnknown():
+            return ApiError(404, "symbol_not_in_scan", str(exc), details={"valid": list(exc.valid)})
         case TooManyScans():
             retry_after = {"Retry-After": str(math.ceil(exc.retry_after_ms / MS_PER_S))}
             return ApiError(429, "too_many_scans", str(exc), headers=retry_after)

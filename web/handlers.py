@@ -12,6 +12,7 @@ from coordinator.store.codec import json_encoder, results_decoder, snapshot_deco
 from coordinator.store.records import TERMINAL_SCAN_STATUSES, ScanStatus
 from web import ranking
 from web.auth import principal_of
+from web.csv_export import opportunities_csv, wants_csv
 from web.feed import Frame
 from web.keys import COORDINATOR, FEED, SCANS, SETTINGS
 from web.limits import holding
@@ -139,10 +140,27 @@ async def get_results(request: web.Request) -> web.Response:
         data_source=snapshot.data_source,
         opportunities=ranking.ranked(results_decoder.decode(raw), by),
     )
+    if wants_csv(request.headers.get("Accept")):
+        return csv_response(envelope)
     return web.Response(
         body=json_encoder.encode(envelope),
         content_type=JSON,
-        headers={"ETag": etag_of(found.version)},
+        headers={"ETag": etag_of(found.version), "Vary": "Accept"},
+    )
+
+
+def csv_response(envelope: ResultsEnvelope) -> web.Response:
+    """The results as a CSV download (`Accept: text/csv`); the ETag names the
+    representation too, so a cache never hands JSON's validator to CSV."""
+    return web.Response(
+        text=opportunities_csv(envelope.opportunities),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={
+            "ETag": f'"{envelope.version}-csv"',
+            "Vary": "Accept",
+            "Content-Disposition": f'attachment; filename="scan-{envelope.scan_id}.csv"',
+        },
     )
 
 

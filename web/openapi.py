@@ -18,11 +18,15 @@ from aiohttp import web
 from config.settings import Settings
 from coordinator.store.lease_listing import LeasePage
 from coordinator.store.records import ScanSnapshot, ScanStatus
+from strategies.chart import TIMEFRAMES, chartable
+from strategies.evidence.track_record import TrackRecord
 from web import ranking
+from web.charts import BARS_MAX, BARS_MIN
 from web.errors import ErrorEnvelope
 from web.page import DevTokenRequest
 from web.requests import IDEMPOTENCY_KEY_PATTERN, ScanRequest
 from web.schemas import (
+    CandlesEnvelope,
     DevToken,
     Health,
     Lifecycle,
@@ -35,6 +39,8 @@ from web.schemas import (
 )
 
 REF_TEMPLATE = "#/components/schemas/{name}"
+CANDLES_PATH = "/api/v1/scans/{scan_id}/candles"
+EVALUATION_PATH = "/api/v1/strategies/{name}/evaluation"
 SCAN_ID = {
     "name": "scan_id",
     "in": "path",
@@ -45,8 +51,9 @@ ERROR_TEXT = {
     400: "malformed request",
     401: "missing, expired or forged token",
     403: "not allowed",
-    404: "unknown, or not yours",
+    404: "unknown, or not yours (or, for candles, a symbol the scan did not read)",
     405: "method not allowed",
+    409: "the scan has no market data yet (market_data_pending), or its source is gone",
     410: "retention over (tombstone)",
     413: "body too large",
     422: "invalid request",
@@ -102,6 +109,7 @@ SCAN_LINKS = {
     "GetScan": "getScan",
     "GetResults": "getResults",
     "GetLifecycle": "getLifecycle",
+    "GetCandles": "getCandles",
     "CancelScan": "cancelScan",
 }
 
@@ -164,10 +172,46 @@ OPERATIONS: tuple[Operation, ...] = (
         "get",
         "/api/v1/scans/{scan_id}/results",
         "getResults",
-        "Opportunities so far, best expected value first",
+        "Opportunities so far, best expected value first; `Accept: text/csv` answers "
+        "them as CSV (a header row, then one row per opportunity, in the same order)",
         {200: ResultsEnvelope},
         errors=(404, 410, 422),
         parameters=(SCAN_ID, query(ranking.SORT_QUERY, {"enum": list(ranking.SORTS)})),
+        media={200: "text/csv"},
+    ),
+    Operation(
+        "get",
+        CANDLES_PATH,
+        "getCandles",
+        "The candles the scan's rules saw for one symbol (never newer than its "
+        "market-data as-of), with a strategy's indicators; ETag and If-None-Match",
+        {200: CandlesEnvelope, 304: None},
+        errors=(400, 404, 409, 410, 422),
+        parameters=(
+            SCAN_ID,
+            {"name": "symbol", "in": "query", "required": True, "schema": {"type": "string"}},
+            query("timeframe", {"enum": list(TIMEFRAMES)}),
+            query("bars", {"type": "integer", "minimum": BARS_MIN, "maximum": BARS_MAX}),
+            query("strategy", {"type": "string"}),
+            query("versus", {"type": "string"}),
+        ),
+        headers={200: ("ETag",), 304: ("ETag",)},
+        notes={304: "Not modified: If-None-Match names the body's ETag"},
+    ),
+    Operation(
+        "get",
+        EVALUATION_PATH,
+        "getEvaluation",
+        "A strategy's track record: its walk-forward trades as a cumulative-R curve and "
+        "the calibration of its stated probabilities by decile (status computing until "
+        "its evaluation on this data exists)",
+        {200: TrackRecord, 304: None},
+        errors=(400, 404),
+        parameters=(
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+        ),
+        headers={200: ("ETag",), 304: ("ETag",)},
+        notes={304: "Not modified: If-None-Match names the body's ETag"},
     ),
     Operation(
         "get",
@@ -304,6 +348,9 @@ def build_document(
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method] = operation_object(op)
+    constrain_candles(paths[CANDLES_PATH]["get"], strategies, symbols)
+    name = paths[EVALUATION_PATH]["get"]["parameters"][0]
+    paths[EVALUATION_PATH]["get"]["parameters"] = [{**name, "schema": {"enum": list(strategies)}}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Opportunity Scanner", "version": "1.0.0"},
@@ -345,12 +392,14 @@ def operation_object(op: Operation) -> dict[str, Any]:
 
 def response_object(status: int, body: type | None, op: Operation) -> dict[str, Any]:
     response: dict[str, Any] = {"description": op.notes.get(status, f"{status}")}
-    if status in op.media:
-        response["content"] = {op.media[status]: {"schema": {"type": "string"}}}
+    content: dict[str, Any] = {}
     if body is not None:
-        response["content"] = {
-            "application/json": {"schema": {"$ref": REF_TEMPLATE.format(name=body.__name__)}}
-        }
+        content["application/json"] = {"schema": {"$ref": REF_TEMPLATE.format(name=body.__name__)}}
+    if status in op.media:
+        # A body in another representation (CSV), or the only one (text, HTML).
+        content[op.media[status]] = {"schema": {"type": "string"}}
+    if content:
+        response["content"] = content
     names = op.headers.get(status, ())
     if names:
         response["headers"] = {name: {"schema": {"type": "string"}} for name in names}
@@ -389,6 +438,21 @@ def constrain_scan_request(
                 {"type": "null"},
             ]
         }
+
+
+def constrain_candles(
+    operation: dict[str, Any], strategies: Sequence[str], symbols: Sequence[str]
+) -> None:
+    """Name the registry's strategies and the source's symbols in the candles query."""
+    vocabulary = {
+        "symbol": chartable(tuple(symbols)),
+        "versus": chartable(tuple(symbols)),
+        "strategy": list(strategies),
+    }
+    operation["parameters"] = [
+        {**p, "schema": {"enum": vocabulary[p["name"]]}} if p["name"] in vocabulary else p
+        for p in operation["parameters"]
+    ]
 
 
 OPENAPI = web.AppKey("openapi_document", bytes)

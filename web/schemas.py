@@ -6,6 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from coordinator.store.records import LifecycleEvent, Progress, ScanSnapshot, ScanStatus, WorkerView
+from strategies.chart import Candle, Indicator
 from strategies.opportunity import Opportunity
 
 
@@ -17,6 +18,22 @@ class ResultsEnvelope(msgspec.Struct):
     market_data_as_of: str | None
     data_source: str | None
     opportunities: list[Opportunity]
+
+
+class CandlesEnvelope(msgspec.Struct, kw_only=True):
+    """The candles a scan's rules saw for one symbol (rows at or before the scan's
+    market-data as-of, the last `bars` of them) and a strategy's indicators."""
+
+    scan_id: str
+    symbol: str
+    timeframe: str
+    strategy: str | None
+    versus: str | None
+    market_data_as_of: str
+    data_source: str
+    candles: list[Candle]
+    indicators: list[Indicator]
+    note: str | None = None  # why there are no candles, when there are none
 
 
 class ScanList(msgspec.Struct):

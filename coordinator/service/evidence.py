@@ -19,6 +19,7 @@ import multiprocessing
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import structlog
@@ -35,7 +36,7 @@ from strategies.evidence.compute import Computed
 from strategies.evidence.fingerprint import fingerprint
 from strategies.evidence.records import Evaluation, EvaluationStatus
 from strategies.market_data import MarketDataProvider
-from strategies.opportunity import Opportunity
+from strategies.opportunity import EvidenceStatus, Opportunity
 from strategies.registry import Registry
 
 log = structlog.get_logger(__name__)
@@ -49,6 +50,16 @@ NOBODY_NOTE = (
 )
 # The child process is spawned, not forked: the parent runs threads and an event loop.
 CHILD_START_METHOD: Final = "spawn"
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A strategy's evaluation as the book has it: ``status`` ready, computing or
+    unavailable; ``note`` why there is none."""
+
+    status: str
+    evaluation: Evaluation | None
+    note: str | None
 
 
 class EvidenceBook:
@@ -93,6 +104,28 @@ class EvidenceBook:
         if strategy in self._unattended:
             return [attach.unavailable(o, NOBODY_NOTE) for o in found]
         return [attach.computing(o, COMPUTING_NOTE) for o in found]
+
+    # ---- a strategy's track record (the evaluation route) ----
+
+    async def evaluation_of(self, strategy: str) -> Found:
+        """The strategy's evaluation on the data served now: from this process's copy,
+        else from Redis (another worker computed it); without one, why not, and it is
+        asked for as a scan's run asks for it."""
+        if strategy not in self._fingerprints:
+            return Found(EvidenceStatus.UNAVAILABLE, None, NOT_EVALUATED_NOTE)
+        evaluation = self.evaluations.get(strategy)
+        # Before the duty's first refresh the book knows no data version yet.
+        if evaluation is None and self.version is not None:
+            await self.read([strategy])
+            evaluation = self.evaluations.get(strategy)
+        if evaluation is not None:
+            return Found(evaluation.status, evaluation, evaluation.note)
+        if strategy not in self._wanted:
+            self._wanted.add(strategy)
+            self.wake.set()
+        if strategy in self._unattended:
+            return Found(EvidenceStatus.UNAVAILABLE, None, NOBODY_NOTE)
+        return Found(EvidenceStatus.COMPUTING, None, COMPUTING_NOTE)
 
     # ---- the duty ----
 

@@ -26,12 +26,14 @@ ROWS_COMPARED = 5
 NUMBER_COLUMNS = {
     4: "expected_value_pct",
     5: "probability",
-    6: "expected_return",
-    7: "risk_reward",
-    8: "entry",
-    9: "stop",
-    10: "target",
+    7: "expected_return",
+    8: "risk_reward",
+    9: "entry",
+    10: "stop",
+    11: "target",
 }
+# The track record's column: the evidence's trades and hit rate.
+RECORD_COLUMN = 6
 # Of those, the ones that are null while a strategy's evidence is not there.
 EVIDENCE_COLUMNS = frozenset({"expected_value_pct", "probability"})
 # What the page calls each status (web/static/js/render.js, STATUS_TEXT).
@@ -162,7 +164,8 @@ async def assert_table_matches_api(page: Page, base_url: str, snapshot: dict[str
         await expect(cells.nth(3).locator(".idea-why")).to_have_text(expected["rationale"])
         value = expected["expected_value_pct"]
         await expect(cells.nth(4)).to_have_text("—" if value is None else f"{value:.2f} %")
-        await expect(cells.nth(6)).to_have_text(f"{expected['expected_return'] * 100:.2f} %")
+        await expect(cells.nth(7)).to_have_text(f"{expected['expected_return'] * 100:.2f} %")
+        await assert_evidence_shown(cells, expected)
         # The raw numbers behind the formatted cells are the API's, exactly.
         for column, name in NUMBER_COLUMNS.items():
             raw = await cells.nth(column).get_attribute("data-value")
@@ -175,6 +178,33 @@ async def assert_table_matches_api(page: Page, base_url: str, snapshot: dict[str
                 await expect(cells.nth(column)).to_have_attribute("title", expected["levels_note"])
                 continue
             assert raw is not None and float(raw) == expected[name], (index, name, raw)
+
+
+def evidence_behind(opportunity: dict[str, Any]) -> dict[str, Any] | None:
+    """The evidence a row shows: this symbol's when it has trades, else every symbol's."""
+    for name in ("evidence", "evidence_all"):
+        evidence = opportunity.get(name)
+        if evidence and evidence["trades"]:
+            return evidence  # type: ignore[no-any-return]
+    return None
+
+
+async def assert_evidence_shown(cells: Any, expected: dict[str, Any]) -> None:
+    """Probability with the interval of the hit rate behind it; the track record's
+    trades and hit rate; a dash where there is no evidence."""
+    evidence = evidence_behind(expected)
+    record, probability = cells.nth(RECORD_COLUMN), cells.nth(5)
+    if evidence is None:
+        await expect(record).to_have_text("—")
+        return
+    rate = f"{evidence['hit_rate'] * 100:.0f} %"
+    await expect(record.locator(".evidence-value")).to_have_text(
+        f"{evidence['trades']} trades · {rate}"
+    )
+    await expect(record.locator(".rate-bar")).to_be_attached()
+    if expected["probability"] is not None:
+        low, high = (f"{evidence[k] * 100:.0f} %" for k in ("hit_rate_low", "hit_rate_high"))
+        await expect(probability.locator(".evidence-interval")).to_have_text(f"95 %: {low}–{high}")
 
 
 async def assert_fits(page: Page, viewport: dict[str, int]) -> None:

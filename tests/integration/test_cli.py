@@ -5,6 +5,8 @@ the service's own answers."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 import re
@@ -33,6 +35,8 @@ OPPSCAN = Path(sys.executable).with_name("oppscan")
 CLI_TIMEOUT_S = 60.0
 # A terminal wide enough that no table cell is shortened.
 WIDE_COLUMNS = "200"
+# A narrow terminal: the results table must still fit, names cut, not wrapped.
+NARROW_COLUMNS = 60
 # Holds every market-data fetch far longer than any test, so a scan stays running.
 STALLED_MARKET_DATA_MS = 600_000
 SHORT_DEADLINE_S = 1
@@ -304,3 +308,44 @@ async def active_scan_returned(service: Service) -> bool:
         and line.get("status") == ACTIVE_SCAN_RETURNED
         for line in service.log_lines("http_request")
     )  # fmt: skip
+
+
+async def test_results_command_prints_table_json_and_csv(service: Service) -> None:
+    token = token_for("cli-results")
+    watched = await oppscan(
+        "scan", "--strategies", FOUND_STRATEGIES, "--watch", "--json", "--url", service.base_url,
+        "--token", token,
+    )  # fmt: skip
+    assert watched.code == 0, watched.err
+    scan_id = json.loads(watched.out)["scan"]["scan_id"]
+    _, expected = await get_json(service.base_url, f"/api/v1/scans/{scan_id}/results", token)
+    found = expected["opportunities"]
+    assert found
+
+    as_json = await oppscan("results", scan_id, "--format", "json", "--url", service.base_url,
+                            "--token", token)  # fmt: skip
+    assert as_json.code == 0, as_json.err
+    assert json.loads(as_json.out) == expected  # every field, names in full
+
+    as_csv = await oppscan("results", scan_id, "--format", "csv", "--url", service.base_url,
+                           "--token", token)  # fmt: skip
+    assert as_csv.code == 0, as_csv.err
+    rows = list(csv.DictReader(io.StringIO(as_csv.out, newline="")))
+    assert [(r["strategy"], r["symbol"]) for r in rows] == [
+        (o["strategy"], o["symbol"]) for o in found
+    ]
+
+    narrow = await oppscan("results", scan_id, "--url", service.base_url, "--token", token,
+                           COLUMNS=str(NARROW_COLUMNS))  # fmt: skip
+    assert narrow.code == 0, narrow.err
+    lines = narrow.out.splitlines()
+    assert max(len(line) for line in lines) <= NARROW_COLUMNS, narrow.out
+    # One line per opportunity, numbered in order: nothing wrapped.
+    assert [int(m[1]) for line in lines if (m := re.match(r"^(\d+) ", line))] == list(
+        range(1, len(found) + 1)
+    ), narrow.out
+
+    missing = await oppscan("results", "0" * 32, "--url", service.base_url, "--token", token)
+    assert missing.code == ERROR_EXIT and "not found" in missing.err
+    bad = await oppscan("results", scan_id, "--format", "xml", "--token", token)
+    assert bad.code == USAGE_EXIT

@@ -6,8 +6,13 @@ press Start, press Cancel); what it shows is then checked against the REST API.
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
+import json
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +20,24 @@ import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
 from tests.integration.client import TERMINAL
+from tests.integration.page_checks import (
+    Handshakes,
+    WireBytes,
+    axe_violations,
+    chart_read_back,
+    seed_evaluations,
+    tab_to,
+    token_places,
+    warm_evidence,
+)
 from tests.integration.page_driver import (
     ARTIFACTS,
     ROWS_COMPARED,
     TERMINAL_TIMEOUT_MS,
     UI_TIMEOUT_MS,
+    USER,
     Traffic,
+    api_get,
     assert_fits,
     assert_page_matches_api,
     mint_on_page,
@@ -321,3 +338,233 @@ async def test_page_resumes_the_scan_in_its_address_after_a_reload(start_service
     await expect(page.locator("#scan-id")).to_have_text(scan_id, timeout=UI_TIMEOUT_MS)
     snapshot = await terminal_snapshot(page, service.base_url)
     await assert_page_matches_api(page, service.base_url, snapshot)
+
+
+# Real strategies that fire on the bundled data's last bar (GOLDEN), with price levels.
+# Among them a carry (two legs: the spot and its perpetual), a grid (two rows of one
+# idea) and a sale of holdings against mean_reversion's long (a conflict).
+CHART_STRATEGIES = ("trend_momentum", "mean_reversion", "grid", "funding_carry", "risk_management")
+# The page, the chart library included, over the wire: the budget it must stay under.
+PAGE_BYTES_MAX = 300_000
+# Two widths the page must work at: a phone and a desktop screen.
+PHONE_WIDTH = {"width": 390, "height": 844}
+DESKTOP_WIDTH = {"width": 1440, "height": 900}
+CHART_LIBRARY = "/static/vendor/lightweight-charts-5.3.0/"
+
+
+def seconds_of(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
+async def test_page_charts_an_opportunity_reopens_a_past_scan_and_exports_csv(  # type: ignore[no-untyped-def]
+    start_service, redis_server, page
+) -> None:
+    # Evidence stored beforehand (a constructed evaluation per strategy) and read by
+    # the one worker: the rows carry it, and the chart's track record shows it.
+    await seed_evaluations(redis_server.url, CHART_STRATEGIES)
+    service = start_service(workers=1, DEV_MODE="1", EVIDENCE_COMPUTE="0")
+    await warm_evidence(service.base_url, "warm-up-user", list(CHART_STRATEGIES))
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    wire = WireBytes()
+    wire.watch(page)
+    handshakes = Handshakes()
+    await handshakes.watch(page.context, page)
+    await page.goto(service.base_url)
+    await page.wait_for_load_state("networkidle")
+    assert any(CHART_LIBRARY in url for url in wire.received), sorted(wire.received)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "page-bytes.json").write_text(
+        json.dumps({"total": wire.total(), "by_url": wire.received}, indent=1)
+    )
+    assert wire.total() < PAGE_BYTES_MAX, wire.received
+
+    # Keyboard alone: mint a token and start a scan.
+    await tab_to(page, "#mint-user")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type(USER)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#identity")).to_contain_text(f"Signed in as {USER}")
+    await tab_to(page, "#strategies")
+    await page.keyboard.type(", ".join(CHART_STRATEGIES))
+    await page.keyboard.press("Enter")
+    first = await terminal_snapshot(page, service.base_url)
+    assert first["status"] == "completed"
+    await assert_page_matches_api(page, service.base_url, first)
+
+    # Open the chart of an idea with a stop and a target, by keyboard.
+    results = await api_get(service.base_url, f"/api/v1/scans/{first['scan_id']}/results")
+    shown = results["opportunities"]  # the page keeps the API's order
+    row, idea = next(
+        (index, o)
+        for index, o in enumerate(shown)
+        if o["stop"] is not None and o["target"] is not None
+    )
+    button = f"#results-body tr:nth-child({row + 1}) .chart-button"
+    await tab_to(page, button)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#chart-panel")).to_have_attribute("data-ready", "true")
+    await expect(page.locator("#chart-title")).to_be_focused()
+    chart = await chart_read_back(page, idea["symbol"])
+    await assert_track_record_shown(page, service.base_url, idea["strategy"])
+    assert chart["canvases"] > 0
+    lines = {line["id"]: line["price"] for line in chart["lines"]}
+    assert {k: lines[k] for k in ("entry", "stop", "target")} == {
+        k: idea[k] for k in ("entry", "stop", "target")
+    }
+    assert chart["markers"] == [
+        {"time": seconds_of(idea["as_of"]), "text": f"signal: {idea['side']}"}
+    ]
+    assert chart["last"] <= seconds_of(first["market_data_as_of"])  # never newer than the scan's
+    await assert_fits(page, PHONE_WIDTH)
+    await screenshot(page, "page-chart-390")
+    await assert_fits(page, DESKTOP_WIDTH)
+    await screenshot(page, "page-chart-1440")
+    await page.emulate_media(color_scheme="dark")
+    await screenshot(page, "page-chart-1440-dark")
+    await page.emulate_media(color_scheme="light")
+    violations = await axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=1)
+    assert console_errors == []  # the chart runs under the page's CSP as it is
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#chart-panel")).to_be_hidden()
+    await expect(page.locator(button)).to_be_focused()
+
+    # The results download as CSV.
+    async with page.expect_download() as download_info:
+        await page.click("#csv-button")
+    download = await download_info.value
+    assert download.suggested_filename == f"scan-{first['scan_id']}.csv"
+    saved = await download.path()
+    text = await asyncio.to_thread(saved.read_text)
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert sorted((r["strategy"], r["symbol"], r["side"]) for r in rows) == sorted(
+        (o["strategy"], o["symbol"], o["side"]) for o in results["opportunities"]
+    )
+
+    await assert_ideas_are_linked(page, shown)
+    await assert_a_multi_leg_chart_has_each_leg(page, shown)
+
+    # A second scan, then the first reopened from the history list.
+    second_id = await start_on_page(page, ("sleep_100ms",))
+    await terminal_snapshot(page, service.base_url)
+    history = page.locator("#history-list > li")
+    await expect(history.first).to_have_attribute("data-scan-id", second_id)
+    await page.click(f'#history-list [data-scan-id="{first["scan_id"]}"] .history-open')
+    await expect(page.locator("#scan-id")).to_have_text(first["scan_id"])
+    reopened = await terminal_snapshot(page, service.base_url)
+    await assert_page_matches_api(page, service.base_url, reopened)
+    violations = await axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=1)
+
+    # The token lives in this tab's session storage only, and rode the websockets'
+    # subprotocol list, never a URL.
+    token = await page.evaluate("sessionStorage.getItem('oppscan.token')")
+    assert await token_places(page, page.context, token) == {
+        "session_storage": True,
+        "local_storage": False,
+        "cookies": False,
+    }
+    urls = [h["url"] for h in handshakes.requests if "url" in h]
+    protocols = [
+        h["headers"].get("Sec-WebSocket-Protocol") for h in handshakes.requests if "headers" in h
+    ]
+    assert urls and all("token" not in url for url in urls), urls
+    assert protocols and set(protocols) == {f"bearer, {token}"}, protocols
+
+
+async def test_keyboard_alone_starts_and_cancels_a_scan(start_service, page) -> None:  # type: ignore[no-untyped-def]
+    service = start_service(
+        workers=WORKERS, DEV_MODE="1", MARKET_DATA_LATENCY_MS=str(SLOW_MARKET_DATA_MS)
+    )
+    await page.goto(service.base_url)
+    await tab_to(page, "#mint-user")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type(USER)
+    await tab_to(page, "#mint-button")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#identity")).to_contain_text(f"Signed in as {USER}")
+    await tab_to(page, "#strategies")
+    await page.keyboard.type("sleep_2s, trend_momentum")
+    await tab_to(page, "#start-button")
+    await page.keyboard.press("Enter")
+    await expect(page.locator('[data-strategy="sleep_2s"]')).to_have_attribute(
+        "data-status", "running", timeout=TERMINAL_TIMEOUT_MS
+    )
+    await tab_to(page, "#cancel-button")
+    await page.keyboard.press("Enter")
+    snapshot = await terminal_snapshot(page, service.base_url)
+    assert snapshot["status"] == "cancelled"
+
+
+async def assert_ideas_are_linked(page: Page, shown: list[dict[str, Any]]) -> None:
+    """Each row names its conflicts and its idea's other rows by row number, and lists
+    its legs."""
+    number = {o["opportunity_id"]: index for index, o in enumerate(shown, 1)}
+    rows = page.locator("#results-body > tr")
+    conflicted = [o for o in shown if o["conflicts"]]
+    assert conflicted, "the scan's strategies disagree on a symbol"
+    for index, o in enumerate(shown, 1):
+        row = rows.nth(index - 1)
+        links = row.locator(".idea-conflict .row-link")
+        expected = [f"#{number[other]}" for other in o["conflicts"]]
+        await expect(links).to_have_text(expected)
+        await expect(row.locator(".legs > li")).to_have_count(len(o["legs"]))
+        same = o["group_id"]
+        group = [
+            f"#{n}" for n, other in enumerate(shown, 1)
+            if same and other["group_id"] == same and n != index
+        ]  # fmt: skip
+        await expect(row.locator(".idea-group .row-link")).to_have_text(group)
+    # A link moves the focus to the row it names.
+    first = conflicted[0]
+    await (
+        rows.nth(number[first["opportunity_id"]] - 1)
+        .locator(".idea-conflict .row-link")
+        .first.click()
+    )
+    target = number[first["conflicts"][0]]
+    await expect(rows.nth(target - 1).locator(".chart-button")).to_be_focused()
+
+
+async def assert_a_multi_leg_chart_has_each_leg(page: Page, shown: list[dict[str, Any]]) -> None:
+    """A carry's chart: one chart per symbol, its legs' orders as price lines."""
+    index, carry = next(
+        (i, o) for i, o in enumerate(shown) if len({leg["symbol"] for leg in o["legs"]}) == 2
+    )
+    await page.locator("#results-body > tr").nth(index).locator(".chart-button").click()
+    await expect(page.locator("#chart-panel")).to_have_attribute("data-ready", "true")
+    figures = page.locator("#chart-legs figure")
+    await expect(figures).to_have_count(2)
+    for leg in carry["legs"]:
+        chart = await chart_read_back(page, leg["symbol"])
+        prices = {line["price"] for line in chart["lines"]}
+        assert leg["price"] in prices or leg["price"] == carry["entry"], (leg, chart["lines"])
+    own = await chart_read_back(page, carry["symbol"])
+    assert [line["id"] for line in own["lines"]] == ["entry"]  # no stop or target: a carry
+    await page.click("#chart-close")
+    await expect(page.locator("#chart-panel")).to_be_hidden()
+
+
+async def assert_track_record_shown(page: Page, base_url: str, strategy: str) -> None:
+    """Under the chart: the strategy's cumulative-R curve and its calibration deciles,
+    as the evaluation route serves them."""
+    track = page.locator("#track")
+    await expect(track).to_have_attribute("data-ready", "true")
+    record = await api_get(
+        page.url.split("/#")[0].rstrip("/"), f"/api/v1/strategies/{strategy}/evaluation"
+    )
+    assert record["status"] == "ready"
+    await expect(track).to_have_attribute("data-status", "ready")
+    await expect(page.locator("#track-summary")).to_contain_text(
+        f"{record['overall']['trades']} trades"
+    )
+    curve = await page.locator("#track-curve .track-chart").evaluate(
+        "box => box.chartHandle.series.data().at(-1).value"
+    )
+    assert curve == record["curve"][-1]["r"]
+    rows = page.locator("#track-calibration tbody tr")
+    await expect(rows).to_have_count(len(record["calibration"]))
+    await expect(page.locator("#track-calibration circle")).to_have_count(
+        len(record["calibration"])
+    )

@@ -2,7 +2,10 @@
 
 import { chip, hideAlert, hideFeedAlert, showAlert } from "./alerts.js";
 import { ApiError, request } from "./api.js";
+import { closeChart, openChart } from "./chart.js";
+import { downloadCsv } from "./export.js";
 import { followScan, TERMINAL } from "./feed.js";
+import { loadHistory } from "./history.js";
 import {
   clearResults,
   setStatusLine,
@@ -39,6 +42,14 @@ function useToken(token) {
   storeToken(state.token);
   $("token").value = state.token;
   $("identity").textContent = describeToken(state.token);
+  refreshHistory();
+}
+
+function refreshHistory() {
+  loadHistory(state.token, state.scanId, (scanId) => {
+    hideAlert();
+    if (scanId !== state.scanId) follow(scanId);
+  });
 }
 
 async function onMint(event) {
@@ -157,6 +168,7 @@ function showStartError(err) {
 function follow(scanId, firstSnapshot = null) {
   if (state.follower) state.follower.stop();
   clearResults();
+  closeChart();
   state.scanId = scanId;
   state.snapshot = null;
   history.replaceState(null, "", `#scan=${scanId}`);
@@ -184,6 +196,8 @@ function onSnapshot(snapshot) {
   setStatusLine(describeProgress(snapshot));
   const terminal = TERMINAL.has(snapshot.status);
   $("cancel-button").disabled = terminal;
+  // A scan that ends, or is seen for the first time, changes the history list.
+  if (!previous || (terminal && !TERMINAL.has(previous.status))) refreshHistory();
   const found = snapshot.progress.opportunities_found_so_far;
   if (terminal || !previous || found !== previous.progress.opportunities_found_so_far) {
     refreshResults();
@@ -226,7 +240,11 @@ async function refreshResults() {
     const path = `/api/v1/scans/${scanId}/results`;
     const { body } = await request("GET", path, { token: state.token });
     const shown = Number($("results").dataset.version);
-    if (scanId === state.scanId && body.version >= shown) showResults(body);
+    if (scanId === state.scanId && body.version >= shown) {
+      showResults(body, {
+        onChart: (opportunity, button) => openChart(scanId, opportunity, state.token, button),
+      });
+    }
   } catch (err) {
     if (err instanceof ApiError) showAlert(err);
   } finally {
@@ -256,6 +274,18 @@ async function onCancel() {
   }
 }
 
+async function onDownloadCsv() {
+  if (!state.scanId) return;
+  $("csv-button").disabled = true;
+  try {
+    await downloadCsv(state.scanId, state.token);
+  } catch (err) {
+    showAlert(err);
+  } finally {
+    $("csv-button").disabled = false;
+  }
+}
+
 // ---- start-up ----
 
 function init() {
@@ -270,6 +300,12 @@ function init() {
   $("strategies").addEventListener("input", syncChips);
   $("cancel-button").addEventListener("click", onCancel);
   $("alert-close").addEventListener("click", hideAlert);
+  $("csv-button").addEventListener("click", onDownloadCsv);
+  $("history-refresh").addEventListener("click", refreshHistory);
+  $("chart-close").addEventListener("click", closeChart);
+  $("chart-panel").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeChart();
+  });
   loadStrategyChoices();
   // A reload keeps following the scan named in the address.
   const match = location.hash.match(/^#scan=(.+)$/);

@@ -2,6 +2,8 @@
 // so nothing a strategy writes can become markup.
 
 import { TERMINAL } from "./feed.js";
+import { probabilityCell, recordCell } from "./evidence.js";
+import { ideaNotes, indexRows, rowId } from "./ideas.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -146,7 +148,8 @@ export function setTransport(mode, text) {
   badge.textContent = text;
 }
 
-export function showResults(envelope) {
+// onChart(opportunity, button): a row's symbol was selected (its chart).
+export function showResults(envelope, { onChart = null } = {}) {
   const section = $("results");
   section.hidden = false;
   section.dataset.version = String(envelope.version);
@@ -168,26 +171,33 @@ export function showResults(envelope) {
   $("results-meta").textContent = [[asOf, source].filter(Boolean).join(" "), scope]
     .filter(Boolean)
     .join(" · ");
-  $("results-body").replaceChildren(...rows.map(resultRow));
+  const links = indexRows(rows);
+  $("results-body").replaceChildren(
+    ...rows.map((row, index) => resultRow(row, index, onChart, links)),
+  );
 }
 
 function evidenceNote(opportunity) {
   return opportunity.evidence_note || `evidence ${opportunity.evidence_status || "unavailable"}`;
 }
 
-function resultRow(opportunity, index) {
+function resultRow(opportunity, index, onChart, links) {
   const row = document.createElement("tr");
+  row.id = rowId(index + 1);
+  if (opportunity.group_id) row.dataset.group = opportunity.group_id;
+  if ((opportunity.conflicts || []).length) row.dataset.conflict = "true";
   const cells = [
     [String(index + 1)],
-    [opportunity.symbol],
+    [symbolCell(opportunity, onChart)],
     [opportunity.side, "side"],
-    [strategyCell(opportunity), "idea"],
+    [strategyCell(opportunity, ideaNotes(opportunity, index + 1, links)), "idea"],
     [
       orUnknown(opportunity.expected_value_pct, (v) => `${v.toFixed(2)} %`),
       "num",
       opportunity.expected_value_pct,
     ],
-    [orUnknown(opportunity.probability, formatPercent), "num", opportunity.probability],
+    [probabilityCell(opportunity), "num", opportunity.probability],
+    [recordCell(opportunity), "num record-col"],
     [formatPercent(opportunity.expected_return), "num", opportunity.expected_return],
     [opportunity.risk_reward.toFixed(2), "num", opportunity.risk_reward],
     [formatPrice(opportunity.entry), "num", opportunity.entry],
@@ -212,8 +222,25 @@ function resultRow(opportunity, index) {
   return row;
 }
 
-// The strategy's name, and under it the sentence saying why it fired.
-function strategyCell(opportunity) {
+// Selecting an opportunity (its symbol) opens its chart.
+function symbolCell(opportunity, onChart) {
+  if (!onChart) return opportunity.symbol;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "chart-button";
+  button.textContent = opportunity.symbol;
+  button.title = "Open the chart";
+  button.setAttribute(
+    "aria-label",
+    `${opportunity.symbol}: chart of the ${opportunity.side} idea of ${opportunity.strategy}`,
+  );
+  button.addEventListener("click", () => onChart(opportunity, button));
+  return button;
+}
+
+// The strategy's name, under it the sentence saying why it fired, then its legs,
+// its idea's other rows and its conflicts.
+function strategyCell(opportunity, notes) {
   const wrapper = document.createElement("div");
   const name = document.createElement("span");
   name.className = "idea-strategy";
@@ -222,6 +249,7 @@ function strategyCell(opportunity) {
   why.className = "idea-why";
   why.textContent = opportunity.rationale;
   wrapper.append(name, why);
+  if (notes) wrapper.append(notes);
   return wrapper;
 }
 
