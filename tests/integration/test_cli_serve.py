@@ -7,7 +7,6 @@ stops it in the same order."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -16,7 +15,6 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -26,33 +24,26 @@ import redis
 
 from config.data_dir import DEV_SECRET_FILE, REDIS_PASSWORD_FILE
 from coordinator.process.embedded_redis import free_port
+from tests.integration.logged_process import (
+    STOP_TIMEOUT_S,
+    LoggedProcess,
+    descendants,
+    kill_all,
+    wait_ready,
+)
 from tests.integration.service import children_of
-from tests.support import eventually
 
 pytestmark = pytest.mark.processes
 
 OPPSCAN = Path(sys.executable).with_name("oppscan")
 # Gunicorn importing numpy and TA-Lib, plus the redis-server, take a few seconds.
-READY_TIMEOUT_S = 60.0
 # Workers release their leases and gunicorn exits within its graceful timeout (10 s).
-STOP_TIMEOUT_S = 30.0
 CLI_TIMEOUT_S = 60.0
-POLL_S = 0.05
 DATA_DIR = Path(".data/redis")
 
 
-@dataclass
-class Served:
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    port: int
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+class Served(LoggedProcess):
+    """`oppscan serve` with its embedded redis-server and data directory."""
 
     def redis_url(self) -> str:
         """The embedded Redis's URL: printed with its password hidden, which only the
@@ -111,35 +102,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[[], Served]]:
         return served
 
     yield start
-    for served in started:
-        if served.process.poll() is None:
-            # gunicorn and redis-server run in their own sessions: kill each process.
-            for pid in [*descendants(served.process.pid), served.process.pid]:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            served.process.wait()
-
-
-def descendants(pid: int) -> list[int]:
-    found = []
-    for child in children_of(pid):
-        found.extend([*descendants(child), child])
-    return found
-
-
-async def wait_ready(served: Served) -> None:
-    async def ready() -> bool:
-        assert served.process.poll() is None, served.log()
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(f"{served.base_url}/readyz") as response,
-            ):
-                return response.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    await eventually(ready, timeout_s=READY_TIMEOUT_S, interval_s=POLL_S, what="/readyz")
+    kill_all(started)
 
 
 def stop(served: Served, signum: signal.Signals) -> int:

@@ -7,22 +7,24 @@ SIGTERM while a worker still waits for an unreachable Redis stops it at once."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from coordinator.process.embedded_redis import EmbeddedRedis, free_port
-from tests.integration.service import ROOT, children_of, procfile_command
+from tests.integration.logged_process import (
+    READY_TIMEOUT_S,
+    LoggedProcess,
+    kill_all,
+    wait_ready,
+)
+from tests.integration.service import ROOT, procfile_command
 from tests.support import eventually
 from web.gunicorn_worker import GRACEFUL_TIMEOUT_S
 
@@ -33,15 +35,12 @@ PRODUCTION_SECRET = "production-secret-0123456789-abcdefghij"
 REDIS_PASSWORD = "redis-password-0123456789-xyz"
 SETTINGS_REFUSED = 2
 # Gunicorn importing numpy and TA-Lib take a few seconds per worker.
-READY_TIMEOUT_S = 60.0
 # Refusing settings happens before any worker or redis-server starts.
 REFUSAL_TIMEOUT_S = 30.0
 # "Promptly": well under gunicorn's graceful timeout, after which it would SIGKILL
 # the workers, which is how long a SIGTERM took while they waited for Redis.
 PROMPT_STOP_S = 0.6 * GRACEFUL_TIMEOUT_S
-STOP_TIMEOUT_S = 30.0
 CLI_TIMEOUT_S = 60.0
-POLL_S = 0.05
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
@@ -123,33 +122,12 @@ def test_the_web_line_in_development_mode_refuses_its_default_bind(tmp_path: Pat
     assert "0.0.0.0" in run.stderr
 
 
-@dataclass
-class Running:
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    port: int
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, signum: signal.Signals = signal.SIGTERM) -> float:
-        """Signal the process as a supervisor does; how long it took to exit."""
-        began = time.monotonic()
-        self.process.send_signal(signum)
-        self.process.wait(timeout=STOP_TIMEOUT_S)
-        return time.monotonic() - began
-
-
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
     """Start a command in tmp_path with its output in a log; all killed at the end."""
-    started: list[Running] = []
+    started: list[LoggedProcess] = []
 
-    def run(command: list[str], **env: str) -> Running:
+    def run(command: list[str], **env: str) -> LoggedProcess:
         """`oppscan` runs in tmp_path (its data directory there), the Procfile's lines
         in the repository, as the Procfile's commands name files in it."""
         port = free_port()
@@ -163,16 +141,11 @@ def start(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        started.append(Running(process, log_path, port))
+        started.append(LoggedProcess(process, log_path, port))
         return started[-1]
 
     yield run
-    for running in started:
-        if running.process.poll() is None:
-            for pid in [*children_of(running.process.pid), running.process.pid]:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            running.process.wait()
+    kill_all(started)
 
 
 @pytest.fixture
@@ -185,16 +158,6 @@ def password_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
 async def get(url: str, **kwargs: object) -> tuple[int, str]:
     async with aiohttp.ClientSession() as session, session.request(url=url, **kwargs) as response:  # type: ignore[arg-type]
         return response.status, await response.text()
-
-
-async def wait_ready(running: Running) -> None:
-    async def ready() -> bool:
-        assert running.process.poll() is None, running.log()
-        with contextlib.suppress(aiohttp.ClientError):
-            return (await get(f"{running.base_url}/readyz", method="GET"))[0] == 200
-        return False
-
-    await eventually(ready, timeout_s=READY_TIMEOUT_S, interval_s=POLL_S, what="/readyz")
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
